@@ -1,0 +1,38 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+
+	"github.com/labstack/echo/v4"
+
+	"slotgate/domain"
+)
+
+// decodeJSON reads exactly one JSON value into v, refusing unknown fields,
+// wrong types and trailing data with 400 malformed_request.
+func decodeJSON(c echo.Context, v any) error {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return malformed(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		return &domain.Error{Code: domain.CodeMalformed, Detail: "trailing data after the JSON value"}
+	}
+	return nil
+}
+
+func malformed(err error) error {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return he // body too large
+	}
+	e := &domain.Error{Code: domain.CodeMalformed, Detail: err.Error()}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		e.Field = te.Field
+	}
+	return e
+}

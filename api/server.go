@@ -1,0 +1,164 @@
+// Package api is slotgate's HTTP face: the JSON API under /api/v1, health
+// checks, and (later) the pages. Handlers parse, call one use case, and
+// render; the one error handler turns domain errors into problem+json.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"slotgate/domain"
+)
+
+// Check is a part /readyz asks about.
+type Check struct {
+	Name string
+	Ping func(ctx context.Context) error
+}
+
+// Deps is what the HTTP layer needs.
+type Deps struct {
+	Catalog  *domain.Catalog
+	Bookings *domain.Bookings
+	Clock    domain.Clock
+	Log      *slog.Logger
+	Checks   []Check
+	// QR draws a code as a PNG of the given size in pixels.
+	QR func(text string, size int) ([]byte, error)
+	// TrustedProxies are the only peers whose X-Forwarded-For is believed.
+	TrustedProxies []*net.IPNet
+	// AccessLog logs one line per request at Info.
+	AccessLog bool
+}
+
+type server struct {
+	Deps
+}
+
+// MaxBodyBytes bounds any request body; a booking of five is well under 2 KB.
+const MaxBodyBytes = 16 << 10
+
+// New builds the Echo instance with every route.
+func New(d Deps) *echo.Echo {
+	s := &server{Deps: d}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(d.Log)
+	e.IPExtractor = ipExtractor(d.TrustedProxies)
+	e.Server.ReadHeaderTimeout = 10 * time.Second
+	e.Server.IdleTimeout = 2 * time.Minute
+
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		RequestIDHandler: func(c echo.Context, id string) {
+			r := c.Request()
+			c.SetRequest(r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		},
+	}))
+	e.Use(s.accessLog)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			d.Log.ErrorContext(c.Request().Context(), "panic", "route", c.Path(), "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.BodyLimit("16K"))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+
+	v1 := e.Group("/api/v1")
+	v1.GET("/venues", s.listVenues)
+	v1.GET("/venues/:slug", s.getVenue)
+	v1.GET("/venues/:slug/slots", s.listSlots)
+	v1.POST("/bookings", s.createBooking)
+	v1.GET("/bookings/:code", s.getBooking)
+	v1.DELETE("/bookings/:code", s.cancelBooking)
+	v1.GET("/bookings/:code/qr.png", s.bookingQR)
+	return e
+}
+
+// ipExtractor takes the client address from the connection, unless the
+// peer is a configured proxy: then from X-Forwarded-For, trusting only
+// those proxies. Echo v4 ignores the header unless told, and is told here.
+func ipExtractor(proxies []*net.IPNet) echo.IPExtractor {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range proxies {
+		opts = append(opts, echo.TrustIPRange(p))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+type requestIDKey struct{}
+
+// LogHandler adds the request id, where the context carries one, to every
+// log record made with a request's context.
+func LogHandler(h slog.Handler) slog.Handler { return logHandler{h} }
+
+type logHandler struct{ slog.Handler }
+
+func (h logHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return logHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h logHandler) WithGroup(name string) slog.Handler { return logHandler{h.Handler.WithGroup(name)} }
+
+// accessLog logs each request by its route pattern, never its path: paths
+// hold booking codes, which are as good as the booking.
+func (s *server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		if s.AccessLog {
+			s.Log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+				slog.String("method", c.Request().Method), slog.String("route", c.Path()),
+				slog.Int("status", c.Response().Status), slog.Int64("bytes", c.Response().Size),
+				slog.Duration("took", time.Since(start)), slog.String("client", c.RealIP()))
+		}
+		return nil
+	}
+}
+
+func (s *server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz asks every part and names those that do not answer.
+func (s *server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	parts := map[string]string{}
+	var down []string
+	for _, ch := range s.Checks {
+		if err := ch.Ping(ctx); err != nil {
+			parts[ch.Name] = "down"
+			down = append(down, ch.Name)
+			s.Log.WarnContext(ctx, "readiness check failed", "part", ch.Name, "err", err)
+			continue
+		}
+		parts[ch.Name] = "ok"
+	}
+	if len(down) > 0 {
+		c.Response().Header().Set("Retry-After", "5")
+		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "down": down, "parts": parts})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "parts": parts})
+}

@@ -1,0 +1,252 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"slotgate/domain"
+)
+
+type venueJSON struct {
+	Slug                   string    `json:"slug"`
+	Name                   nameJSON  `json:"name"`
+	Kind                   string    `json:"kind"`
+	Timezone               string    `json:"timezone"`
+	Hours                  hoursJSON `json:"hours"`
+	ClosedWeekdays         []int     `json:"closed_weekdays"`
+	SlotMinutes            int       `json:"slot_minutes"`
+	DefaultQuota           int       `json:"default_quota"`
+	BookingWindowDays      int       `json:"booking_window_days"`
+	MaxPartySize           int       `json:"max_party_size"`
+	AdmissionMinutesBefore int       `json:"admission_minutes_before"`
+	InstantaneousCapacity  int       `json:"instantaneous_capacity"`
+	GateFlowPerMinute      int       `json:"gate_flow_per_minute"`
+	GateBurst              int       `json:"gate_burst"`
+	// Bookable is the range of days open for booking now.
+	Bookable dateRangeJSON `json:"bookable"`
+}
+
+type nameJSON struct {
+	ZH string `json:"zh"`
+	EN string `json:"en"`
+}
+
+type hoursJSON struct {
+	Open  string `json:"open"`
+	Close string `json:"close"`
+}
+
+type dateRangeJSON struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+func venueOut(v domain.Venue, now time.Time) venueJSON {
+	closed := v.ClosedWeekdays
+	if closed == nil {
+		closed = []int{}
+	}
+	return venueJSON{
+		Slug: v.Slug, Name: nameJSON{v.NameZH, v.NameEN}, Kind: v.Kind, Timezone: v.Timezone,
+		Hours: hoursJSON{v.Open.String(), v.Close.String()}, ClosedWeekdays: closed,
+		SlotMinutes: v.SlotMinutes, DefaultQuota: v.DefaultQuota, BookingWindowDays: v.BookingWindowDays,
+		MaxPartySize: v.MaxPartySize, AdmissionMinutesBefore: v.AdmissionMinutesBefore,
+		InstantaneousCapacity: v.InstantaneousCapacity, GateFlowPerMinute: v.GateFlowPerMinute, GateBurst: v.GateBurst,
+		Bookable: dateRangeJSON{v.Today(now).String(), v.LastBookableDay(now).String()},
+	}
+}
+
+type slotJSON struct {
+	ID        int64  `json:"id"`
+	Date      string `json:"date"`
+	Start     string `json:"start"`
+	End       string `json:"end"`
+	Quota     int    `json:"quota"`
+	Booked    int    `json:"booked"`
+	Remaining int    `json:"remaining"`
+	Status    string `json:"status"`
+}
+
+type slotRefJSON struct {
+	ID    int64  `json:"id"`
+	Date  string `json:"date"`
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+func slotRef(s domain.Slot, loc *time.Location) slotRefJSON {
+	return slotRefJSON{ID: s.ID, Date: s.Date.String(), Start: s.Start.In(loc).Format(time.RFC3339), End: s.End.In(loc).Format(time.RFC3339)}
+}
+
+type bookingJSON struct {
+	ID          int64         `json:"id"`
+	Code        string        `json:"code"`
+	Status      string        `json:"status"`
+	Venue       string        `json:"venue"`
+	Slot        slotRefJSON   `json:"slot"`
+	PartySize   int           `json:"party_size"`
+	Visitors    []visitorJSON `json:"visitors"`
+	PhoneMasked string        `json:"phone_masked"`
+	QRURL       string        `json:"qr_url"`
+	CreatedAt   string        `json:"created_at"`
+	CancelledAt string        `json:"cancelled_at,omitempty"`
+}
+
+type visitorJSON struct {
+	Name     string `json:"name"`
+	IDType   string `json:"id_type"`
+	IDMasked string `json:"id_masked"`
+}
+
+func (s *server) listVenues(c echo.Context) error {
+	venues, err := s.Catalog.Venues(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	now := s.Clock.Now()
+	out := make([]venueJSON, len(venues))
+	for i, v := range venues {
+		out[i] = venueOut(v, now)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *server) getVenue(c echo.Context) error {
+	v, err := s.Catalog.Venue(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, venueOut(v, s.Clock.Now()))
+}
+
+// listSlots lists a venue's slots of ?date= (default: today at the venue).
+func (s *server) listSlots(c echo.Context) error {
+	ctx := c.Request().Context()
+	v, err := s.Catalog.Venue(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	day := v.Today(s.Clock.Now())
+	if q := c.QueryParam("date"); q != "" {
+		if day, err = domain.ParseDate(q); err != nil {
+			return domain.Invalid("date", domain.RuleDate)
+		}
+	}
+	views, err := s.Catalog.SlotsOn(ctx, v, day)
+	if err != nil {
+		return err
+	}
+	loc := v.Location()
+	out := make([]slotJSON, len(views))
+	for i, sv := range views {
+		ref := slotRef(sv.Slot, loc)
+		out[i] = slotJSON{ID: ref.ID, Date: ref.Date, Start: ref.Start, End: ref.End,
+			Quota: sv.Availability.Quota, Booked: sv.Availability.Booked, Remaining: sv.Remaining, Status: sv.State}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+type bookingBody struct {
+	SlotID   int64         `json:"slot_id"`
+	Phone    string        `json:"phone"`
+	Visitors []visitorBody `json:"visitors"`
+}
+
+type visitorBody struct {
+	Name     string `json:"name"`
+	IDType   string `json:"id_type"`
+	IDNumber string `json:"id_number"`
+}
+
+func (b bookingBody) request(idempotencyKey string) domain.BookingRequest {
+	r := domain.BookingRequest{SlotID: b.SlotID, Phone: b.Phone, IdempotencyKey: idempotencyKey,
+		Visitors: make([]domain.VisitorInput, len(b.Visitors))}
+	for i, v := range b.Visitors {
+		r.Visitors[i] = domain.VisitorInput{Name: v.Name, IDType: v.IDType, IDNumber: v.IDNumber}
+	}
+	return r
+}
+
+func (s *server) createBooking(c echo.Context) error {
+	var body bookingBody
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	b, replayed, err := s.Bookings.Book(c.Request().Context(), body.request(c.Request().Header.Get("Idempotency-Key")))
+	if err != nil {
+		return err
+	}
+	out, err := s.bookingOut(c, b)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/bookings/"+out.Code)
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (s *server) getBooking(c echo.Context) error {
+	b, err := s.Bookings.ByCode(c.Request().Context(), c.Param("code"))
+	if err != nil {
+		return err
+	}
+	out, err := s.bookingOut(c, b)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *server) cancelBooking(c echo.Context) error {
+	b, err := s.Bookings.Cancel(c.Request().Context(), c.Param("code"))
+	if err != nil {
+		return err
+	}
+	out, err := s.bookingOut(c, b)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// qrPixels is the QR image's size: readable from a phone held at arm's length.
+const qrPixels = 384
+
+func (s *server) bookingQR(c echo.Context) error {
+	b, err := s.Bookings.ByCode(c.Request().Context(), c.Param("code"))
+	if err != nil {
+		return err
+	}
+	png, err := s.QR(s.Bookings.Code(b), qrPixels)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "private, max-age=86400")
+	return c.Blob(http.StatusOK, "image/png", png)
+}
+
+func (s *server) bookingOut(c echo.Context, b domain.Booking) (bookingJSON, error) {
+	v, err := s.Catalog.VenueByID(c.Request().Context(), b.VenueID)
+	if err != nil {
+		return bookingJSON{}, err
+	}
+	loc := v.Location()
+	code := s.Bookings.Code(b)
+	out := bookingJSON{
+		ID: b.ID, Code: code, Status: string(b.Status), Venue: v.Slug, Slot: slotRef(b.Slot, loc),
+		PartySize: b.PartySize, PhoneMasked: b.MaskedPhone(), QRURL: "/api/v1/bookings/" + code + "/qr.png",
+		CreatedAt: b.CreatedAt.In(loc).Format(time.RFC3339), Visitors: make([]visitorJSON, len(b.Visitors)),
+	}
+	if !b.CancelledAt.IsZero() {
+		out.CancelledAt = b.CancelledAt.In(loc).Format(time.RFC3339)
+	}
+	for i, vi := range b.Visitors {
+		out.Visitors[i] = visitorJSON{Name: vi.Name, IDType: string(vi.IDType), IDMasked: vi.IDMasked}
+	}
+	return out, nil
+}

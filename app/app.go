@@ -1,0 +1,201 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
+
+	"slotgate/api"
+	"slotgate/domain"
+	"slotgate/infra/codes"
+	"slotgate/infra/redisgate"
+	"slotgate/infra/store"
+)
+
+// App is a running slotgate instance.
+type App struct {
+	Config    Config
+	Log       *slog.Logger
+	Clock     domain.Clock
+	Store     *store.Store
+	Redis     redis.UniversalClient
+	Embedded  *redisgate.Embedded // nil when SLOTGATE_REDIS_URL is set
+	Gate      *redisgate.Gate
+	Catalog   *domain.Catalog
+	Bookings  *domain.Bookings
+	Schedule  *domain.Schedule
+	Reconcile *domain.Reconciler
+	Echo      *echo.Echo
+
+	stop sync.WaitGroup
+}
+
+// NewLogger makes the service's logger from its settings.
+func NewLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(api.LogHandler(h))
+}
+
+// New opens every part, migrates and seeds the store, and materializes
+// slots, so that the instance can answer as soon as it listens.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) {
+	a = &App{Config: cfg, Log: log, Clock: cfg.Clock}
+	if a.Clock == nil {
+		a.Clock = domain.SystemClock{}
+	}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+
+	a.Store, err = store.Open(ctx, store.Config{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, MaxOpenConns: cfg.MySQLMaxConns, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.RedisURL == "" {
+		if a.Embedded, err = redisgate.StartEmbedded(); err != nil {
+			return nil, err
+		}
+		cfg.RedisURL = a.Embedded.URL()
+	}
+	if a.Redis, err = redisgate.Connect(cfg.RedisURL); err != nil {
+		return nil, err
+	}
+	a.Gate = redisgate.New(a.Redis, cfg.RedisPrefix)
+
+	signer, err := codes.LoadSigner(ctx, cfg.SigningKey, a.Store)
+	if err != nil {
+		return nil, err
+	}
+	idKey, err := codes.LoadIDHashKey(ctx, a.Store)
+	if err != nil {
+		return nil, err
+	}
+
+	a.Catalog = domain.NewCatalog(a.Store, a.Gate, a.Clock, log, cfg.CatalogCacheTTL)
+	a.Bookings = domain.NewBookings(a.Catalog, a.Store, a.Gate, signer, domain.NewIDHasher(idKey), a.Clock, log)
+	a.Schedule = domain.NewSchedule(a.Store, a.Clock)
+	a.Reconcile = domain.NewReconciler(a.Store, a.Gate, a.Clock)
+
+	if err := a.Schedule.Seed(ctx); err != nil {
+		return nil, err
+	}
+	if n, err := a.Schedule.Materialize(ctx); err != nil {
+		return nil, err
+	} else if n > 0 {
+		log.InfoContext(ctx, "slots materialized", "created", n)
+	}
+
+	a.Echo = api.New(api.Deps{
+		Catalog: a.Catalog, Bookings: a.Bookings, Clock: a.Clock, Log: log,
+		Checks: []api.Check{
+			{Name: "store", Ping: a.Store.Ping},
+			{Name: "redis", Ping: a.Gate.Ping},
+		},
+		QR:             codes.QR,
+		TrustedProxies: cfg.TrustedProxies,
+		AccessLog:      cfg.AccessLog,
+	})
+	return a, nil
+}
+
+// Handler serves the API and pages.
+func (a *App) Handler() http.Handler { return a.Echo }
+
+// Serve answers HTTP on ln until ctx ends, then stops taking connections
+// and waits for requests in flight (up to the shutdown timeout).
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	if !a.Config.DisableBackground {
+		a.StartBackground(bg)
+	}
+	a.Echo.Listener = ln
+	errc := make(chan error, 1)
+	go func() { errc <- a.Echo.Start("") }()
+	a.Log.InfoContext(ctx, "slotgate listening", "addr", ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve http: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down: finishing requests in flight", "timeout", a.Config.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	err := a.Echo.Shutdown(sctx)
+	stopBackground()
+	a.stop.Wait()
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// StartBackground runs slot materialization and reconciliation until ctx ends.
+func (a *App) StartBackground(ctx context.Context) {
+	a.every(ctx, a.Config.MaterializeEvery, "materialize", func(ctx context.Context) error {
+		n, err := a.Schedule.Materialize(ctx)
+		if n > 0 {
+			a.Log.InfoContext(ctx, "slots materialized", "created", n)
+		}
+		return err
+	})
+	a.every(ctx, a.Config.ReconcileEvery, "reconcile", func(ctx context.Context) error {
+		pass, drift, err := a.Reconcile.Run(ctx)
+		if drift > 0 || pass[domain.ReconcileStale] > 0 {
+			a.Log.InfoContext(ctx, "capacity gate repaired from store", "repaired", pass[domain.ReconcileRepaired],
+				"drift", int(drift), "stale_holds_dropped", pass[domain.ReconcileStale])
+		}
+		return err
+	})
+}
+
+func (a *App) every(ctx context.Context, d time.Duration, name string, fn func(context.Context) error) {
+	a.stop.Add(1)
+	go func() {
+		defer a.stop.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				a.Log.WarnContext(ctx, name+" failed", "err", err)
+			}
+		}
+	}()
+}
+
+// Close releases every part.
+func (a *App) Close() {
+	if a.Redis != nil {
+		_ = a.Redis.Close()
+	}
+	if a.Embedded != nil {
+		a.Embedded.Close()
+	}
+	if a.Store != nil {
+		_ = a.Store.Close()
+	}
+}

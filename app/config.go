@@ -1,0 +1,139 @@
+// Package app assembles slotgate from its configuration: the store, Redis
+// (or the embedded server), the use cases and the HTTP layer, and runs the
+// background work. cmd/slotgate, the tests and the benchmark all start it
+// this way, so that what is tested is what runs.
+package app
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"slotgate/domain"
+)
+
+// Config is every setting; README.md lists them with their defaults.
+type Config struct {
+	HTTPAddr          string        // SLOTGATE_HTTP_ADDR
+	MySQLDSN          string        // SLOTGATE_MYSQL_DSN; empty: embedded SQLite
+	MySQLMaxConns     int           // SLOTGATE_MYSQL_MAX_CONNS
+	RedisURL          string        // SLOTGATE_REDIS_URL; empty: embedded Redis
+	RedisPrefix       string        // SLOTGATE_REDIS_PREFIX
+	DataDir           string        // SLOTGATE_DATA_DIR
+	AdminPassword     string        // SLOTGATE_ADMIN_PASSWORD
+	SigningKey        string        // SLOTGATE_SIGNING_KEY
+	RateLimits        string        // SLOTGATE_RATE_LIMITS: "on" or "off"
+	TrustedProxies    []*net.IPNet  // SLOTGATE_TRUSTED_PROXIES
+	LogLevel          slog.Level    // SLOTGATE_LOG_LEVEL
+	LogFormat         string        // SLOTGATE_LOG_FORMAT: text or json
+	AccessLog         bool          // SLOTGATE_ACCESS_LOG
+	ReconcileEvery    time.Duration // SLOTGATE_RECONCILE_INTERVAL
+	MaterializeEvery  time.Duration // SLOTGATE_MATERIALIZE_INTERVAL
+	ShutdownTimeout   time.Duration // SLOTGATE_SHUTDOWN_TIMEOUT
+	CatalogCacheTTL   time.Duration // SLOTGATE_CATALOG_TTL
+	DisableBackground bool          // tests drive the loops by hand
+
+	// Clock is the service's clock; nil means the system clock. Not an
+	// environment setting: tests and the benchmark inject one.
+	Clock domain.Clock
+}
+
+// Defaults are the settings of a fresh laptop run.
+func Defaults() Config {
+	return Config{
+		HTTPAddr: ":8080", DataDir: "slotgate-data", RateLimits: "on", MySQLMaxConns: 32,
+		LogLevel: slog.LevelInfo, LogFormat: "text", AccessLog: true,
+		ReconcileEvery: 5 * time.Second, MaterializeEvery: 10 * time.Minute,
+		ShutdownTimeout: 30 * time.Second, CatalogCacheTTL: 5 * time.Second,
+	}
+}
+
+// FromEnv reads the SLOTGATE_* variables over the defaults.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Defaults()
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	str("SLOTGATE_HTTP_ADDR", &c.HTTPAddr)
+	str("SLOTGATE_MYSQL_DSN", &c.MySQLDSN)
+	str("SLOTGATE_REDIS_URL", &c.RedisURL)
+	str("SLOTGATE_REDIS_PREFIX", &c.RedisPrefix)
+	str("SLOTGATE_DATA_DIR", &c.DataDir)
+	str("SLOTGATE_ADMIN_PASSWORD", &c.AdminPassword)
+	str("SLOTGATE_SIGNING_KEY", &c.SigningKey)
+	str("SLOTGATE_RATE_LIMITS", &c.RateLimits)
+	str("SLOTGATE_LOG_FORMAT", &c.LogFormat)
+
+	var errs []string
+	durations := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"SLOTGATE_RECONCILE_INTERVAL", &c.ReconcileEvery},
+		{"SLOTGATE_MATERIALIZE_INTERVAL", &c.MaterializeEvery},
+		{"SLOTGATE_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
+		{"SLOTGATE_CATALOG_TTL", &c.CatalogCacheTTL},
+	}
+	for _, d := range durations {
+		if v := getenv(d.name); v != "" {
+			p, err := time.ParseDuration(v)
+			if err != nil || p <= 0 {
+				errs = append(errs, fmt.Sprintf("%s=%q is not a positive duration like 5s", d.name, v))
+				continue
+			}
+			*d.dst = p
+		}
+	}
+	if v := getenv("SLOTGATE_MYSQL_MAX_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Sprintf("SLOTGATE_MYSQL_MAX_CONNS=%q is not a positive number", v))
+		}
+		c.MySQLMaxConns = n
+	}
+	if v := getenv("SLOTGATE_LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Sprintf("SLOTGATE_LOG_LEVEL=%q is not debug, info, warn or error", v))
+		}
+	}
+	if v := getenv("SLOTGATE_ACCESS_LOG"); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("SLOTGATE_ACCESS_LOG=%q is not true or false", v))
+		}
+		c.AccessLog = on
+	}
+	if v := getenv("SLOTGATE_TRUSTED_PROXIES"); v != "" {
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			if !strings.Contains(s, "/") {
+				if strings.Contains(s, ":") {
+					s += "/128"
+				} else {
+					s += "/32"
+				}
+			}
+			_, n, err := net.ParseCIDR(s)
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("SLOTGATE_TRUSTED_PROXIES: %q is not an address or CIDR", s))
+				continue
+			}
+			c.TrustedProxies = append(c.TrustedProxies, n)
+		}
+	}
+	if c.RateLimits != "on" && c.RateLimits != "off" {
+		errs = append(errs, fmt.Sprintf("SLOTGATE_RATE_LIMITS=%q is not on or off", c.RateLimits))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Sprintf("SLOTGATE_LOG_FORMAT=%q is not text or json", c.LogFormat))
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}

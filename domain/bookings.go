@@ -1,0 +1,226 @@
+package domain
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Bookings is the visitor's use case: book places, read a booking by its
+// code, cancel it. The path of a booking is the one DESIGN.md describes:
+// validate, take places in the capacity gate, commit in the store, settle.
+type Bookings struct {
+	catalog *Catalog
+	store   Store
+	gate    CapacityGate
+	signer  CodeSigner
+	ids     IDHasher
+	clock   Clock
+	log     *slog.Logger
+}
+
+// NewBookings wires the booking use case.
+func NewBookings(catalog *Catalog, store Store, gate CapacityGate, signer CodeSigner, ids IDHasher, clock Clock, log *slog.Logger) *Bookings {
+	return &Bookings{catalog: catalog, store: store, gate: gate, signer: signer, ids: ids, clock: clock, log: log}
+}
+
+// settleTimeout bounds the work done after a visitor has gone away: a
+// booking whose places are taken is finished even if its request is not.
+const settleTimeout = 15 * time.Second
+
+// Book takes places for a party. It returns the booking and whether it was
+// made earlier under the same Idempotency-Key (a replay, not a new booking).
+func (s *Bookings) Book(ctx context.Context, r BookingRequest) (Booking, bool, error) {
+	if r.SlotID <= 0 {
+		return Booking{}, false, Invalid("slot_id", RuleRequired)
+	}
+	slot, err := s.catalog.Slot(ctx, r.SlotID)
+	if err != nil {
+		return Booking{}, false, err
+	}
+	venue, err := s.catalog.VenueByID(ctx, slot.VenueID)
+	if err != nil {
+		return Booking{}, false, err
+	}
+	now := s.clock.Now()
+	visitors, err := r.checkParty(s.ids, venue.MaxPartySize, now)
+	if err != nil {
+		return Booking{}, false, err
+	}
+	if err := bookable(venue, slot, now); err != nil {
+		return Booking{}, false, err
+	}
+	nb := NewBooking{Slot: slot, Phone: r.Phone, Visitors: visitors, CreatedAt: now,
+		Fingerprint: fingerprint(slot.ID, r.Phone, visitors)}
+	if r.IdempotencyKey != "" {
+		nb.IdempotencyKey = digest("idempotency", r.IdempotencyKey)
+	}
+
+	hold := newHold()
+	take, err := s.take(ctx, slot.ID, hold, len(visitors), now)
+	if err != nil {
+		return Booking{}, false, err
+	}
+	switch take.Outcome {
+	case TakeSoldOut:
+		return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: take.Remaining})
+	case TakeClosed:
+		return s.refused(ctx, nb, ErrSlotClosed)
+	}
+
+	// From here places are held: finish the work even if the visitor leaves.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	b, err := s.store.CreateBooking(ctx, nb)
+	switch {
+	case err == nil:
+		s.settle(ctx, slot.ID, hold, true)
+		return b, false, nil
+	case errors.Is(err, ErrOutcomeUnknown):
+		// The commit may have happened. Giving the places back could
+		// oversell; keeping them could undersell for a moment, until
+		// reconciliation drops the hold and reads the truth from the store.
+		s.log.WarnContext(ctx, "booking outcome unknown, hold left to reconciliation", "slot", slot.ID, "err", err)
+		return Booking{}, false, err
+	}
+	s.settle(ctx, slot.ID, hold, false)
+	if errors.Is(err, ErrIdempotentReplay) {
+		return s.replay(ctx, nb, err)
+	}
+	return Booking{}, false, err
+}
+
+// bookable checks the rules of time and state that close a slot to visitors.
+func bookable(v Venue, s Slot, now time.Time) error {
+	switch {
+	case !now.Before(s.Start):
+		return &Error{Code: CodeSlotClosed, Detail: "slot has started"}
+	case v.LastBookableDay(now).Before(s.Date):
+		return &Error{Code: CodeSlotClosed, Detail: "slot is beyond the booking window"}
+	case s.Status != SlotOpen:
+		return &Error{Code: CodeSlotClosed, Detail: "slot is closed"}
+	}
+	return nil
+}
+
+// take asks the gate for places, loading the slot's bucket from the store
+// when the gate has none.
+func (s *Bookings) take(ctx context.Context, slotID int64, hold string, places int, now time.Time) (Take, error) {
+	for range 2 {
+		t, err := s.gate.Take(ctx, slotID, hold, places, now)
+		if err != nil {
+			return Take{}, Unavailable("capacity gate", err)
+		}
+		if t.Outcome != TakeNotLoaded {
+			return t, nil
+		}
+		if err := s.catalog.ensureLoaded(ctx, slotID); err != nil {
+			if CodeOf(err) == CodeNotFound {
+				return Take{}, err
+			}
+			return Take{}, Unavailable("capacity gate", err)
+		}
+	}
+	return Take{}, Unavailable("capacity gate", fmt.Errorf("bucket of slot %d does not stay loaded", slotID))
+}
+
+// refused answers a request the gate turned away, unless it is the retry of
+// a booking that was made: then the visitor gets that booking back.
+func (s *Bookings) refused(ctx context.Context, nb NewBooking, refusal error) (Booking, bool, error) {
+	if nb.IdempotencyKey == "" {
+		return Booking{}, false, refusal
+	}
+	return s.replay(ctx, nb, refusal)
+}
+
+// replay returns the booking made under nb's Idempotency-Key, or otherwise.
+func (s *Bookings) replay(ctx context.Context, nb NewBooking, otherwise error) (Booking, bool, error) {
+	b, fp, err := s.store.BookingByIdempotencyKey(ctx, nb.IdempotencyKey)
+	switch {
+	case CodeOf(err) == CodeNotFound:
+		if errors.Is(otherwise, ErrIdempotentReplay) {
+			// The key's first booking was rolled back between our insert and this read.
+			return Booking{}, false, Unavailable("store", otherwise)
+		}
+		return Booking{}, false, otherwise
+	case err != nil:
+		return Booking{}, false, err
+	case fp != nb.Fingerprint:
+		return Booking{}, false, Invalid("Idempotency-Key", RuleIdempotencyReuse)
+	}
+	return b, true, nil
+}
+
+// settle ends a hold. Its failure loses nothing: reconciliation drops the
+// hold once it is stale and sets the bucket from the store.
+func (s *Bookings) settle(ctx context.Context, slotID int64, hold string, committed bool) {
+	if err := s.gate.Settle(ctx, slotID, hold, committed); err != nil {
+		s.log.WarnContext(ctx, "settle capacity hold", "slot", slotID, "committed", committed, "err", err)
+	}
+}
+
+// Code is the signed code of booking b, which is all its QR code holds.
+func (s *Bookings) Code(b Booking) string { return EncodeCode(b.Payload(), s.signer) }
+
+// ByCode finds the booking a code stands for. A code that does not verify,
+// or names a booking that does not match it, is not found.
+func (s *Bookings) ByCode(ctx context.Context, code string) (Booking, error) {
+	p, err := DecodeCode(code, s.signer)
+	if err != nil {
+		return Booking{}, ErrNotFound
+	}
+	b, err := s.store.Booking(ctx, p.BookingID)
+	if err != nil {
+		return Booking{}, err
+	}
+	if b.VenueID != p.VenueID || b.Slot.ID != p.SlotID || b.PartySize != p.PartySize {
+		return Booking{}, ErrNotFound
+	}
+	return b, nil
+}
+
+// Cancel cancels the booking a code stands for and gives its places back.
+// Cancelling a cancelled booking answers it again, so a retried cancel is
+// harmless; an admitted, missed or started booking cannot be cancelled.
+func (s *Bookings) Cancel(ctx context.Context, code string) (Booking, error) {
+	b, err := s.ByCode(ctx, code)
+	if err != nil {
+		return Booking{}, err
+	}
+	if b.Status == BookingCancelled {
+		return b, nil
+	}
+	now := s.clock.Now()
+	if !b.Cancellable(now) {
+		return Booking{}, ErrNotCancellable
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	hold := newHold()
+	if err := s.gate.HoldRelease(ctx, b.Slot.ID, hold, b.PartySize, now); err != nil {
+		// The store is the truth; the gate catches up by reconciliation.
+		s.log.WarnContext(ctx, "announce release of places", "slot", b.Slot.ID, "err", err)
+	}
+	cancelled, err := s.store.CancelBooking(ctx, b.ID, now)
+	if err != nil {
+		s.settle(ctx, b.Slot.ID, hold, false)
+		if errors.Is(err, ErrNotCancellable) && cancelled.Status == BookingCancelled {
+			return cancelled, nil // a concurrent cancel won
+		}
+		return Booking{}, err
+	}
+	s.settle(ctx, b.Slot.ID, hold, true)
+	return cancelled, nil
+}
+
+// newHold names one request's hold on places: unique, so that repeating an
+// operation on it (a retried script) changes nothing.
+func newHold() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

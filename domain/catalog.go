@@ -1,0 +1,257 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Catalog answers what venues and slots exist. It keeps them in memory for
+// a few seconds, so that a flood of requests for one slot costs the store
+// nothing: nothing it caches decides a booking on its own, since the
+// capacity gate and the store's conditional update check again.
+type Catalog struct {
+	store Store
+	gate  CapacityGate
+	clock Clock
+	log   *slog.Logger
+	ttl   time.Duration
+	loads flight
+
+	mu       sync.Mutex
+	venues   []Venue
+	venuesAt time.Time
+	slots    map[int64]cachedSlot
+	days     map[dayKey]cachedDay
+}
+
+type cachedSlot struct {
+	slot  Slot
+	err   error
+	until time.Time
+}
+
+type dayKey struct {
+	venueID int64
+	date    Date
+}
+
+type cachedDay struct {
+	slots []Slot
+	until time.Time
+}
+
+// maxCachedSlots bounds the slot cache against requests for made-up ids.
+const maxCachedSlots = 50_000
+
+// NewCatalog reads through to store, caching for ttl (wall-clock time: the
+// cache's age is not a rule of the venue, so it does not follow Clock).
+func NewCatalog(store Store, gate CapacityGate, clock Clock, log *slog.Logger, ttl time.Duration) *Catalog {
+	return &Catalog{store: store, gate: gate, clock: clock, log: log, ttl: ttl,
+		slots: map[int64]cachedSlot{}, days: map[dayKey]cachedDay{}}
+}
+
+// Forget drops everything cached, after a change made through this instance.
+func (c *Catalog) Forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.venues, c.venuesAt = nil, time.Time{}
+	clear(c.slots)
+	clear(c.days)
+}
+
+// Venues lists every venue.
+func (c *Catalog) Venues(ctx context.Context) ([]Venue, error) {
+	c.mu.Lock()
+	if c.venues != nil && time.Since(c.venuesAt) < c.ttl {
+		v := c.venues
+		c.mu.Unlock()
+		return v, nil
+	}
+	c.mu.Unlock()
+	venues, err := c.store.Venues(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list venues: %w", err)
+	}
+	c.mu.Lock()
+	c.venues, c.venuesAt = venues, time.Now()
+	c.mu.Unlock()
+	return venues, nil
+}
+
+// Venue finds a venue by slug.
+func (c *Catalog) Venue(ctx context.Context, slug string) (Venue, error) {
+	return c.findVenue(ctx, func(v Venue) bool { return v.Slug == slug })
+}
+
+// VenueByID finds a venue by id.
+func (c *Catalog) VenueByID(ctx context.Context, id int64) (Venue, error) {
+	return c.findVenue(ctx, func(v Venue) bool { return v.ID == id })
+}
+
+func (c *Catalog) findVenue(ctx context.Context, match func(Venue) bool) (Venue, error) {
+	venues, err := c.Venues(ctx)
+	if err != nil {
+		return Venue{}, err
+	}
+	for _, v := range venues {
+		if match(v) {
+			return v, nil
+		}
+	}
+	return Venue{}, ErrNotFound
+}
+
+// Slot finds a slot by id; its counts may be a few seconds old.
+func (c *Catalog) Slot(ctx context.Context, id int64) (Slot, error) {
+	c.mu.Lock()
+	e, ok := c.slots[id]
+	c.mu.Unlock()
+	if ok && time.Now().Before(e.until) {
+		return e.slot, e.err
+	}
+	s, err := c.store.Slot(ctx, id)
+	if err != nil && CodeOf(err) != CodeNotFound {
+		return Slot{}, fmt.Errorf("find slot %d: %w", id, err)
+	}
+	c.mu.Lock()
+	if len(c.slots) >= maxCachedSlots {
+		clear(c.slots)
+	}
+	c.slots[id] = cachedSlot{slot: s, err: err, until: time.Now().Add(c.ttl)}
+	c.mu.Unlock()
+	return s, err
+}
+
+// SlotView is a slot with what a visitor can see of it now.
+type SlotView struct {
+	Slot
+	Availability
+}
+
+// SlotsOn lists a venue's slots of day d with live places left: the counts
+// come from the capacity gate, loading its buckets from the store as needed.
+func (c *Catalog) SlotsOn(ctx context.Context, venue Venue, d Date) ([]SlotView, error) {
+	slots, err := c.day(ctx, venue.ID, d)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(slots))
+	for i, s := range slots {
+		ids[i] = s.ID
+	}
+	buckets, err := c.gate.Buckets(ctx, ids)
+	if err != nil {
+		// Showing the store's counts is better than no page; booking itself
+		// will refuse while the gate is down.
+		c.log.WarnContext(ctx, "capacity gate unreadable, listing store counts", "err", err)
+		buckets = nil
+	}
+	var missing []int64
+	for _, s := range slots {
+		if !buckets[s.ID].Loaded {
+			missing = append(missing, s.ID)
+		}
+	}
+	fresh := map[int64]SlotCount{}
+	if len(missing) > 0 {
+		counts, err := c.store.SlotCounts(ctx, missing)
+		if err != nil {
+			return nil, fmt.Errorf("count slots of %s on %s: %w", venue.Slug, d, err)
+		}
+		for _, sc := range counts {
+			fresh[sc.SlotID] = sc
+			if buckets != nil {
+				if err := c.gate.Load(ctx, sc); err != nil {
+					c.log.WarnContext(ctx, "load capacity bucket", "slot", sc.SlotID, "err", err)
+				}
+			}
+		}
+	}
+	now := c.clock.Now()
+	views := make([]SlotView, len(slots))
+	for i, s := range slots {
+		quota, taken, open := s.Quota, s.Booked, s.Status == SlotOpen
+		if b := buckets[s.ID]; b.Loaded {
+			quota, taken, open = b.Quota, b.Taken(), b.Open
+		} else if sc, ok := fresh[s.ID]; ok {
+			quota, taken, open = sc.Quota, sc.Booked, sc.Open
+		}
+		s.Quota, s.Booked = quota, taken
+		views[i] = SlotView{Slot: s, Availability: s.Availability(now, quota, taken, open)}
+	}
+	return views, nil
+}
+
+func (c *Catalog) day(ctx context.Context, venueID int64, d Date) ([]Slot, error) {
+	key := dayKey{venueID, d}
+	c.mu.Lock()
+	e, ok := c.days[key]
+	c.mu.Unlock()
+	if ok && time.Now().Before(e.until) {
+		return e.slots, nil
+	}
+	slots, err := c.store.SlotsOn(ctx, venueID, d)
+	if err != nil {
+		return nil, fmt.Errorf("list slots of venue %d on %s: %w", venueID, d, err)
+	}
+	c.mu.Lock()
+	if len(c.days) >= maxCachedSlots {
+		clear(c.days)
+	}
+	c.days[key] = cachedDay{slots: slots, until: time.Now().Add(c.ttl)}
+	c.mu.Unlock()
+	return slots, nil
+}
+
+// ensureLoaded loads a slot's bucket from the store's current counts. Many
+// requests finding the bucket missing at once (after Redis lost its data)
+// share one read of the store.
+func (c *Catalog) ensureLoaded(ctx context.Context, slotID int64) error {
+	return c.loads.do(slotID, func() error {
+		counts, err := c.store.SlotCounts(ctx, []int64{slotID})
+		if err != nil {
+			return fmt.Errorf("count slot %d: %w", slotID, err)
+		}
+		if len(counts) == 0 {
+			return ErrNotFound
+		}
+		return c.gate.Load(ctx, counts[0])
+	})
+}
+
+// flight runs one call per key at a time and shares its result with the
+// callers that arrive while it runs.
+type flight struct {
+	mu    sync.Mutex
+	calls map[int64]*flightCall
+}
+
+type flightCall struct {
+	done chan struct{}
+	err  error
+}
+
+func (f *flight) do(key int64, fn func() error) error {
+	f.mu.Lock()
+	if c, ok := f.calls[key]; ok {
+		f.mu.Unlock()
+		<-c.done
+		return c.err
+	}
+	if f.calls == nil {
+		f.calls = map[int64]*flightCall{}
+	}
+	c := &flightCall{done: make(chan struct{})}
+	f.calls[key] = c
+	f.mu.Unlock()
+
+	c.err = fn()
+	f.mu.Lock()
+	delete(f.calls, key)
+	f.mu.Unlock()
+	close(c.done)
+	return c.err
+}

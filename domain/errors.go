@@ -1,0 +1,188 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Code is the stable machine word that names why a request did not succeed.
+// The API sends it as the problem's "code"; the words are fixed by the SPEC.
+type Code string
+
+const (
+	CodeMalformed       Code = "malformed_request"
+	CodeValidation      Code = "validation_failed"
+	CodeNotFound        Code = "not_found"
+	CodeSoldOut         Code = "sold_out"
+	CodeAlreadyBooked   Code = "already_booked"
+	CodeSlotClosed      Code = "slot_closed"
+	CodeRestricted      Code = "restricted"
+	CodeRateLimited     Code = "rate_limited"
+	CodeUnavailable     Code = "unavailable"
+	CodeNotCancellable  Code = "not_cancellable"
+	CodeUnauthorized    Code = "unauthorized"
+	CodeForbidden       Code = "forbidden"
+	CodeConflict        Code = "conflict"
+	CodeInvalidCode     Code = "invalid_code"
+	CodeAlreadyAdmitted Code = "already_admitted"
+	CodeWrongVenue      Code = "wrong_venue"
+	CodeWrongTime       Code = "wrong_time"
+	CodeCancelled       Code = "cancelled"
+	CodeFlowLimited     Code = "flow_limited"
+	CodeBelowBooked     Code = "below_booked"
+)
+
+// Error is a refusal the visitor or operator can act on. Its fields carry
+// what a message needs (places left, when to retry); Is compares codes only,
+// so errors.Is(err, ErrSoldOut) matches every sold-out answer.
+type Error struct {
+	Code       Code
+	Detail     string        // an English sentence for logs; clients get translated text
+	Remaining  int           // sold_out: places still free (fewer than asked)
+	RetryAfter time.Duration // rate_limited, flow_limited, unavailable
+	Until      time.Time     // restricted: when the restriction ends
+	Field      string        // already_booked: the visitor whose ID holds a booking
+}
+
+func (e *Error) Error() string {
+	if e.Detail != "" {
+		return string(e.Code) + ": " + e.Detail
+	}
+	return string(e.Code)
+}
+
+// Is matches another *Error with the same code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// Sentinels to test against with errors.Is.
+var (
+	ErrNotFound       = &Error{Code: CodeNotFound}
+	ErrSoldOut        = &Error{Code: CodeSoldOut}
+	ErrAlreadyBooked  = &Error{Code: CodeAlreadyBooked}
+	ErrSlotClosed     = &Error{Code: CodeSlotClosed}
+	ErrNotCancellable = &Error{Code: CodeNotCancellable}
+	ErrRateLimited    = &Error{Code: CodeRateLimited}
+	ErrUnavailable    = &Error{Code: CodeUnavailable}
+	ErrInvalidCode    = &Error{Code: CodeInvalidCode}
+	ErrConflict       = &Error{Code: CodeConflict}
+	ErrValidation     = &Error{Code: CodeValidation}
+)
+
+// Unavailable wraps a fault of a part the service needs (database, Redis) so
+// that the visitor gets 503 and the log gets the cause.
+func Unavailable(part string, err error) error {
+	return &unavailableError{part: part, err: err}
+}
+
+type unavailableError struct {
+	part string
+	err  error
+}
+
+func (e *unavailableError) Error() string   { return e.part + " unavailable: " + e.err.Error() }
+func (e *unavailableError) Unwrap() []error { return []error{ErrUnavailable, e.err} }
+
+// Rule names what is wrong with one field; the API turns it into words.
+type Rule string
+
+const (
+	RuleRequired         Rule = "required"
+	RuleSlug             Rule = "slug"
+	RuleTimezone         Rule = "timezone"
+	RuleHours            Rule = "hours"
+	RuleWeekday          Rule = "weekday"
+	RulePositive         Rule = "positive"
+	RuleNotNegative      Rule = "not_negative"
+	RuleTooLarge         Rule = "too_large"
+	RuleTooLong          Rule = "too_long"
+	RuleDate             Rule = "date"
+	RuleOutsideWindow    Rule = "outside_window"
+	RulePhone            Rule = "phone"
+	RuleName             Rule = "name"
+	RuleIDType           Rule = "id_type"
+	RuleIDFormat         Rule = "id_format"
+	RuleIDRegion         Rule = "id_region"
+	RuleIDBirthDate      Rule = "id_birth_date"
+	RuleIDCheckDigit     Rule = "id_check_digit"
+	RuleDuplicateID      Rule = "duplicate_id"
+	RulePartySize        Rule = "party_size"
+	RuleIdempotencyReuse Rule = "idempotency_reuse"
+)
+
+// FieldError says which field is wrong and by which rule.
+type FieldError struct {
+	Field string
+	Rule  Rule
+	// Limit is the bound a size rule was checked against (party size, length).
+	Limit int
+}
+
+// ValidationError collects every wrong field of one request.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+// Add records that field breaks rule.
+func (v *ValidationError) Add(field string, rule Rule) {
+	v.Fields = append(v.Fields, FieldError{Field: field, Rule: rule})
+}
+
+// AddLimit records that field breaks a size rule with bound limit.
+func (v *ValidationError) AddLimit(field string, rule Rule, limit int) {
+	v.Fields = append(v.Fields, FieldError{Field: field, Rule: rule, Limit: limit})
+}
+
+// Has reports whether field already has an error.
+func (v *ValidationError) Has(field string) bool {
+	for _, f := range v.Fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// OrNil returns v as an error when it holds any field, nil otherwise.
+func (v *ValidationError) OrNil() error {
+	if len(v.Fields) == 0 {
+		return nil
+	}
+	return v
+}
+
+func (v *ValidationError) Error() string {
+	parts := make([]string, len(v.Fields))
+	for i, f := range v.Fields {
+		parts[i] = fmt.Sprintf("%s: %s", f.Field, f.Rule)
+	}
+	return "validation failed: " + strings.Join(parts, "; ")
+}
+
+// Is matches ErrValidation.
+func (v *ValidationError) Is(target error) bool { return target == ErrValidation }
+
+// Invalid is a validation error for a single field.
+func Invalid(field string, rule Rule) error {
+	return &ValidationError{Fields: []FieldError{{Field: field, Rule: rule}}}
+}
+
+// CodeOf is the code of err, or "" when err is not a refusal the domain knows.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	var v *ValidationError
+	if errors.As(err, &v) {
+		return CodeValidation
+	}
+	if errors.Is(err, ErrUnavailable) {
+		return CodeUnavailable
+	}
+	return ""
+}

@@ -1,0 +1,123 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store is where venues, slots and bookings are kept: MySQL in production,
+// SQLite on a laptop. It is the final word on every count.
+type Store interface {
+	Ping(ctx context.Context) error
+
+	// Venues lists every venue, by id.
+	Venues(ctx context.Context) ([]Venue, error)
+	// AddVenues inserts the venues whose slug is not yet taken.
+	AddVenues(ctx context.Context, venues []Venue) error
+
+	// AddSlots inserts the slots not yet present (by venue and start) and
+	// reports how many it created; several instances may call it at once.
+	AddSlots(ctx context.Context, slots []Slot) (int, error)
+	Slot(ctx context.Context, id int64) (Slot, error)
+	SlotsOn(ctx context.Context, venueID int64, d Date) ([]Slot, error)
+	// SlotCounts reads the current counts of the given slots.
+	SlotCounts(ctx context.Context, ids []int64) ([]SlotCount, error)
+	// SlotCountsEndingAfter reads the counts of every slot that ends after t.
+	SlotCountsEndingAfter(ctx context.Context, t time.Time) ([]SlotCount, error)
+
+	// CreateBooking takes places in MySQL with a conditional update and
+	// writes the booking. It fails with ErrSoldOut, ErrSlotClosed,
+	// ErrAlreadyBooked (Field names the visitor), ErrIdempotentReplay, or an
+	// unavailable error; ErrOutcomeUnknown when the commit's fate is unknown.
+	CreateBooking(ctx context.Context, b NewBooking) (Booking, error)
+	Booking(ctx context.Context, id int64) (Booking, error)
+	// BookingByIdempotencyKey returns the booking made under key and the
+	// fingerprint of the request that made it.
+	BookingByIdempotencyKey(ctx context.Context, key string) (Booking, string, error)
+	// CancelBooking marks a confirmed booking cancelled and gives its places
+	// back to the slot, in one transaction.
+	CancelBooking(ctx context.Context, id int64, at time.Time) (Booking, error)
+
+	// Setting returns the stored value of name, storing generate() first if
+	// there is none; every instance gets the same value.
+	Setting(ctx context.Context, name string, generate func() (string, error)) (string, error)
+}
+
+// Errors the store gives that are not answers to a visitor.
+var (
+	ErrIdempotentReplay = errors.New("idempotency key already used")
+	ErrOutcomeUnknown   = errors.New("commit outcome unknown")
+)
+
+// TakeOutcome is the capacity gate's answer to a request for places.
+type TakeOutcome int
+
+const (
+	Taken TakeOutcome = iota
+	TakeSoldOut
+	TakeClosed
+	// TakeNotLoaded means the gate holds no bucket for the slot (never loaded,
+	// expired, or lost with Redis): load it from the store and ask again.
+	TakeNotLoaded
+)
+
+// Take is the gate's answer: the outcome and the places left after it.
+type Take struct {
+	Outcome   TakeOutcome
+	Remaining int
+}
+
+// Bucket is what the capacity gate holds for a slot.
+type Bucket struct {
+	Loaded  bool
+	Quota   int
+	Booked  int // committed bookings, as far as the gate knows
+	Pending int // places held by requests in flight
+	Open    bool
+	Mark    int64 // change counter: moves on every change of the bucket
+	Holds   int   // holds in flight, taking or giving back
+}
+
+// Taken is every place the gate counts as gone: booked or held.
+func (b Bucket) Taken() int { return b.Booked + b.Pending }
+
+// CapacityGate is the fast count of places in front of the store (Redis).
+// Places are taken under a hold: a unique id per request that makes every
+// operation safe to repeat, and that is settled once the store has answered.
+type CapacityGate interface {
+	Ping(ctx context.Context) error
+	// Take holds places for one request, or says why not.
+	Take(ctx context.Context, slotID int64, hold string, places int, now time.Time) (Take, error)
+	// Settle ends a hold: committed moves its places into the booked count,
+	// otherwise they are given back (for a release hold, the reverse).
+	Settle(ctx context.Context, slotID int64, hold string, committed bool) error
+	// HoldRelease announces that places are about to be given back (a
+	// cancellation), so that reconciliation does not count them twice.
+	HoldRelease(ctx context.Context, slotID int64, hold string, places int, now time.Time) error
+	// Load creates the slot's bucket from the store's counts unless it exists.
+	Load(ctx context.Context, c SlotCount) error
+	// Buckets reads the buckets of the given slots; missing ones are absent.
+	Buckets(ctx context.Context, ids []int64) (map[int64]Bucket, error)
+	// Reconcile sets a bucket to the store's counts if nothing changed since
+	// mark was read; holds older than stale are dropped first.
+	Reconcile(ctx context.Context, c SlotCount, mark int64, now time.Time, stale time.Duration) (Reconciled, error)
+}
+
+// Reconciled says what reconciliation did to one bucket.
+type Reconciled struct {
+	Outcome ReconcileOutcome
+	// Drift is the gate's taken count minus the store's booked count before the repair.
+	Drift int
+}
+
+// ReconcileOutcome names what reconciliation found.
+type ReconcileOutcome string
+
+const (
+	ReconcileAgreed    ReconcileOutcome = "agreed"
+	ReconcileRepaired  ReconcileOutcome = "repaired"
+	ReconcileBusy      ReconcileOutcome = "busy"       // requests in flight; next pass
+	ReconcileStale     ReconcileOutcome = "stale"      // dropped abandoned holds; next pass
+	ReconcileNotLoaded ReconcileOutcome = "not_loaded" // nothing to repair
+)

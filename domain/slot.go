@@ -1,0 +1,67 @@
+package domain
+
+import "time"
+
+// Slot is one timed-entry window of a venue with its quota of places.
+type Slot struct {
+	ID      int64
+	VenueID int64
+	Date    Date
+	Start   time.Time
+	End     time.Time
+	Quota   int
+	Booked  int
+	Status  SlotStatus
+}
+
+// SlotStatus is what staff have decided about a slot; whether it is full or
+// past follows from its counts and the time.
+type SlotStatus string
+
+const (
+	SlotOpen   SlotStatus = "open"
+	SlotClosed SlotStatus = "closed"
+)
+
+// Availability is what a visitor sees of a slot: its state and places left.
+type Availability struct {
+	Quota     int
+	Booked    int
+	Remaining int
+	State     string // open, full, closed, past
+}
+
+// Availability computes the visitor's view of the slot at now from the
+// quota and places taken that the capacity gate reports.
+func (s Slot) Availability(now time.Time, quota, taken int, open bool) Availability {
+	a := Availability{Quota: quota, Booked: taken, Remaining: max(quota-taken, 0)}
+	switch {
+	case !now.Before(s.Start):
+		a.State = "past"
+	case !open || s.Status != SlotOpen:
+		a.State = "closed"
+	case a.Remaining == 0:
+		a.State = "full"
+	default:
+		a.State = "open"
+	}
+	return a
+}
+
+// SlotCount is the part of a slot the capacity gate mirrors.
+type SlotCount struct {
+	SlotID int64
+	Quota  int
+	Booked int
+	Open   bool
+	// ExpireAt is when the gate may forget the slot: well after it ends.
+	ExpireAt time.Time
+}
+
+// GateRetention is how long after a slot's end its capacity keys live in Redis.
+const GateRetention = 24 * time.Hour
+
+// Count is the slot's figures as the capacity gate keeps them.
+func (s Slot) Count() SlotCount {
+	return SlotCount{SlotID: s.ID, Quota: s.Quota, Booked: s.Booked, Open: s.Status == SlotOpen, ExpireAt: s.End.Add(GateRetention)}
+}

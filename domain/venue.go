@@ -1,0 +1,150 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Venue is a timed-entry site and the policy its slots are made from.
+type Venue struct {
+	ID                     int64
+	Slug                   string
+	NameZH                 string
+	NameEN                 string
+	Kind                   string
+	Timezone               string
+	Open                   Minute
+	Close                  Minute
+	ClosedWeekdays         []int // 1 (Monday) to 7 (Sunday)
+	SlotMinutes            int
+	DefaultQuota           int
+	BookingWindowDays      int
+	MaxPartySize           int
+	AdmissionMinutesBefore int
+	InstantaneousCapacity  int
+	GateFlowPerMinute      int
+	GateBurst              int
+}
+
+// Location is the venue's time zone; all its slot times are local to it.
+func (v Venue) Location() *time.Location {
+	loc, err := time.LoadLocation(v.Timezone)
+	if err != nil {
+		// Validate refuses unknown zones, so this only guards rows edited by hand.
+		return time.UTC
+	}
+	return loc
+}
+
+// Today is the venue's local calendar day at instant now.
+func (v Venue) Today(now time.Time) Date { return DateOf(now.In(v.Location())) }
+
+// LastBookableDay is the furthest day the booking window reaches at now:
+// a new day opens at 00:00 venue time.
+func (v Venue) LastBookableDay(now time.Time) Date {
+	return v.Today(now).AddDays(v.BookingWindowDays)
+}
+
+// ClosedOn reports whether the venue is closed all day on d by its weekly rule.
+func (v Venue) ClosedOn(d Date) bool { return slices.Contains(v.ClosedWeekdays, d.Weekday()) }
+
+// SlotsOn lays out the slots of day d: from opening, one every SlotMinutes,
+// the last one ending at closing time (shorter if the hours do not divide).
+func (v Venue) SlotsOn(d Date) []Slot {
+	if v.ClosedOn(d) || v.SlotMinutes <= 0 {
+		return nil
+	}
+	loc := v.Location()
+	var slots []Slot
+	for m := v.Open; m < v.Close; m += Minute(v.SlotMinutes) {
+		end := min(m+Minute(v.SlotMinutes), v.Close)
+		slots = append(slots, Slot{
+			VenueID: v.ID,
+			Date:    d,
+			Start:   d.At(m, loc),
+			End:     d.At(end, loc),
+			Quota:   v.DefaultQuota,
+			Status:  SlotOpen,
+		})
+	}
+	return slots
+}
+
+// Validate checks a venue's settings and names each field that is wrong.
+func (v Venue) Validate() error {
+	var errs ValidationError
+	if !slugPattern.MatchString(v.Slug) {
+		errs.Add("slug", RuleSlug)
+	}
+	if v.NameZH == "" {
+		errs.Add("name.zh", RuleRequired)
+	}
+	if v.NameEN == "" {
+		errs.Add("name.en", RuleRequired)
+	}
+	if v.Kind == "" {
+		errs.Add("kind", RuleRequired)
+	}
+	if _, err := time.LoadLocation(v.Timezone); err != nil || v.Timezone == "" {
+		errs.Add("timezone", RuleTimezone)
+	}
+	if v.Open >= v.Close || v.Close > 1440 {
+		errs.Add("hours", RuleHours)
+	}
+	for _, w := range v.ClosedWeekdays {
+		if w < 1 || w > 7 {
+			errs.Add("closed_weekdays", RuleWeekday)
+			break
+		}
+	}
+	positive := []struct {
+		field string
+		value int
+	}{
+		{"slot_minutes", v.SlotMinutes}, {"booking_window_days", v.BookingWindowDays},
+		{"max_party_size", v.MaxPartySize}, {"instantaneous_capacity", v.InstantaneousCapacity},
+		{"gate_flow_per_minute", v.GateFlowPerMinute}, {"gate_burst", v.GateBurst},
+	}
+	for _, p := range positive {
+		if p.value <= 0 {
+			errs.Add(p.field, RulePositive)
+		}
+	}
+	if v.DefaultQuota < 0 {
+		errs.Add("default_quota", RuleNotNegative)
+	}
+	if v.AdmissionMinutesBefore < 0 {
+		errs.Add("admission_minutes_before", RuleNotNegative)
+	}
+	if v.MaxPartySize > MaxPartyLimit {
+		errs.Add("max_party_size", RuleTooLarge)
+	}
+	return errs.OrNil()
+}
+
+// MaxPartyLimit bounds any venue's party size; a booking code carries it in one byte.
+const MaxPartyLimit = 20
+
+// SeedVenues are the sites slotgate starts with on a fresh database.
+func SeedVenues() []Venue {
+	base := func(slug, zh, en, kind string, open, close string, slotMinutes, quota int, closed []int, inside, flow, burst int) Venue {
+		o, _ := ParseMinute(open)
+		c, _ := ParseMinute(close)
+		return Venue{
+			Slug: slug, NameZH: zh, NameEN: en, Kind: kind, Timezone: "Asia/Shanghai",
+			Open: o, Close: c, ClosedWeekdays: closed, SlotMinutes: slotMinutes, DefaultQuota: quota,
+			BookingWindowDays: 7, MaxPartySize: 5, AdmissionMinutesBefore: 30,
+			InstantaneousCapacity: inside, GateFlowPerMinute: flow, GateBurst: burst,
+		}
+	}
+	return []Venue{
+		base("jinyun-mountain", "缙云山", "Jinyun Mountain", "scenic_area", "07:00", "18:00", 60, 600, nil, 2000, 120, 30),
+		base("beibei-museum", "北碚博物馆", "Beibei Museum", "museum", "09:00", "17:00", 60, 80, []int{1}, 120, 30, 10),
+		base("beibei-library", "北碚图书馆", "Beibei Library", "library", "09:00", "21:00", 120, 120, nil, 300, 40, 15),
+		base("beibei-cultural-centre", "北碚区文化馆", "Cultural Centre", "cultural_centre", "09:00", "17:00", 60, 60, []int{1}, 100, 30, 10),
+		base("beibei-art-gallery", "北碚美术馆", "Art Gallery", "art_gallery", "09:00", "17:00", 60, 50, []int{1}, 80, 20, 8),
+	}
+}
+
+func (v Venue) String() string { return fmt.Sprintf("venue %s", v.Slug) }

@@ -1,0 +1,77 @@
+package redisgate
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// Connect opens a client for a redis:// URL. A URL that names further
+// nodes (redis://host1:7001?addr=host2:7002) selects Redis Cluster.
+func Connect(rawURL string) (redis.UniversalClient, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("SLOTGATE_REDIS_URL: %w", err)
+	}
+	if u.Query().Has("addr") {
+		opt, err := redis.ParseClusterURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("SLOTGATE_REDIS_URL: %w", err)
+		}
+		return redis.NewClusterClient(opt), nil
+	}
+	opt, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("SLOTGATE_REDIS_URL: %w", err)
+	}
+	return redis.NewClient(opt), nil
+}
+
+// Embedded is a Redis-protocol server inside the process, for running
+// slotgate with nothing installed. It runs the same Lua scripts; keys expire
+// on the wall clock as in Redis. It keeps nothing on disk: on restart the
+// buckets are loaded again from the store, as after a Redis restart.
+type Embedded struct {
+	srv *miniredis.Miniredis
+}
+
+// StartEmbedded listens on a free loopback port.
+func StartEmbedded() (*Embedded, error) {
+	srv := miniredis.NewMiniRedis()
+	srv.ClockTTL(true)
+	if err := srv.StartAddr("127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("start embedded redis: %w", err)
+	}
+	return &Embedded{srv: srv}, nil
+}
+
+// Addr is the host:port the server listens on.
+func (e *Embedded) Addr() string { return e.srv.Addr() }
+
+// URL is a redis:// URL for the server.
+func (e *Embedded) URL() string { return "redis://" + e.srv.Addr() }
+
+// FlushAll forgets every key, as a Redis restart without persistence would.
+func (e *Embedded) FlushAll() { e.srv.FlushAll() }
+
+// Close stops the server.
+func (e *Embedded) Close() { e.srv.Close() }
+
+// WaitReady waits until Redis answers or ctx ends.
+func WaitReady(ctx context.Context, rdb redis.UniversalClient) error {
+	for {
+		if err := rdb.Ping(ctx).Err(); err == nil {
+			return nil
+		} else if ctx.Err() != nil {
+			return fmt.Errorf("redis not ready: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

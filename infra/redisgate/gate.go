@@ -1,0 +1,156 @@
+// Package redisgate is the capacity gate in Redis: one bucket per slot,
+// changed only by Lua scripts that run atomically in Redis, with every key
+// of a slot under one hash tag so that a script touches one cluster node.
+package redisgate
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"slotgate/domain"
+)
+
+var (
+	//go:embed lua/take.lua
+	takeSrc string
+	//go:embed lua/settle.lua
+	settleSrc string
+	//go:embed lua/release.lua
+	releaseSrc string
+	//go:embed lua/load.lua
+	loadSrc string
+	//go:embed lua/reconcile.lua
+	reconcileSrc string
+
+	takeScript      = redis.NewScript(takeSrc)
+	settleScript    = redis.NewScript(settleSrc)
+	releaseScript   = redis.NewScript(releaseSrc)
+	loadScript      = redis.NewScript(loadSrc)
+	reconcileScript = redis.NewScript(reconcileSrc)
+)
+
+// Gate implements domain.CapacityGate.
+type Gate struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+// New is a gate on rdb; prefix (may be empty) keeps several deployments or
+// test runs apart in one Redis.
+func New(rdb redis.UniversalClient, prefix string) *Gate {
+	return &Gate{rdb: rdb, prefix: prefix}
+}
+
+// keys are the bucket and holds of a slot, e.g. sg:{slot:42}:bucket.
+func (g *Gate) keys(slotID int64) []string {
+	tag := g.prefix + "sg:{slot:" + strconv.FormatInt(slotID, 10) + "}:"
+	return []string{tag + "bucket", tag + "holds"}
+}
+
+// Ping checks that Redis answers.
+func (g *Gate) Ping(ctx context.Context) error { return g.rdb.Ping(ctx).Err() }
+
+// Take holds places for one request.
+func (g *Gate) Take(ctx context.Context, slotID int64, hold string, places int, now time.Time) (domain.Take, error) {
+	res, err := takeScript.Run(ctx, g.rdb, g.keys(slotID), hold, places, now.UnixMilli()).Int64Slice()
+	if err != nil {
+		return domain.Take{}, fmt.Errorf("take %d places of slot %d: %w", places, slotID, err)
+	}
+	outcomes := [...]domain.TakeOutcome{domain.Taken, domain.TakeSoldOut, domain.TakeClosed, domain.TakeNotLoaded}
+	if len(res) != 2 || res[0] < 0 || int(res[0]) >= len(outcomes) {
+		return domain.Take{}, fmt.Errorf("take places of slot %d: unexpected answer %v", slotID, res)
+	}
+	return domain.Take{Outcome: outcomes[res[0]], Remaining: int(res[1])}, nil
+}
+
+// Settle ends a hold.
+func (g *Gate) Settle(ctx context.Context, slotID int64, hold string, committed bool) error {
+	c := "0"
+	if committed {
+		c = "1"
+	}
+	if err := settleScript.Run(ctx, g.rdb, g.keys(slotID), hold, c).Err(); err != nil {
+		return fmt.Errorf("settle hold on slot %d: %w", slotID, err)
+	}
+	return nil
+}
+
+// HoldRelease announces that places of the slot are about to be given back.
+func (g *Gate) HoldRelease(ctx context.Context, slotID int64, hold string, places int, now time.Time) error {
+	if err := releaseScript.Run(ctx, g.rdb, g.keys(slotID), hold, places, now.UnixMilli()).Err(); err != nil {
+		return fmt.Errorf("announce release on slot %d: %w", slotID, err)
+	}
+	return nil
+}
+
+// Load creates the slot's bucket from the store's counts unless it exists.
+func (g *Gate) Load(ctx context.Context, c domain.SlotCount) error {
+	if err := loadScript.Run(ctx, g.rdb, g.keys(c.SlotID), c.Quota, c.Booked, flag(c.Open), c.ExpireAt.UnixMilli()).Err(); err != nil {
+		return fmt.Errorf("load bucket of slot %d: %w", c.SlotID, err)
+	}
+	return nil
+}
+
+// Buckets reads the buckets of the given slots in one round trip.
+func (g *Gate) Buckets(ctx context.Context, ids []int64) (map[int64]domain.Bucket, error) {
+	if len(ids) == 0 {
+		return map[int64]domain.Bucket{}, nil
+	}
+	pipe := g.rdb.Pipeline()
+	fields := make([]*redis.SliceCmd, len(ids))
+	holds := make([]*redis.IntCmd, len(ids))
+	for i, id := range ids {
+		k := g.keys(id)
+		fields[i] = pipe.HMGet(ctx, k[0], "quota", "booked", "pending", "open", "seq")
+		holds[i] = pipe.HLen(ctx, k[1])
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("read buckets: %w", err)
+	}
+	out := make(map[int64]domain.Bucket, len(ids))
+	for i, id := range ids {
+		v := fields[i].Val()
+		if len(v) != 5 || v[0] == nil {
+			continue
+		}
+		out[id] = domain.Bucket{
+			Loaded: true, Quota: atoi(v[0]), Booked: atoi(v[1]), Pending: atoi(v[2]), Open: v[3] == "1",
+			Mark: int64(atoi(v[4])), Holds: int(holds[i].Val()),
+		}
+	}
+	return out, nil
+}
+
+// Reconcile sets the slot's bucket to the store's counts if it did not
+// change since mark was read.
+func (g *Gate) Reconcile(ctx context.Context, c domain.SlotCount, mark int64, now time.Time, stale time.Duration) (domain.Reconciled, error) {
+	res, err := reconcileScript.Run(ctx, g.rdb, g.keys(c.SlotID), c.Quota, c.Booked, flag(c.Open), mark,
+		now.UnixMilli(), stale.Milliseconds()).Int64Slice()
+	if err != nil {
+		return domain.Reconciled{}, fmt.Errorf("reconcile slot %d: %w", c.SlotID, err)
+	}
+	outcomes := [...]domain.ReconcileOutcome{domain.ReconcileAgreed, domain.ReconcileRepaired,
+		domain.ReconcileBusy, domain.ReconcileStale, domain.ReconcileNotLoaded}
+	if len(res) != 2 || res[0] < 0 || int(res[0]) >= len(outcomes) {
+		return domain.Reconciled{}, fmt.Errorf("reconcile slot %d: unexpected answer %v", c.SlotID, res)
+	}
+	return domain.Reconciled{Outcome: outcomes[res[0]], Drift: int(res[1])}, nil
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+func atoi(v any) int {
+	s, _ := v.(string)
+	n, _ := strconv.Atoi(s)
+	return n
+}

@@ -1,0 +1,26 @@
+-- Take places for one request under a hold.
+-- KEYS[1] bucket hash {quota, booked, pending, open, seq, expires}
+-- KEYS[2] holds hash {hold -> "places:ms"}
+-- ARGV[1] hold, ARGV[2] places, ARGV[3] now (ms)
+-- Returns {outcome, remaining}: outcome 0 taken, 1 sold out, 2 closed, 3 not loaded.
+-- Safe to run twice for one hold: the second run finds the hold and takes nothing.
+local b = redis.call('HMGET', KEYS[1], 'quota', 'booked', 'pending', 'open', 'expires')
+if not b[1] then
+  return {3, 0}
+end
+local remaining = tonumber(b[1]) - tonumber(b[2]) - tonumber(b[3])
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then
+  return {0, remaining}
+end
+if b[4] ~= '1' then
+  return {2, remaining}
+end
+local n = tonumber(ARGV[2])
+if n > remaining then
+  return {1, remaining}
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
+redis.call('PEXPIREAT', KEYS[2], b[5])
+redis.call('HINCRBY', KEYS[1], 'pending', n)
+redis.call('HINCRBY', KEYS[1], 'seq', 1)
+return {0, remaining - n}

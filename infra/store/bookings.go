@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"slotgate/domain"
+)
+
+// CreateBooking takes the party's places with a conditional update, the
+// arbiter of capacity, then writes the booking and its visitors, in one
+// short transaction. Update first: it holds the hot row's lock a little
+// longer, but insert-then-update deadlocked under concurrent retries.
+func (s *Store) CreateBooking(ctx context.Context, nb domain.NewBooking) (domain.Booking, error) {
+	n := len(nb.Visitors)
+	now := nb.CreatedAt.UTC()
+	row := bookingRow{
+		VenueID: nb.Slot.VenueID, SlotID: nb.Slot.ID, VisitDate: nb.Slot.Date.String(), PartySize: n,
+		Status: string(domain.BookingConfirmed), Phone: nb.Phone, Fingerprint: nb.Fingerprint,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if nb.IdempotencyKey != "" {
+		row.IdempotencyKey = sql.NullString{String: nb.IdempotencyKey, Valid: true}
+	}
+	visitors := make([]visitorRow, n)
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec(`UPDATE slots SET booked = booked + ? WHERE id = ? AND status = ? AND booked + ? <= quota`,
+			n, nb.Slot.ID, string(domain.SlotOpen), n)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return s.whyNoPlaces(tx, nb.Slot.ID, n)
+		}
+		row.ID = 0
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		for i, v := range nb.Visitors {
+			visitors[i] = visitorRow{
+				BookingID: row.ID, VenueID: nb.Slot.VenueID, VisitDate: row.VisitDate, Position: i,
+				Name: v.Name, IDType: string(v.IDType), IDHash: v.IDHash, IDMasked: v.IDMasked,
+				Live: sql.NullInt16{Int16: 1, Valid: true},
+			}
+		}
+		return tx.Create(&visitors).Error
+	})
+	if err != nil {
+		return domain.Booking{}, s.bookingFault(ctx, nb, err)
+	}
+	return row.booking(nb.Slot, visitors), nil
+}
+
+// whyNoPlaces tells a closed slot from a full one after the conditional
+// update matched nothing.
+func (s *Store) whyNoPlaces(tx *gorm.DB, slotID int64, n int) error {
+	var r slotRow
+	if err := tx.Select("quota", "booked", "status").Where("id = ?", slotID).Take(&r).Error; err != nil {
+		return err
+	}
+	if r.Status != string(domain.SlotOpen) {
+		return domain.ErrSlotClosed
+	}
+	return &domain.Error{Code: domain.CodeSoldOut, Remaining: max(r.Quota-r.Booked, 0), Detail: "store refused"}
+}
+
+// bookingFault turns a failed booking transaction into the domain's answer.
+func (s *Store) bookingFault(ctx context.Context, nb domain.NewBooking, err error) error {
+	index, dup := uniqueViolation(err)
+	switch {
+	case !dup:
+		return s.fault("create booking", err)
+	case strings.Contains(index, "idempotency"):
+		return domain.ErrIdempotentReplay
+	case strings.Contains(index, "visitors"):
+		e := &domain.Error{Code: domain.CodeAlreadyBooked, Detail: "a visitor already holds a booking that day"}
+		if i, ok := s.bookedVisitor(ctx, nb); ok {
+			e.Field = "visitors[" + strconv.Itoa(i) + "].id_number"
+		}
+		return e
+	}
+	return s.fault("create booking", err)
+}
+
+// bookedVisitor finds which visitor of nb already holds a booking that day.
+func (s *Store) bookedVisitor(ctx context.Context, nb domain.NewBooking) (int, bool) {
+	hashes := make([]string, len(nb.Visitors))
+	for i, v := range nb.Visitors {
+		hashes[i] = v.IDHash
+	}
+	var taken []string
+	err := s.db.WithContext(ctx).Model(&visitorRow{}).
+		Where("venue_id = ? AND visit_date = ? AND live = 1 AND id_hash IN ?", nb.Slot.VenueID, nb.Slot.Date.String(), hashes).
+		Pluck("id_hash", &taken).Error
+	if err != nil || len(taken) == 0 {
+		return 0, false
+	}
+	for i, h := range hashes {
+		if slices.Contains(taken, h) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// Booking reads one booking with its slot and visitors.
+func (s *Store) Booking(ctx context.Context, id int64) (domain.Booking, error) {
+	var r bookingRow
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
+		return domain.Booking{}, s.fault("read booking", err)
+	}
+	return s.complete(ctx, r)
+}
+
+// BookingByIdempotencyKey returns the booking made under key and the
+// fingerprint of the request that made it.
+func (s *Store) BookingByIdempotencyKey(ctx context.Context, key string) (domain.Booking, string, error) {
+	var r bookingRow
+	if err := s.db.WithContext(ctx).Where("idempotency_key = ?", key).Take(&r).Error; err != nil {
+		return domain.Booking{}, "", s.fault("read booking by idempotency key", err)
+	}
+	b, err := s.complete(ctx, r)
+	return b, r.Fingerprint, err
+}
+
+func (s *Store) complete(ctx context.Context, r bookingRow) (domain.Booking, error) {
+	slot, err := s.Slot(ctx, r.SlotID)
+	if err != nil {
+		return domain.Booking{}, err
+	}
+	var visitors []visitorRow
+	if err := s.db.WithContext(ctx).Where("booking_id = ?", r.ID).Order("position").Find(&visitors).Error; err != nil {
+		return domain.Booking{}, s.fault("read visitors", err)
+	}
+	return r.booking(slot, visitors), nil
+}
+
+// CancelBooking marks a confirmed booking cancelled, gives its places back
+// to the slot and frees its visitors' day, in one transaction. A booking
+// that is not confirmed is returned as it stands with ErrNotCancellable.
+func (s *Store) CancelBooking(ctx context.Context, id int64, at time.Time) (domain.Booking, error) {
+	at = at.UTC()
+	var r bookingRow
+	errNotConfirmed := errors.New("not confirmed")
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("id = ?", id).Take(&r).Error; err != nil {
+			return err
+		}
+		res := tx.Model(&bookingRow{}).Where("id = ? AND status = ?", id, string(domain.BookingConfirmed)).
+			Updates(map[string]any{"status": string(domain.BookingCancelled), "cancelled_at": at, "updated_at": at})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return errNotConfirmed
+		}
+		if err := tx.Exec(`UPDATE slots SET booked = booked - ? WHERE id = ?`, r.PartySize, r.SlotID).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`UPDATE booking_visitors SET live = NULL WHERE booking_id = ?`, id).Error
+	})
+	if errors.Is(err, errNotConfirmed) {
+		b, rerr := s.Booking(ctx, id)
+		if rerr != nil {
+			return domain.Booking{}, rerr
+		}
+		return b, domain.ErrNotCancellable
+	}
+	if err != nil {
+		return domain.Booking{}, s.fault("cancel booking", err)
+	}
+	return s.Booking(ctx, id)
+}

@@ -1,0 +1,153 @@
+package store
+
+import (
+	"database/sql"
+	"strconv"
+	"strings"
+	"time"
+
+	"slotgate/domain"
+)
+
+// Rows as the tables hold them; the domain never sees these.
+
+type venueRow struct {
+	ID                     int64
+	Slug                   string
+	NameZH                 string `gorm:"column:name_zh"`
+	NameEN                 string `gorm:"column:name_en"`
+	Kind                   string
+	Timezone               string
+	OpenMinute             int
+	CloseMinute            int
+	ClosedWeekdays         string
+	SlotMinutes            int
+	DefaultQuota           int
+	BookingWindowDays      int
+	MaxPartySize           int
+	AdmissionMinutesBefore int
+	InstantaneousCapacity  int
+	GateFlowPerMinute      int
+	GateBurst              int
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+}
+
+func (venueRow) TableName() string { return "venues" }
+
+func (r venueRow) venue() domain.Venue {
+	v := domain.Venue{
+		ID: r.ID, Slug: r.Slug, NameZH: r.NameZH, NameEN: r.NameEN, Kind: r.Kind, Timezone: r.Timezone,
+		Open: domain.Minute(r.OpenMinute), Close: domain.Minute(r.CloseMinute),
+		SlotMinutes: r.SlotMinutes, DefaultQuota: r.DefaultQuota, BookingWindowDays: r.BookingWindowDays,
+		MaxPartySize: r.MaxPartySize, AdmissionMinutesBefore: r.AdmissionMinutesBefore,
+		InstantaneousCapacity: r.InstantaneousCapacity, GateFlowPerMinute: r.GateFlowPerMinute, GateBurst: r.GateBurst,
+	}
+	for _, w := range strings.Split(r.ClosedWeekdays, ",") {
+		if n, err := strconv.Atoi(w); err == nil {
+			v.ClosedWeekdays = append(v.ClosedWeekdays, n)
+		}
+	}
+	return v
+}
+
+func venueRowOf(v domain.Venue) venueRow {
+	days := make([]string, len(v.ClosedWeekdays))
+	for i, d := range v.ClosedWeekdays {
+		days[i] = strconv.Itoa(d)
+	}
+	return venueRow{
+		ID: v.ID, Slug: v.Slug, NameZH: v.NameZH, NameEN: v.NameEN, Kind: v.Kind, Timezone: v.Timezone,
+		OpenMinute: int(v.Open), CloseMinute: int(v.Close), ClosedWeekdays: strings.Join(days, ","),
+		SlotMinutes: v.SlotMinutes, DefaultQuota: v.DefaultQuota, BookingWindowDays: v.BookingWindowDays,
+		MaxPartySize: v.MaxPartySize, AdmissionMinutesBefore: v.AdmissionMinutesBefore,
+		InstantaneousCapacity: v.InstantaneousCapacity, GateFlowPerMinute: v.GateFlowPerMinute, GateBurst: v.GateBurst,
+	}
+}
+
+type slotRow struct {
+	ID        int64
+	VenueID   int64
+	VisitDate string
+	StartsAt  int64
+	EndsAt    int64
+	Quota     int
+	Booked    int
+	Status    string
+	CreatedAt time.Time
+}
+
+func (slotRow) TableName() string { return "slots" }
+
+func (r slotRow) slot() domain.Slot {
+	d, _ := domain.ParseDate(r.VisitDate)
+	return domain.Slot{
+		ID: r.ID, VenueID: r.VenueID, Date: d,
+		Start: time.Unix(r.StartsAt, 0).UTC(), End: time.Unix(r.EndsAt, 0).UTC(),
+		Quota: r.Quota, Booked: r.Booked, Status: domain.SlotStatus(r.Status),
+	}
+}
+
+func (r slotRow) count() domain.SlotCount {
+	return domain.SlotCount{SlotID: r.ID, Quota: r.Quota, Booked: r.Booked, Open: r.Status == string(domain.SlotOpen),
+		ExpireAt: time.Unix(r.EndsAt, 0).Add(domain.GateRetention)}
+}
+
+func slotRowOf(s domain.Slot) slotRow {
+	return slotRow{ID: s.ID, VenueID: s.VenueID, VisitDate: s.Date.String(), StartsAt: s.Start.Unix(), EndsAt: s.End.Unix(),
+		Quota: s.Quota, Booked: s.Booked, Status: string(s.Status)}
+}
+
+type bookingRow struct {
+	ID             int64
+	VenueID        int64
+	SlotID         int64
+	VisitDate      string
+	PartySize      int
+	Status         string
+	Phone          string
+	IdempotencyKey sql.NullString
+	Fingerprint    string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	CancelledAt    sql.NullTime
+}
+
+func (bookingRow) TableName() string { return "bookings" }
+
+type visitorRow struct {
+	ID        int64
+	BookingID int64
+	VenueID   int64
+	VisitDate string
+	Position  int
+	Name      string
+	IDType    string `gorm:"column:id_type"`
+	IDHash    string `gorm:"column:id_hash"`
+	IDMasked  string `gorm:"column:id_masked"`
+	Live      sql.NullInt16
+}
+
+func (visitorRow) TableName() string { return "booking_visitors" }
+
+func (r bookingRow) booking(slot domain.Slot, visitors []visitorRow) domain.Booking {
+	b := domain.Booking{
+		ID: r.ID, VenueID: r.VenueID, Slot: slot, PartySize: r.PartySize, Status: domain.BookingStatus(r.Status),
+		Phone: r.Phone, CreatedAt: r.CreatedAt, Visitors: make([]domain.Visitor, len(visitors)),
+	}
+	if r.CancelledAt.Valid {
+		b.CancelledAt = r.CancelledAt.Time
+	}
+	for i, v := range visitors {
+		b.Visitors[i] = domain.Visitor{Name: v.Name, IDType: domain.IDType(v.IDType), IDHash: v.IDHash, IDMasked: v.IDMasked}
+	}
+	return b
+}
+
+type settingRow struct {
+	Name      string `gorm:"primaryKey"`
+	Value     string
+	CreatedAt time.Time
+}
+
+func (settingRow) TableName() string { return "settings" }
