@@ -108,25 +108,47 @@ func bookable(v Venue, s Slot, now time.Time) error {
 }
 
 // take asks the gate for places, loading the slot's bucket from the store
-// when the gate has none.
+// when the gate has none. When the places asked for are held by requests in
+// flight, it waits a little for them to settle, so that "sold out" means
+// sold, not "held by a request that is about to fail".
 func (s *Bookings) take(ctx context.Context, slotID int64, hold string, places int, now time.Time) (Take, error) {
-	for range 2 {
+	loads, wait := 0, pendingWait
+	for {
 		t, err := s.gate.Take(ctx, slotID, hold, places, now)
 		if err != nil {
 			return Take{}, Unavailable("capacity gate", err)
 		}
-		if t.Outcome != TakeNotLoaded {
+		switch {
+		case t.Outcome == TakeNotLoaded:
+			if loads++; loads > 2 {
+				return Take{}, Unavailable("capacity gate", fmt.Errorf("bucket of slot %d does not stay loaded", slotID))
+			}
+			if err := s.catalog.ensureLoaded(ctx, slotID); err != nil {
+				if CodeOf(err) == CodeNotFound {
+					return Take{}, err
+				}
+				return Take{}, Unavailable("capacity gate", err)
+			}
+		case t.Outcome == TakeSoldOut && t.Remaining+t.Pending >= places && wait < maxPendingWait:
+			select {
+			case <-ctx.Done():
+				return t, nil
+			case <-time.After(wait):
+			}
+			wait *= 2
+		default:
 			return t, nil
 		}
-		if err := s.catalog.ensureLoaded(ctx, slotID); err != nil {
-			if CodeOf(err) == CodeNotFound {
-				return Take{}, err
-			}
-			return Take{}, Unavailable("capacity gate", err)
-		}
 	}
-	return Take{}, Unavailable("capacity gate", fmt.Errorf("bucket of slot %d does not stay loaded", slotID))
 }
+
+// A request finding its places held by others waits pendingWait, then
+// twice as long, and so on while the waits stay under maxPendingWait: a
+// booking transaction takes milliseconds, so holds settle well within it.
+const (
+	pendingWait    = 5 * time.Millisecond
+	maxPendingWait = 200 * time.Millisecond
+)
 
 // refused answers a request the gate turned away, unless it is the retry of
 // a booking that was made: then the visitor gets that booking back.

@@ -62,10 +62,12 @@ const (
 	TakeNotLoaded
 )
 
-// Take is the gate's answer: the outcome and the places left after it.
+// Take is the gate's answer: the outcome, the places left after it, and
+// the places held by requests in flight, which may yet be given back.
 type Take struct {
 	Outcome   TakeOutcome
 	Remaining int
+	Pending   int
 }
 
 // Bucket is what the capacity gate holds for a slot.

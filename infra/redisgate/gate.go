@@ -62,10 +62,10 @@ func (g *Gate) Take(ctx context.Context, slotID int64, hold string, places int, 
 		return domain.Take{}, fmt.Errorf("take %d places of slot %d: %w", places, slotID, err)
 	}
 	outcomes := [...]domain.TakeOutcome{domain.Taken, domain.TakeSoldOut, domain.TakeClosed, domain.TakeNotLoaded}
-	if len(res) != 2 || res[0] < 0 || int(res[0]) >= len(outcomes) {
+	if len(res) != 3 || res[0] < 0 || int(res[0]) >= len(outcomes) {
 		return domain.Take{}, fmt.Errorf("take places of slot %d: unexpected answer %v", slotID, res)
 	}
-	return domain.Take{Outcome: outcomes[res[0]], Remaining: int(res[1])}, nil
+	return domain.Take{Outcome: outcomes[res[0]], Remaining: int(res[1]), Pending: int(res[2])}, nil
 }
 
 // Settle ends a hold.
@@ -154,3 +154,6 @@ func atoi(v any) int {
 	n, _ := strconv.Atoi(s)
 	return n
 }
+
+// KeysOf names the Redis keys of a slot's bucket and holds.
+func (g *Gate) KeysOf(slotID int64) []string { return g.keys(slotID) }

@@ -2,25 +2,27 @@
 -- KEYS[1] bucket hash {quota, booked, pending, open, seq, expires}
 -- KEYS[2] holds hash {hold -> "places:ms"}
 -- ARGV[1] hold, ARGV[2] places, ARGV[3] now (ms)
--- Returns {outcome, remaining}: outcome 0 taken, 1 sold out, 2 closed, 3 not loaded.
+-- Returns {outcome, remaining, pending}: outcome 0 taken, 1 sold out, 2 closed,
+-- 3 not loaded; pending is what requests in flight hold and may give back.
 -- Safe to run twice for one hold: the second run finds the hold and takes nothing.
 local b = redis.call('HMGET', KEYS[1], 'quota', 'booked', 'pending', 'open', 'expires')
 if not b[1] then
-  return {3, 0}
+  return {3, 0, 0}
 end
-local remaining = tonumber(b[1]) - tonumber(b[2]) - tonumber(b[3])
+local pending = tonumber(b[3])
+local remaining = tonumber(b[1]) - tonumber(b[2]) - pending
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then
-  return {0, remaining}
+  return {0, remaining, pending}
 end
 if b[4] ~= '1' then
-  return {2, remaining}
+  return {2, remaining, pending}
 end
 local n = tonumber(ARGV[2])
 if n > remaining then
-  return {1, remaining}
+  return {1, remaining, pending}
 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
 redis.call('PEXPIREAT', KEYS[2], b[5])
 redis.call('HINCRBY', KEYS[1], 'pending', n)
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
-return {0, remaining - n}
+return {0, remaining - n, pending + n}

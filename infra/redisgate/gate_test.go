@@ -1,0 +1,398 @@
+package redisgate_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"slotgate/domain"
+	"slotgate/infra/redisgate"
+	"slotgate/internal/testkit"
+)
+
+// The capacity-gate suite: every test runs on the embedded Redis and, when
+// configured, on a real one, with the same scripts.
+
+func forEachRedis(t *testing.T, fn func(t *testing.T, r *testkit.Redis, g *redisgate.Gate)) {
+	for _, name := range testkit.Redises(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r := testkit.StartRedis(t, name)
+			fn(t, r, redisgate.New(r.Client(), r.Prefix))
+		})
+	}
+}
+
+var now = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+
+func count(id int64, quota, booked int) domain.SlotCount {
+	return domain.SlotCount{SlotID: id, Quota: quota, Booked: booked, Open: true, ExpireAt: time.Now().Add(time.Hour)}
+}
+
+func bucket(t *testing.T, g *redisgate.Gate, id int64) domain.Bucket {
+	t.Helper()
+	bs, err := g.Buckets(context.Background(), []int64{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bs[id]
+}
+
+func take(t *testing.T, g *redisgate.Gate, id int64, hold string, n int) domain.Take {
+	t.Helper()
+	got, err := g.Take(context.Background(), id, hold, n, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestTakeSettleAndGiveBack(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, r *testkit.Redis, g *redisgate.Gate) {
+		ctx := context.Background()
+		if got := take(t, g, 1, "h0", 1); got.Outcome != domain.TakeNotLoaded {
+			t.Fatalf("take from an unloaded bucket: %+v, want not loaded", got)
+		}
+		if err := g.Load(ctx, count(1, 10, 4)); err != nil {
+			t.Fatal(err)
+		}
+		// Loading again never overwrites a live bucket.
+		if err := g.Load(ctx, count(1, 99, 0)); err != nil {
+			t.Fatal(err)
+		}
+		if got := take(t, g, 1, "a", 5); got.Outcome != domain.Taken || got.Remaining != 1 || got.Pending != 5 {
+			t.Fatalf("take 5 of 6: %+v", got)
+		}
+		// The same hold again takes nothing more: a retried script is harmless.
+		if got := take(t, g, 1, "a", 5); got.Outcome != domain.Taken || got.Remaining != 1 {
+			t.Fatalf("retried take: %+v", got)
+		}
+		if got := take(t, g, 1, "b", 2); got.Outcome != domain.TakeSoldOut || got.Remaining != 1 || got.Pending != 5 {
+			t.Fatalf("take 2 of 1: %+v", got)
+		}
+		b := bucket(t, g, 1)
+		if b.Quota != 10 || b.Booked != 4 || b.Pending != 5 || b.Holds != 1 || b.Taken() != 9 {
+			t.Fatalf("bucket after take: %+v", b)
+		}
+		// Commit moves the places to booked; a second settle does nothing.
+		for range 2 {
+			if err := g.Settle(ctx, 1, "a", true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if b := bucket(t, g, 1); b.Booked != 9 || b.Pending != 0 || b.Holds != 0 {
+			t.Fatalf("after commit: %+v", b)
+		}
+		// A refused booking gives its places back.
+		take(t, g, 1, "c", 1)
+		if err := g.Settle(ctx, 1, "c", false); err != nil {
+			t.Fatal(err)
+		}
+		if b := bucket(t, g, 1); b.Booked != 9 || b.Pending != 0 {
+			t.Fatalf("after give back: %+v", b)
+		}
+		// A cancellation: announced, then committed, frees the places once.
+		if err := g.HoldRelease(ctx, 1, "r", 3, now); err != nil {
+			t.Fatal(err)
+		}
+		if b := bucket(t, g, 1); b.Booked != 9 || b.Holds != 1 {
+			t.Fatalf("announced release must free nothing yet: %+v", b)
+		}
+		g.Settle(ctx, 1, "r", true)
+		g.Settle(ctx, 1, "r", true)
+		if b := bucket(t, g, 1); b.Booked != 6 || b.Holds != 0 {
+			t.Fatalf("after release: %+v", b)
+		}
+		// A release whose store write failed changes nothing.
+		g.HoldRelease(ctx, 1, "r2", 3, now)
+		g.Settle(ctx, 1, "r2", false)
+		if b := bucket(t, g, 1); b.Booked != 6 || b.Holds != 0 {
+			t.Fatalf("after failed release: %+v", b)
+		}
+	})
+}
+
+func TestClosedBucketSellsNothing(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, r *testkit.Redis, g *redisgate.Gate) {
+		c := count(2, 10, 0)
+		c.Open = false
+		g.Load(context.Background(), c)
+		if got := take(t, g, 2, "a", 1); got.Outcome != domain.TakeClosed {
+			t.Fatalf("closed: %+v", got)
+		}
+	})
+}
+
+// TestWipedBucketIsNotLoaded: after Redis loses its data, no script may
+// read the missing bucket as empty or re-create half of it.
+func TestWipedBucketIsNotLoaded(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, r *testkit.Redis, g *redisgate.Gate) {
+		ctx := context.Background()
+		g.Load(ctx, count(3, 10, 0))
+		take(t, g, 3, "a", 2)
+		g.HoldRelease(ctx, 3, "r", 1, now)
+		r.Wipe(t)
+		for _, settle := range []string{"a", "r"} {
+			if err := g.Settle(ctx, 3, settle, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := g.HoldRelease(ctx, 3, "r3", 1, now); err != nil {
+			t.Fatal(err)
+		}
+		if b := bucket(t, g, 3); b.Loaded {
+			t.Fatalf("a script re-created a wiped bucket: %+v", b)
+		}
+		if got := take(t, g, 3, "b", 1); got.Outcome != domain.TakeNotLoaded {
+			t.Fatalf("take after wipe: %+v", got)
+		}
+		keys, _ := r.Client().Keys(ctx, r.Prefix+"*").Result()
+		if len(keys) != 0 {
+			t.Fatalf("keys left after wipe and scripts: %v", keys)
+		}
+	})
+}
+
+func TestReconcile(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, r *testkit.Redis, g *redisgate.Gate) {
+		ctx := context.Background()
+		g.Load(ctx, count(4, 10, 2))
+		// Drift: the store says 5 booked and quota 12.
+		mark := bucket(t, g, 4).Mark
+		got, err := g.Reconcile(ctx, count(4, 12, 5), mark, now, time.Minute)
+		if err != nil || got.Outcome != domain.ReconcileRepaired || got.Drift != -3 {
+			t.Fatalf("repair: %+v %v", got, err)
+		}
+		if b := bucket(t, g, 4); b.Quota != 12 || b.Booked != 5 {
+			t.Fatalf("after repair: %+v", b)
+		}
+		// A change after the mark was read wins over the repair.
+		mark = bucket(t, g, 4).Mark
+		take(t, g, 4, "a", 1)
+		g.Settle(ctx, 4, "a", true)
+		if got, _ := g.Reconcile(ctx, count(4, 12, 5), mark, now, time.Minute); got.Outcome != domain.ReconcileBusy {
+			t.Fatalf("changed since mark: %+v", got)
+		}
+		// A hold in flight also defers the repair...
+		take(t, g, 4, "b", 2)
+		mark = bucket(t, g, 4).Mark
+		if got, _ := g.Reconcile(ctx, count(4, 12, 6), mark, now, time.Minute); got.Outcome != domain.ReconcileBusy {
+			t.Fatalf("hold in flight: %+v", got)
+		}
+		// ...until it is stale: a request that died. Then it is dropped,
+		// and the next pass sets the store's counts.
+		later := now.Add(2 * time.Minute)
+		if got, _ := g.Reconcile(ctx, count(4, 12, 6), mark, later, time.Minute); got.Outcome != domain.ReconcileStale {
+			t.Fatalf("stale hold: %+v", got)
+		}
+		b := bucket(t, g, 4)
+		if b.Pending != 0 || b.Holds != 0 {
+			t.Fatalf("stale hold kept: %+v", b)
+		}
+		if got, _ := g.Reconcile(ctx, count(4, 12, 6), b.Mark, later, time.Minute); got.Outcome != domain.ReconcileAgreed {
+			t.Fatalf("agreeing bucket: %+v", got)
+		}
+		if got, _ := g.Reconcile(ctx, count(99, 1, 0), 0, now, time.Minute); got.Outcome != domain.ReconcileNotLoaded {
+			t.Fatalf("unloaded: %+v", got)
+		}
+	})
+}
+
+func TestKeysExpire(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, r *testkit.Redis, g *redisgate.Gate) {
+		ctx := context.Background()
+		c := count(5, 10, 0)
+		c.ExpireAt = time.Now().Add(700 * time.Millisecond)
+		g.Load(ctx, c)
+		take(t, g, 5, "a", 1)
+		for _, k := range []string{"bucket", "holds"} {
+			ttl, err := r.Client().PTTL(ctx, r.Prefix+"sg:{slot:5}:"+k).Result()
+			if err != nil || ttl <= 0 || ttl > time.Second {
+				t.Fatalf("%s TTL %v (%v), want set and under a second", k, ttl, err)
+			}
+		}
+		time.Sleep(1200 * time.Millisecond)
+		if b := bucket(t, g, 5); b.Loaded {
+			t.Fatalf("bucket outlived its expiry: %+v", b)
+		}
+		if n, _ := r.Client().Exists(ctx, r.Prefix+"sg:{slot:5}:holds").Result(); n != 0 {
+			t.Fatal("holds outlived their expiry")
+		}
+	})
+}
+
+// TestKeysOfASlotShareOneClusterSlot: Redis Cluster runs a script only if
+// all its keys hash to one node; miniredis never checks, so this does.
+func TestKeysOfASlotShareOneClusterSlot(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, r *testkit.Redis, g *redisgate.Gate) {
+		ctx := context.Background()
+		g.Load(ctx, count(77, 10, 0))
+		take(t, g, 77, "a", 1)
+		keys, err := r.Client().Keys(ctx, r.Prefix+"*").Result()
+		if err != nil || len(keys) != 2 {
+			t.Fatalf("keys: %v %v", keys, err)
+		}
+		if a, b := keySlot(keys[0]), keySlot(keys[1]); a != b {
+			t.Fatalf("%s -> %d and %s -> %d: a script over both would fail with CROSSSLOT", keys[0], a, keys[1], b)
+		}
+		if keySlot(g.KeysOf(77)[0]) == keySlot(g.KeysOf(78)[0]) && keySlot(g.KeysOf(78)[0]) == keySlot(g.KeysOf(79)[0]) {
+			t.Fatal("different slots all hash alike: the tag is not per slot")
+		}
+	})
+}
+
+// keySlot is Redis Cluster's HASH_SLOT: CRC16 of the hash tag, mod 16384.
+func keySlot(key string) uint16 {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			key = key[i+1 : i+1+j]
+		}
+	}
+	var crc uint16
+	for i := 0; i < len(key); i++ {
+		crc ^= uint16(key[i]) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc % 16384
+}
+
+func TestConcurrentTakesNeverExceedQuota(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, r *testkit.Redis, g *redisgate.Gate) {
+		ctx := context.Background()
+		g.Load(ctx, count(6, 50, 0))
+		var taken atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 200 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n := 1 + i%4
+				got, err := g.Take(ctx, 6, fmt.Sprint("h", i), n, now)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if got.Outcome == domain.Taken {
+					taken.Add(int64(n))
+				}
+			}()
+		}
+		wg.Wait()
+		if b := bucket(t, g, 6); taken.Load() > 50 || int64(b.Pending) != taken.Load() {
+			t.Fatalf("took %d of 50, bucket %+v", taken.Load(), b)
+		}
+	})
+}
+
+// TestRetriedScriptTakesOnce cuts the connection after Redis ran a script
+// and before its answer arrives: go-redis sends the script again on a new
+// connection, and the hold makes the second run a no-op.
+func TestRetriedScriptTakesOnce(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, r *testkit.Redis, g *redisgate.Gate) {
+		ctx := context.Background()
+		p := NewCuttingProxy(t, strings.TrimPrefix(strings.SplitN(r.URL, "/", 4)[2], ""))
+		client := redis.NewClient(&redis.Options{Addr: p.Addr(), DB: dbOf(r.URL), MaxRetries: 3})
+		defer client.Close()
+		pg := redisgate.New(client, r.Prefix)
+		if err := pg.Load(ctx, count(8, 10, 0)); err != nil {
+			t.Fatal(err)
+		}
+		p.CutNextReply()
+		got, err := pg.Take(ctx, 8, "a", 3, now)
+		if err != nil || got.Outcome != domain.Taken {
+			t.Fatalf("take through a cut: %+v %v", got, err)
+		}
+		if p.Cuts() != 1 {
+			t.Fatalf("the proxy cut %d replies, want 1", p.Cuts())
+		}
+		p.CutNextReply()
+		if err := pg.Settle(ctx, 8, "a", true); err != nil {
+			t.Fatal(err)
+		}
+		if b := bucket(t, g, 8); b.Booked != 3 || b.Pending != 0 || b.Holds != 0 {
+			t.Fatalf("after retried take and settle: %+v, want 3 booked once", b)
+		}
+	})
+}
+
+func dbOf(url string) int {
+	parts := strings.Split(url, "/")
+	if len(parts) < 4 || parts[3] == "" {
+		return 0
+	}
+	var n int
+	fmt.Sscan(parts[3], &n)
+	return n
+}
+
+// CuttingProxy forwards Redis traffic and, when armed, closes the client's
+// connection instead of passing on the next reply.
+type CuttingProxy struct {
+	ln   net.Listener
+	arm  atomic.Bool
+	cuts atomic.Int64
+}
+
+func NewCuttingProxy(t *testing.T, target string) *CuttingProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &CuttingProxy{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go func() { io.Copy(s, c); s.Close() }()
+			go p.replies(c, s)
+		}
+	}()
+	return p
+}
+
+func (p *CuttingProxy) replies(c, s net.Conn) {
+	defer c.Close()
+	defer s.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := s.Read(buf)
+		if n > 0 {
+			if p.arm.CompareAndSwap(true, false) {
+				p.cuts.Add(1)
+				return // the server ran the command; the client never hears
+			}
+			if _, werr := c.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *CuttingProxy) Addr() string  { return p.ln.Addr().String() }
+func (p *CuttingProxy) CutNextReply() { p.arm.Store(true) }
+func (p *CuttingProxy) Cuts() int64   { return p.cuts.Load() }
