@@ -155,6 +155,7 @@ func (c *Catalog) SlotsOn(ctx context.Context, venue Venue, d Date) ([]SlotView,
 			missing = append(missing, s.ID)
 		}
 	}
+	now := c.clock.Now()
 	fresh := map[int64]SlotCount{}
 	if len(missing) > 0 {
 		counts, err := c.store.SlotCounts(ctx, missing)
@@ -164,13 +165,12 @@ func (c *Catalog) SlotsOn(ctx context.Context, venue Venue, d Date) ([]SlotView,
 		for _, sc := range counts {
 			fresh[sc.SlotID] = sc
 			if buckets != nil {
-				if err := c.gate.Load(ctx, sc); err != nil {
+				if err := c.gate.Load(ctx, sc, now); err != nil {
 					c.log.WarnContext(ctx, "load capacity bucket", "slot", sc.SlotID, "err", err)
 				}
 			}
 		}
 	}
-	now := c.clock.Now()
 	views := make([]SlotView, len(slots))
 	for i, s := range slots {
 		quota, taken, open := s.Quota, s.Booked, s.Status == SlotOpen
@@ -218,7 +218,7 @@ func (c *Catalog) ensureLoaded(ctx context.Context, slotID int64) error {
 		if len(counts) == 0 {
 			return ErrNotFound
 		}
-		return c.gate.Load(ctx, counts[0])
+		return c.gate.Load(ctx, counts[0], c.clock.Now())
 	})
 }
 

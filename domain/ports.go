@@ -97,8 +97,9 @@ type CapacityGate interface {
 	// HoldRelease announces that places are about to be given back (a
 	// cancellation), so that reconciliation does not count them twice.
 	HoldRelease(ctx context.Context, slotID int64, hold string, places int, now time.Time) error
-	// Load creates the slot's bucket from the store's counts unless it exists.
-	Load(ctx context.Context, c SlotCount) error
+	// Load creates the slot's bucket from the store's counts unless it
+	// exists; it expires at c.ExpireAt, counted from now.
+	Load(ctx context.Context, c SlotCount, now time.Time) error
 	// Buckets reads the buckets of the given slots; missing ones are absent.
 	Buckets(ctx context.Context, ids []int64) (map[int64]Bucket, error)
 	// Reconcile sets a bucket to the store's counts if nothing changed since

@@ -88,9 +88,16 @@ func (g *Gate) HoldRelease(ctx context.Context, slotID int64, hold string, place
 	return nil
 }
 
+// minTTL keeps a bucket at least this long, however close its expiry: a
+// TTL computed as zero or less would delete the key at once.
+const minTTL = time.Second
+
 // Load creates the slot's bucket from the store's counts unless it exists.
-func (g *Gate) Load(ctx context.Context, c domain.SlotCount) error {
-	if err := loadScript.Run(ctx, g.rdb, g.keys(c.SlotID), c.Quota, c.Booked, flag(c.Open), c.ExpireAt.UnixMilli()).Err(); err != nil {
+// The expiry is sent as a TTL from now, so that it holds whatever Redis's
+// own clock says.
+func (g *Gate) Load(ctx context.Context, c domain.SlotCount, now time.Time) error {
+	ttl := max(c.ExpireAt.Sub(now), minTTL)
+	if err := loadScript.Run(ctx, g.rdb, g.keys(c.SlotID), c.Quota, c.Booked, flag(c.Open), ttl.Milliseconds()).Err(); err != nil {
 		return fmt.Errorf("load bucket of slot %d: %w", c.SlotID, err)
 	}
 	return nil

@@ -57,7 +57,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	gcfg := &gorm.Config{
 		// Every write here is either one statement or a transaction of our own.
 		SkipDefaultTransaction: true,
-		PrepareStmt:            true,
+		// No PrepareStmt: GORM prepares a new statement on the pool, not on
+		// the transaction's connection, and with every connection held by a
+		// transaction waiting to prepare, the pool deadlocks. MySQL gets
+		// interpolated parameters instead, one round trip per statement.
 		Logger:                 logger.Discard,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	}
@@ -119,6 +122,7 @@ func mysqlDSN(dsn string) (string, error) {
 	}
 	c.ParseTime = true
 	c.Loc = time.UTC
+	c.InterpolateParams = true
 	if c.Timeout == 0 {
 		c.Timeout = 5 * time.Second
 	}

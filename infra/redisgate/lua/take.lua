@@ -1,11 +1,11 @@
 -- Take places for one request under a hold.
--- KEYS[1] bucket hash {quota, booked, pending, open, seq, expires}
+-- KEYS[1] bucket hash {quota, booked, pending, open, seq}
 -- KEYS[2] holds hash {hold -> "places:ms"}
 -- ARGV[1] hold, ARGV[2] places, ARGV[3] now (ms)
 -- Returns {outcome, remaining, pending}: outcome 0 taken, 1 sold out, 2 closed,
 -- 3 not loaded; pending is what requests in flight hold and may give back.
 -- Safe to run twice for one hold: the second run finds the hold and takes nothing.
-local b = redis.call('HMGET', KEYS[1], 'quota', 'booked', 'pending', 'open', 'expires')
+local b = redis.call('HMGET', KEYS[1], 'quota', 'booked', 'pending', 'open')
 if not b[1] then
   return {3, 0, 0}
 end
@@ -22,7 +22,8 @@ if n > remaining then
   return {1, remaining, pending}
 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
-redis.call('PEXPIREAT', KEYS[2], b[5])
+-- The holds live as long as their bucket.
+redis.call('PEXPIRE', KEYS[2], math.max(redis.call('PTTL', KEYS[1]), 1000))
 redis.call('HINCRBY', KEYS[1], 'pending', n)
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 return {0, remaining - n, pending + n}
