@@ -61,8 +61,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		// the transaction's connection, and with every connection held by a
 		// transaction waiting to prepare, the pool deadlocks. MySQL gets
 		// interpolated parameters instead, one round trip per statement.
-		Logger:                 logger.Discard,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
+		Logger:  logger.Discard,
+		NowFunc: func() time.Time { return time.Now().UTC() },
 	}
 	var (
 		dialector gorm.Dialector
