@@ -22,14 +22,25 @@ func Connect(rawURL string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("SLOTGATE_REDIS_URL: %w", err)
 		}
+		opt.DialerRetries, opt.DialerRetryTimeout = dialRetries, dialRetryWait
 		return redis.NewClusterClient(opt), nil
 	}
 	opt, err := redis.ParseURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("SLOTGATE_REDIS_URL: %w", err)
 	}
+	opt.DialerRetries, opt.DialerRetryTimeout = dialRetries, dialRetryWait
 	return redis.NewClient(opt), nil
 }
+
+// A Redis that refuses connections should make a booking fail in
+// milliseconds, not after go-redis's default of five dial attempts for each
+// of its four command attempts (about two seconds). Commands are still
+// retried, which is what the scripts' holds make safe.
+const (
+	dialRetries   = 1
+	dialRetryWait = 20 * time.Millisecond
+)
 
 // Embedded is a Redis-protocol server inside the process, for running
 // slotgate with nothing installed. It runs the same Lua scripts; keys expire

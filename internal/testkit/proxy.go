@@ -20,6 +20,7 @@ type CuttingProxy struct {
 
 	mu      sync.Mutex
 	lastCut time.Time
+	conns   []net.Conn
 }
 
 // NewCuttingProxy listens on loopback and forwards to target.
@@ -42,6 +43,9 @@ func NewCuttingProxy(t testing.TB, target string) *CuttingProxy {
 				c.Close()
 				continue
 			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, s)
+			p.mu.Unlock()
 			go func() { _, _ = io.Copy(s, c); s.Close() }()
 			go p.replies(c, s)
 		}
@@ -96,5 +100,16 @@ func (p *CuttingProxy) replies(c, s net.Conn) {
 		if err != nil {
 			return
 		}
+	}
+}
+
+// Down stops the proxy and drops every connection through it: to the
+// client, Redis is gone.
+func (p *CuttingProxy) Down() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
 	}
 }
