@@ -63,6 +63,9 @@ func (s *Bookings) Book(ctx context.Context, r BookingRequest) (Booking, bool, e
 	hold := newHold()
 	take, err := s.take(ctx, slot.ID, hold, len(visitors), now)
 	if err != nil {
+		// The script may have run before the connection failed: giving the
+		// hold back is safe either way, since settling an absent hold does nothing.
+		s.settle(context.WithoutCancel(ctx), slot.ID, hold, false)
 		return Booking{}, false, err
 	}
 	switch take.Outcome {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -85,6 +86,18 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		dialector, dialect = sqlite.Open(sqliteDSN(filepath.Join(dir, "slotgate.db"))), SQLite
 	}
 	db, err := gorm.Open(dialector, gcfg)
+	// Switching a new SQLite file to WAL takes a lock that another process
+	// opening it at the same moment may hold; the busy timeout does not
+	// cover that step, so wait and try again.
+	for tries := 0; err != nil && dialect == SQLite && strings.Contains(err.Error(), "SQLITE_BUSY") && tries < 50; tries++ {
+		if db != nil {
+			if pool, _ := db.DB(); pool != nil {
+				pool.Close()
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+		db, err = gorm.Open(dialector, gcfg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", dialect, err)
 	}
