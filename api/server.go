@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"slotgate/domain"
 )
@@ -35,10 +36,13 @@ type Deps struct {
 	TrustedProxies []*net.IPNet
 	// AccessLog logs one line per request at Info.
 	AccessLog bool
+	// Registry collects the metrics served at /metrics.
+	Registry *prometheus.Registry
 }
 
 type server struct {
 	Deps
+	metrics *metrics
 }
 
 // MaxBodyBytes bounds any request body; a booking of five is well under 2 KB.
@@ -46,7 +50,10 @@ const MaxBodyBytes = 16 << 10
 
 // New builds the Echo instance with every route.
 func New(d Deps) *echo.Echo {
-	s := &server{Deps: d}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	s := &server{Deps: d, metrics: newMetrics(d.Registry)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Log)
@@ -71,6 +78,7 @@ func New(d Deps) *echo.Echo {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", metricsHandler(d.Registry))
 
 	v1 := e.Group("/api/v1")
 	v1.GET("/venues", s.listVenues)
@@ -118,7 +126,7 @@ func (h logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h logHandler) WithGroup(name string) slog.Handler { return logHandler{h.Handler.WithGroup(name)} }
 
-// accessLog logs each request by its route pattern, never its path: paths
+// accessLog counts and logs each request by its route pattern, never its path: paths
 // hold booking codes, which are as good as the booking.
 func (s *server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -127,11 +135,13 @@ func (s *server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
+		took := time.Since(start)
+		s.metrics.observe(c, took)
 		if s.AccessLog {
 			s.Log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
 				slog.String("method", c.Request().Method), slog.String("route", c.Path()),
 				slog.Int("status", c.Response().Status), slog.Int64("bytes", c.Response().Size),
-				slog.Duration("took", time.Since(start)), slog.String("client", c.RealIP()))
+				slog.Duration("took", took), slog.String("client", c.RealIP()))
 		}
 		return nil
 	}

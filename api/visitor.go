@@ -175,6 +175,7 @@ func (s *server) createBooking(c echo.Context) error {
 		return err
 	}
 	b, replayed, err := s.Bookings.Book(c.Request().Context(), body.request(c.Request().Header.Get("Idempotency-Key")))
+	s.countBooking(c, body.SlotID, b, replayed, err)
 	if err != nil {
 		return err
 	}
@@ -249,4 +250,26 @@ func (s *server) bookingOut(c echo.Context, b domain.Booking) (bookingJSON, erro
 		out.Visitors[i] = visitorJSON{Name: vi.Name, IDType: string(vi.IDType), IDMasked: vi.IDMasked}
 	}
 	return out, nil
+}
+
+// countBooking records a booking request's result by venue: the venue of
+// the booking, or "unknown" when the request did not get that far.
+func (s *server) countBooking(c echo.Context, slotID int64, b domain.Booking, replayed bool, err error) {
+	venue, result := "unknown", "confirmed"
+	switch {
+	case err != nil:
+		result = string(domain.CodeOf(err))
+		if result == "" {
+			result = "internal"
+		}
+		if slot, serr := s.Catalog.Slot(c.Request().Context(), slotID); serr == nil {
+			b.VenueID = slot.VenueID
+		}
+	case replayed:
+		result = "replayed"
+	}
+	if v, verr := s.Catalog.VenueByID(c.Request().Context(), b.VenueID); verr == nil {
+		venue = v.Slug
+	}
+	s.metrics.bookings.WithLabelValues(venue, result).Inc()
 }

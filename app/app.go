@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
 	"slotgate/api"
@@ -35,6 +37,7 @@ type App struct {
 	Schedule  *domain.Schedule
 	Reconcile *domain.Reconciler
 	Echo      *echo.Echo
+	Registry  *prometheus.Registry
 
 	stop sync.WaitGroup
 }
@@ -100,6 +103,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		log.InfoContext(ctx, "slots materialized", "created", n)
 	}
 
+	a.Registry = prometheus.NewRegistry()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Echo = api.New(api.Deps{
 		Catalog: a.Catalog, Bookings: a.Bookings, Clock: a.Clock, Log: log,
 		Checks: []api.Check{
@@ -109,6 +114,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		QR:             codes.QR,
 		TrustedProxies: cfg.TrustedProxies,
 		AccessLog:      cfg.AccessLog,
+		Registry:       a.Registry,
 	})
 	return a, nil
 }

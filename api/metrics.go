@@ -1,0 +1,48 @@
+package api
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are what the HTTP layer counts, exposed at /metrics in
+// Prometheus' text format.
+type metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	bookings *prometheus.CounterVec
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "slotgate_http_requests_total", Help: "HTTP requests by route, method and status.",
+		}, []string{"route", "method", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "slotgate_http_request_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route"}),
+		bookings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "slotgate_bookings_total", Help: "Booking requests by venue and result (confirmed, replayed, or the refusal's code).",
+		}, []string{"venue", "result"}),
+	}
+	reg.MustRegister(m.requests, m.latency, m.bookings)
+	return m
+}
+
+func (m *metrics) observe(c echo.Context, took time.Duration) {
+	route := c.Path()
+	if route == "" {
+		route = "unmatched"
+	}
+	m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(c.Response().Status)).Inc()
+	m.latency.WithLabelValues(route).Observe(took.Seconds())
+}
+
+func metricsHandler(reg *prometheus.Registry) echo.HandlerFunc {
+	return echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+}
