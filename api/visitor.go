@@ -174,16 +174,19 @@ func (s *server) createBooking(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	b, replayed, err := s.Bookings.Book(c.Request().Context(), body.request(c.Request().Header.Get("Idempotency-Key")))
-	s.countBooking(c, body.SlotID, b, replayed, err)
+	req := body.request(c.Request().Header.Get("Idempotency-Key"))
+	req.ClientAddr = c.RealIP()
+	res, err := s.Bookings.Book(c.Request().Context(), req)
+	setRateLimitHeaders(c, res.Limits)
+	s.countBooking(c, body.SlotID, res.Booking, res.Replayed, err)
 	if err != nil {
 		return err
 	}
-	out, err := s.bookingOut(c, b)
+	out, err := s.bookingOut(c, res.Booking)
 	if err != nil {
 		return err
 	}
-	if replayed {
+	if res.Replayed {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/bookings/"+out.Code)

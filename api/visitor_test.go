@@ -12,6 +12,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
+	"slotgate/app"
 	"slotgate/domain"
 	"slotgate/internal/testkit"
 )
@@ -383,5 +384,45 @@ func TestRestartKeepsBookings(t *testing.T) {
 	}
 	if res := ta.Do(t, nil, "POST", "/api/v1/bookings", body(s.ID, "E2000003")); res.Status != http.StatusCreated {
 		t.Fatalf("last place after restart: %d %s", res.Status, res.Body)
+	}
+}
+
+// TestBookingIsRateLimited: past its burst a client is refused with 429,
+// Retry-After and the RateLimit fields, and the refusal changes nothing.
+func TestBookingIsRateLimited(t *testing.T) {
+	for _, mode := range testkit.Modes(t) {
+		t.Run(mode.Name, func(t *testing.T) {
+			t.Parallel()
+			ta := testkit.StartApp(t, mode, testkit.Options{Configure: func(c *app.Config) {
+				c.RateLimits = "on"
+				c.BookingLimits.ByClient = domain.LimitPolicy{Name: "booking-client", Quota: 3, Window: time.Minute, Burst: 3}
+			}})
+			s := slots(t, ta, "beibei-library", "2026-03-03")[0]
+			for i := range 3 {
+				res := ta.Do(t, nil, "POST", "/api/v1/bookings", body(s.ID, fmt.Sprintf("E700000%02d", i)))
+				if res.Status != 201 {
+					t.Fatalf("request %d within the burst: %d %s", i, res.Status, res.Body)
+				}
+				want := fmt.Sprintf(`"booking-client";r=%d;`, 2-i)
+				if !strings.Contains(res.Header.Get("RateLimit"), want) ||
+					!strings.Contains(res.Header.Get("RateLimit-Policy"), `"booking-client";q=3;w=60;burst=3`) {
+					t.Fatalf("request %d headers: %q / %q", i, res.Header.Get("RateLimit"), res.Header.Get("RateLimit-Policy"))
+				}
+			}
+			before := countRows(t, ta)
+			res := ta.Do(t, nil, "POST", "/api/v1/bookings", body(s.ID, "E70000099"))
+			if res.Status != 429 || res.Code() != "rate_limited" {
+				t.Fatalf("past the burst: %d %s", res.Status, res.Body)
+			}
+			if ra := res.Header.Get("Retry-After"); ra != "20" && ra != "19" {
+				t.Errorf("Retry-After %q, want about 20 s (one request per 20 s)", ra)
+			}
+			if !strings.Contains(res.Header.Get("RateLimit"), `"booking-client";r=0;`) {
+				t.Errorf("RateLimit on 429: %q", res.Header.Get("RateLimit"))
+			}
+			if after := countRows(t, ta); after != before {
+				t.Fatalf("a limited request changed the store: %v -> %v", before, after)
+			}
+		})
 	}
 }

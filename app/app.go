@@ -91,6 +91,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 
 	a.Catalog = domain.NewCatalog(a.Store, a.Gate, a.Clock, log, cfg.CatalogCacheTTL)
 	a.Bookings = domain.NewBookings(a.Catalog, a.Store, a.Gate, signer, domain.NewIDHasher(idKey), a.Clock, log)
+	if cfg.RateLimits == "on" {
+		a.Bookings.LimitWith(redisgate.NewLimiter(a.Redis, cfg.RedisPrefix), cfg.BookingLimits)
+	}
 	a.Schedule = domain.NewSchedule(a.Store, a.Clock)
 	a.Reconcile = domain.NewReconciler(a.Store, a.Gate, a.Clock)
 

@@ -35,6 +35,7 @@ type Config struct {
 	ShutdownTimeout   time.Duration // SLOTGATE_SHUTDOWN_TIMEOUT
 	CatalogCacheTTL   time.Duration // SLOTGATE_CATALOG_TTL
 	DisableBackground bool          // tests drive the loops by hand
+	BookingLimits     domain.BookingLimits
 
 	// Clock is the service's clock; nil means the system clock. Not an
 	// environment setting: tests and the benchmark inject one.
@@ -48,6 +49,7 @@ func Defaults() Config {
 		LogLevel: slog.LevelInfo, LogFormat: "text", AccessLog: true,
 		ReconcileEvery: 5 * time.Second, MaterializeEvery: 10 * time.Minute,
 		ShutdownTimeout: 30 * time.Second, CatalogCacheTTL: 5 * time.Second,
+		BookingLimits: domain.DefaultBookingLimits(),
 	}
 }
 

@@ -55,6 +55,7 @@ type BookingRequest struct {
 	Phone          string
 	Visitors       []VisitorInput
 	IdempotencyKey string
+	ClientAddr     string // for the per-client request limit
 }
 
 // MaxIdempotencyKey bounds the Idempotency-Key header.

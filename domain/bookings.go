@@ -21,6 +21,8 @@ type Bookings struct {
 	ids     IDHasher
 	clock   Clock
 	log     *slog.Logger
+	limiter Limiter // nil: no per-client limits
+	limits  BookingLimits
 }
 
 // NewBookings wires the booking use case.
@@ -28,32 +30,83 @@ func NewBookings(catalog *Catalog, store Store, gate CapacityGate, signer CodeSi
 	return &Bookings{catalog: catalog, store: store, gate: gate, signer: signer, ids: ids, clock: clock, log: log}
 }
 
+// LimitWith makes every booking request pass limits in limiter first.
+func (s *Bookings) LimitWith(limiter Limiter, limits BookingLimits) {
+	s.limiter, s.limits = limiter, limits
+}
+
+// BookResult is a booking made (or found again) and the request limits it
+// passed, which answers report to the client.
+type BookResult struct {
+	Booking  Booking
+	Replayed bool // made earlier under the same Idempotency-Key
+	Limits   []LimitStatus
+}
+
 // settleTimeout bounds the work done after a visitor has gone away: a
 // booking whose places are taken is finished even if its request is not.
 const settleTimeout = 15 * time.Second
 
-// Book takes places for a party. It returns the booking and whether it was
-// made earlier under the same Idempotency-Key (a replay, not a new booking).
-func (s *Bookings) Book(ctx context.Context, r BookingRequest) (Booking, bool, error) {
+// Book takes places for a party: validate, pass the request limits, take
+// places in the gate, commit in the store, settle.
+func (s *Bookings) Book(ctx context.Context, r BookingRequest) (BookResult, error) {
 	if r.SlotID <= 0 {
-		return Booking{}, false, Invalid("slot_id", RuleRequired)
+		return BookResult{}, Invalid("slot_id", RuleRequired)
 	}
 	slot, err := s.catalog.Slot(ctx, r.SlotID)
 	if err != nil {
-		return Booking{}, false, err
+		return BookResult{}, err
 	}
 	venue, err := s.catalog.VenueByID(ctx, slot.VenueID)
 	if err != nil {
-		return Booking{}, false, err
+		return BookResult{}, err
 	}
 	now := s.clock.Now()
 	visitors, err := r.checkParty(s.ids, venue.MaxPartySize, now)
 	if err != nil {
-		return Booking{}, false, err
+		return BookResult{}, err
 	}
 	if err := bookable(venue, slot, now); err != nil {
-		return Booking{}, false, err
+		return BookResult{}, err
 	}
+	limits, err := s.passLimits(ctx, r, visitors)
+	if err != nil {
+		return BookResult{Limits: limits}, err
+	}
+	b, replayed, err := s.book(ctx, r, slot, visitors, now)
+	return BookResult{Booking: b, Replayed: replayed, Limits: limits}, err
+}
+
+// passLimits checks the request against the limits by client, phone and ID.
+// The limiter failing does not refuse a visitor: capacity is guarded apart.
+func (s *Bookings) passLimits(ctx context.Context, r BookingRequest, visitors []Visitor) ([]LimitStatus, error) {
+	if s.limiter == nil {
+		return nil, nil
+	}
+	checks := []LimitCheck{
+		{s.limits.ByClient, r.ClientAddr},
+		{s.limits.ByPhone, s.ids.Hash("phone", r.Phone)},
+	}
+	for _, v := range visitors {
+		checks = append(checks, LimitCheck{s.limits.ByID, v.IDHash})
+	}
+	got, err := s.limiter.Allow(ctx, checks...)
+	if err != nil {
+		s.log.WarnContext(ctx, "request limits unavailable; letting the request through", "err", err)
+		return nil, nil
+	}
+	for _, st := range got {
+		if !st.Allowed {
+			return got, LimitedError(st)
+		}
+	}
+	return got, nil
+}
+
+// book takes the party's places in the gate and commits them in the store.
+// It returns the booking and whether it was made earlier under the same
+// Idempotency-Key (a replay, not a new booking).
+func (s *Bookings) book(ctx context.Context, r BookingRequest, slot Slot, visitors []Visitor, now time.Time) (Booking, bool, error) {
 	nb := NewBooking{Slot: slot, Phone: r.Phone, Visitors: visitors, CreatedAt: now,
 		Fingerprint: fingerprint(slot.ID, r.Phone, visitors)}
 	if r.IdempotencyKey != "" {

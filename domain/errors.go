@@ -44,6 +44,7 @@ type Error struct {
 	RetryAfter time.Duration // rate_limited, flow_limited, unavailable
 	Until      time.Time     // restricted: when the restriction ends
 	Field      string        // already_booked: the visitor whose ID holds a booking
+	Limit      *LimitStatus  // rate_limited: the limit that refused
 }
 
 func (e *Error) Error() string {

@@ -1,0 +1,63 @@
+package redisgate
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"slotgate/domain"
+)
+
+var (
+	//go:embed lua/gcra.lua
+	gcraSrc    string
+	gcraScript = redis.NewScript(gcraSrc)
+)
+
+// Limiter implements domain.Limiter with GCRA in Redis: one key per policy
+// and subject, on Redis's clock, so that every instance counts alike.
+type Limiter struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+// NewLimiter counts requests in rdb under prefix.
+func NewLimiter(rdb redis.UniversalClient, prefix string) *Limiter {
+	return &Limiter{rdb: rdb, prefix: prefix}
+}
+
+// Allow answers every check in one round trip.
+func (l *Limiter) Allow(ctx context.Context, checks ...domain.LimitCheck) ([]domain.LimitStatus, error) {
+	if len(checks) == 0 {
+		return nil, nil
+	}
+	pipe := l.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(checks))
+	args := func(c domain.LimitCheck) ([]string, []any) {
+		key := l.prefix + "sg:limit:{" + c.Policy.Name + ":" + c.Subject + "}"
+		return []string{key}, []any{c.Policy.Burst, c.Policy.Interval().Microseconds()}
+	}
+	for i, c := range checks {
+		keys, argv := args(c)
+		cmds[i] = gcraScript.EvalSha(ctx, pipe, keys, argv...)
+	}
+	_, _ = pipe.Exec(ctx) // errors are read per command below
+	out := make([]domain.LimitStatus, len(checks))
+	for i, cmd := range cmds {
+		if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			// The script is not loaded on that server yet: Run loads it.
+			keys, argv := args(checks[i])
+			cmd = gcraScript.Run(ctx, l.rdb, keys, argv...)
+		}
+		v, err := cmd.Int64Slice()
+		if err != nil || len(v) != 4 {
+			return nil, fmt.Errorf("check request limit %s: %v %v", checks[i].Policy.Name, v, err)
+		}
+		out[i] = domain.LimitStatus{Policy: checks[i].Policy, Allowed: v[0] == 1, Remaining: int(v[1]),
+			RetryAfter: time.Duration(v[2]) * time.Microsecond, Reset: time.Duration(v[3]) * time.Microsecond}
+	}
+	return out, nil
+}
