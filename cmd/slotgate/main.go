@@ -1,8 +1,9 @@
 // Command slotgate serves timed-entry booking: the JSON API, the pages,
 // and the background work that keeps slots and capacity in step.
 //
-//	slotgate            serve (the same as "slotgate serve")
-//	slotgate migrate    bring the database schema up to date and exit
+//	slotgate              serve (the same as "slotgate serve")
+//	slotgate migrate      bring the database schema up to date and exit
+//	slotgate healthcheck  exit 0 if the local instance is ready (for containers)
 //
 // Settings come from SLOTGATE_* environment variables; see README.md.
 package main
@@ -10,10 +11,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"slotgate/app"
 	"slotgate/infra/store"
@@ -58,9 +62,39 @@ func run(args []string) error {
 		}
 		log.Info("schema up to date", "dialect", s.Dialect())
 		return s.Close()
+	case "healthcheck":
+		return healthcheck(ctx, cfg.HTTPAddr)
 	case "help", "-h", "--help":
-		fmt.Println("usage: slotgate [serve|migrate]\nSettings: SLOTGATE_* environment variables, listed in README.md.")
+		fmt.Println("usage: slotgate [serve|migrate|healthcheck]\nSettings: SLOTGATE_* environment variables, listed in README.md.")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: serve, migrate)", cmd)
+	return fmt.Errorf("unknown command %q (try: serve, migrate, healthcheck)", cmd)
+}
+
+// healthcheck asks the instance listening on addr whether it is ready; a
+// container image without curl uses it as its health check.
+func healthcheck(ctx context.Context, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("SLOTGATE_HTTP_ADDR %q: %w", addr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("not ready: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+		return fmt.Errorf("not ready: %s %s", res.Status, body)
+	}
+	return nil
 }
