@@ -52,6 +52,9 @@ func (t text) in(l Lang) string {
 	return t.zh
 }
 
+// format fills the message's verbs in language l.
+func (t text) format(l Lang, args ...any) string { return fmt.Sprintf(t.in(l), args...) }
+
 // titles are the problem titles, one per code.
 var titles = map[domain.Code]text{
 	domain.CodeMalformed:       {"请求格式错误", "Malformed request"},
@@ -111,6 +114,12 @@ var ruleTexts = map[domain.Rule]text{
 	domain.RuleDuplicateID:      {"同一证件在本次预约中重复", "appears twice in this booking"},
 	domain.RulePartySize:        {"每次可预约 1 至 %d 人", "a booking is for 1 to %d people"},
 	domain.RuleIdempotencyReuse: {"该幂等键已用于另一笔不同的预约", "was already used for a different booking"},
+	domain.RuleUsername:         {"用户名为 2 至 64 位字母、数字或 . _ -", "must be 2 to 64 letters, digits, '.', '_' or '-'"},
+	domain.RulePasswordLength:   {"密码至少 %d 位", "must be at least %d characters"},
+	domain.RuleRole:             {"角色应为 staff 或 admin", "must be staff or admin"},
+	domain.RuleUnknownVenue:     {"没有这个场馆", "is not a known venue"},
+	domain.RuleGate:             {"入口名称为 1 至 32 个字符", "must be 1 to 32 characters"},
+	domain.RuleCount:            {"人数应为 1 至 %d", "must be 1 to %d"},
 }
 
 func ruleText(f domain.FieldError, l Lang) string {

@@ -25,6 +25,23 @@ type Problem struct {
 	Remaining *int `json:"remaining,omitempty"`
 	// RetryAfter is set with the Retry-After header, in seconds.
 	RetryAfter int `json:"retry_after,omitempty"`
+
+	// Refused scans carry what staff need at the gate.
+	Booking   *bookingJSON      `json:"booking,omitempty"`
+	Admission *admissionRefJSON `json:"admission,omitempty"`
+	Window    *windowJSON       `json:"window,omitempty"`
+	Venue     string            `json:"venue,omitempty"`
+	MustLeave int               `json:"must_leave,omitempty"`
+}
+
+type admissionRefJSON struct {
+	At   string `json:"at"`
+	Gate string `json:"gate"`
+}
+
+type windowJSON struct {
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 // FieldProblem says what is wrong with one field.
@@ -148,15 +165,19 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if p.Status >= 500 {
 			log.ErrorContext(c.Request().Context(), "request failed", "route", c.Path(), "status", p.Status, "err", err)
 		}
-		if p.RetryAfter > 0 {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(p.RetryAfter))
-		}
-		if c.Request().Method == http.MethodHead {
-			_ = c.NoContent(p.Status)
-			return
-		}
-		// c.JSON keeps a Content-Type already set.
-		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
-		_ = c.JSON(p.Status, p)
+		_ = writeProblem(c, p)
 	}
+}
+
+// writeProblem sends p as problem+json, with Retry-After when it has one.
+func writeProblem(c echo.Context, p Problem) error {
+	if p.RetryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(p.RetryAfter))
+	}
+	if c.Request().Method == http.MethodHead {
+		return c.NoContent(p.Status)
+	}
+	// c.JSON keeps a Content-Type already set.
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	return c.JSON(p.Status, p)
 }

@@ -25,13 +25,17 @@ type Check struct {
 
 // Deps is what the HTTP layer needs.
 type Deps struct {
-	Catalog  *domain.Catalog
-	Bookings *domain.Bookings
-	Clock    domain.Clock
-	Log      *slog.Logger
-	Checks   []Check
+	Catalog    *domain.Catalog
+	Bookings   *domain.Bookings
+	Accounts   *domain.Accounts
+	Admissions *domain.Admissions
+	Clock      domain.Clock
+	Log        *slog.Logger
+	Checks     []Check
 	// QR draws a code as a PNG of the given size in pixels.
 	QR func(text string, size int) ([]byte, error)
+	// DecodeQR reads the text of a QR code in an image (PNG or JPEG).
+	DecodeQR func(image []byte) (string, error)
 	// TrustedProxies are the only peers whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
 	// AccessLog logs one line per request at Info.
@@ -74,7 +78,11 @@ func New(d Deps) *echo.Echo {
 			return err
 		},
 	}))
-	e.Use(middleware.BodyLimit("16K"))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: "16K",
+		// A camera frame sent for decoding is bounded by its handler.
+		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/scans/decode" },
+	}))
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -88,6 +96,7 @@ func New(d Deps) *echo.Echo {
 	v1.GET("/bookings/:code", s.getBooking)
 	v1.DELETE("/bookings/:code", s.cancelBooking)
 	v1.GET("/bookings/:code/qr.png", s.bookingQR)
+	s.registerStaff(e, v1)
 	return e
 }
 

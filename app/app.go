@@ -25,19 +25,25 @@ import (
 
 // App is a running slotgate instance.
 type App struct {
-	Config    Config
-	Log       *slog.Logger
-	Clock     domain.Clock
-	Store     *store.Store
-	Redis     redis.UniversalClient
-	Embedded  *redisgate.Embedded // nil when SLOTGATE_REDIS_URL is set
-	Gate      *redisgate.Gate
-	Catalog   *domain.Catalog
-	Bookings  *domain.Bookings
-	Schedule  *domain.Schedule
-	Reconcile *domain.Reconciler
-	Echo      *echo.Echo
-	Registry  *prometheus.Registry
+	Config     Config
+	Log        *slog.Logger
+	Clock      domain.Clock
+	Store      *store.Store
+	Redis      redis.UniversalClient
+	Embedded   *redisgate.Embedded // nil when SLOTGATE_REDIS_URL is set
+	Gate       *redisgate.Gate
+	Catalog    *domain.Catalog
+	Bookings   *domain.Bookings
+	Accounts   *domain.Accounts
+	Admissions *domain.Admissions
+	Counter    *redisgate.Counter
+	// AdminPassword is set when this start created the admin account with
+	// a random password, to be shown once.
+	AdminPassword string
+	Schedule      *domain.Schedule
+	Reconcile     *domain.Reconciler
+	Echo          *echo.Echo
+	Registry      *prometheus.Registry
 
 	stop sync.WaitGroup
 }
@@ -94,10 +100,19 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	if cfg.RateLimits == "on" {
 		a.Bookings.LimitWith(redisgate.NewLimiter(a.Redis, cfg.RedisPrefix), cfg.BookingLimits)
 	}
+	a.Counter = redisgate.NewCounter(a.Redis, cfg.RedisPrefix)
+	a.Admissions = domain.NewAdmissions(a.Catalog, a.Bookings, a.Store, a.Store, a.Counter, signer, a.Clock, log)
+	a.Accounts = domain.NewAccounts(a.Store, codes.Passwords{Cost: cfg.BcryptCost}, a.Catalog, a.Clock, log)
+	if cfg.RateLimits == "on" {
+		a.Accounts.LimitWith(redisgate.NewLimiter(a.Redis, cfg.RedisPrefix), cfg.LoginLimits)
+	}
 	a.Schedule = domain.NewSchedule(a.Store, a.Clock)
 	a.Reconcile = domain.NewReconciler(a.Store, a.Gate, a.Clock)
 
 	if err := a.Schedule.Seed(ctx); err != nil {
+		return nil, err
+	}
+	if a.AdminPassword, err = a.Accounts.Bootstrap(ctx, cfg.AdminPassword); err != nil {
 		return nil, err
 	}
 	if n, err := a.Schedule.Materialize(ctx); err != nil {
@@ -109,12 +124,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Echo = api.New(api.Deps{
-		Catalog: a.Catalog, Bookings: a.Bookings, Clock: a.Clock, Log: log,
+		Catalog: a.Catalog, Bookings: a.Bookings, Accounts: a.Accounts, Admissions: a.Admissions, Clock: a.Clock, Log: log,
 		Checks: []api.Check{
 			{Name: "store", Ping: a.Store.Ping},
 			{Name: "redis", Ping: a.Gate.Ping},
 		},
 		QR:             codes.QR,
+		DecodeQR:       codes.DecodeQR,
 		TrustedProxies: cfg.TrustedProxies,
 		AccessLog:      cfg.AccessLog,
 		Registry:       a.Registry,

@@ -36,6 +36,8 @@ type Config struct {
 	CatalogCacheTTL   time.Duration // SLOTGATE_CATALOG_TTL
 	DisableBackground bool          // tests drive the loops by hand
 	BookingLimits     domain.BookingLimits
+	LoginLimits       domain.LoginLimits
+	BcryptCost        int // 0: bcrypt's default; tests lower it
 
 	// Clock is the service's clock; nil means the system clock. Not an
 	// environment setting: tests and the benchmark inject one.
@@ -49,7 +51,7 @@ func Defaults() Config {
 		LogLevel: slog.LevelInfo, LogFormat: "text", AccessLog: true,
 		ReconcileEvery: 5 * time.Second, MaterializeEvery: 10 * time.Minute,
 		ShutdownTimeout: 30 * time.Second, CatalogCacheTTL: 5 * time.Second,
-		BookingLimits: domain.DefaultBookingLimits(),
+		BookingLimits: domain.DefaultBookingLimits(), LoginLimits: domain.DefaultLoginLimits(),
 	}
 }
 

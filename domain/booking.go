@@ -89,11 +89,14 @@ func (h IDHasher) Hash(t IDType, number string) string {
 }
 
 // checkParty validates phone and visitors and turns them into stored form.
-// maxParty is the venue's limit; now dates the birth-date plausibility check.
-func (r BookingRequest) checkParty(h IDHasher, maxParty int, now time.Time) ([]Visitor, error) {
+// maxParty is the venue's limit; now dates the birth-date plausibility
+// check; a walk-in registered by staff may come without a phone.
+func (r BookingRequest) checkParty(h IDHasher, maxParty int, now time.Time, phoneRequired bool) ([]Visitor, error) {
 	var errs ValidationError
 	if r.Phone == "" {
-		errs.Add("phone", RuleRequired)
+		if phoneRequired {
+			errs.Add("phone", RuleRequired)
+		}
 	} else if !CheckPhone(r.Phone) {
 		errs.Add("phone", RulePhone)
 	}

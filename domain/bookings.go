@@ -62,7 +62,7 @@ func (s *Bookings) Book(ctx context.Context, r BookingRequest) (BookResult, erro
 		return BookResult{}, err
 	}
 	now := s.clock.Now()
-	visitors, err := r.checkParty(s.ids, venue.MaxPartySize, now)
+	visitors, err := r.checkParty(s.ids, venue.MaxPartySize, now, true)
 	if err != nil {
 		return BookResult{}, err
 	}
@@ -276,6 +276,12 @@ func (s *Bookings) Cancel(ctx context.Context, code string) (Booking, error) {
 	if !b.Cancellable(now) {
 		return Booking{}, ErrNotCancellable
 	}
+	return s.cancelBooking(ctx, b, now)
+}
+
+// cancelBooking gives a booking's places back, whatever the time: the
+// visitor's rules are checked by Cancel.
+func (s *Bookings) cancelBooking(ctx context.Context, b Booking, now time.Time) (Booking, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
 	hold := newHold()
@@ -293,6 +299,21 @@ func (s *Bookings) Cancel(ctx context.Context, code string) (Booking, error) {
 	}
 	s.settle(ctx, b.Slot.ID, hold, true)
 	return cancelled, nil
+}
+
+// bookWalkIn books people registered at the gate into the slot under way:
+// the same rules as a booking but for the slot having started, and a phone
+// is optional; no per-client limits (staff make these requests).
+func (s *Bookings) bookWalkIn(ctx context.Context, r BookingRequest, v Venue, slot Slot, now time.Time) (BookResult, error) {
+	visitors, err := r.checkParty(s.ids, v.MaxPartySize, now, false)
+	if err != nil {
+		return BookResult{}, err
+	}
+	if slot.Status != SlotOpen {
+		return BookResult{}, ErrSlotClosed
+	}
+	b, _, err := s.book(ctx, r, slot, visitors, now)
+	return BookResult{Booking: b}, err
 }
 
 // newHold names one request's hold on places: unique, so that repeating an

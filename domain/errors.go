@@ -45,6 +45,10 @@ type Error struct {
 	Until      time.Time     // restricted: when the restriction ends
 	Field      string        // already_booked: the visitor whose ID holds a booking
 	Limit      *LimitStatus  // rate_limited: the limit that refused
+	MustLeave  int           // flow_limited by occupancy: people who must leave first
+	Admission  *Admission    // already_admitted: the admission that used the code
+	From, To   time.Time     // wrong_time: the admission window
+	VenueID    int64         // wrong_venue: the venue the booking is for
 }
 
 func (e *Error) Error() string {
@@ -113,6 +117,12 @@ const (
 	RuleDuplicateID      Rule = "duplicate_id"
 	RulePartySize        Rule = "party_size"
 	RuleIdempotencyReuse Rule = "idempotency_reuse"
+	RuleUsername         Rule = "username"
+	RulePasswordLength   Rule = "password_length"
+	RuleRole             Rule = "role"
+	RuleUnknownVenue     Rule = "unknown_venue"
+	RuleGate             Rule = "gate"
+	RuleCount            Rule = "count"
 )
 
 // FieldError says which field is wrong and by which rule.

@@ -95,7 +95,7 @@ func TestCheckParty(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			vs, err := c.req.checkParty(h, 5, testNow)
+			vs, err := c.req.checkParty(h, 5, testNow, true)
 			if c.fields == nil {
 				if err != nil || len(vs) != 1 || vs[0].IDMasked != "1101**********002X" || len(vs[0].IDHash) != 64 {
 					t.Fatalf("valid party: %v %+v", err, vs)

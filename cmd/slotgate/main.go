@@ -4,22 +4,36 @@
 //	slotgate              serve (the same as "slotgate serve")
 //	slotgate migrate      bring the database schema up to date and exit
 //	slotgate healthcheck  exit 0 if the local instance is ready (for containers)
+//	slotgate user add NAME -role staff|admin -venues slug,slug
+//	slotgate user passwd NAME
+//
+// A user command reads the password from SLOTGATE_USER_PASSWORD, or from
+// the first line of standard input, or (for add) makes one and prints it.
 //
 // Settings come from SLOTGATE_* environment variables; see README.md.
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"slotgate/app"
+	"slotgate/domain"
+	"slotgate/infra/codes"
 	"slotgate/infra/store"
 )
 
@@ -50,6 +64,11 @@ func run(args []string) error {
 			return err
 		}
 		defer a.Close()
+		if a.AdminPassword != "" {
+			// Shown once, on the terminal, never in the log stream.
+			fmt.Fprintf(os.Stderr, "\n  slotgate created the account \"admin\" with password: %s\n"+
+				"  It is shown only now. Change it with: slotgate user passwd admin\n\n", a.AdminPassword)
+		}
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
@@ -64,11 +83,14 @@ func run(args []string) error {
 		return s.Close()
 	case "healthcheck":
 		return healthcheck(ctx, cfg.HTTPAddr)
+	case "user":
+		return user(ctx, cfg, log, args[1:])
 	case "help", "-h", "--help":
-		fmt.Println("usage: slotgate [serve|migrate|healthcheck]\nSettings: SLOTGATE_* environment variables, listed in README.md.")
+		fmt.Println("usage: slotgate [serve|migrate|healthcheck|user add NAME -role staff|admin -venues a,b|user passwd NAME]\n" +
+			"Settings: SLOTGATE_* environment variables, listed in README.md.")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: serve, migrate, healthcheck)", cmd)
+	return fmt.Errorf("unknown command %q (try: serve, migrate, healthcheck, user)", cmd)
 }
 
 // healthcheck asks the instance listening on addr whether it is ready; a
@@ -97,4 +119,90 @@ func healthcheck(ctx context.Context, addr string) error {
 		return fmt.Errorf("not ready: %s %s", res.Status, body)
 	}
 	return nil
+}
+
+// user adds an account or changes a password, on the configured database.
+func user(ctx context.Context, cfg app.Config, log *slog.Logger, args []string) error {
+	if len(args) < 2 || (args[0] != "add" && args[0] != "passwd") {
+		return fmt.Errorf("usage: slotgate user add NAME -role staff|admin -venues slug,slug | slotgate user passwd NAME")
+	}
+	verb, name := args[0], args[1]
+	fs := flag.NewFlagSet("user "+verb, flag.ContinueOnError)
+	role := fs.String("role", "staff", "staff or admin")
+	venues := fs.String("venues", "", "comma-separated slugs of the venues a staff member serves")
+	if err := fs.Parse(args[2:]); err != nil {
+		return err
+	}
+	s, err := store.Open(ctx, store.Config{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, Log: log})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	// Staff may be added before the first start: the venues must exist.
+	if err := domain.NewSchedule(s, domain.SystemClock{}).Seed(ctx); err != nil {
+		return err
+	}
+	catalog := domain.NewCatalog(s, nil, domain.SystemClock{}, log, cfg.CatalogCacheTTL)
+	accounts := domain.NewAccounts(s, codes.Passwords{}, catalog, domain.SystemClock{}, log)
+	password, generated, err := readPassword(verb == "add")
+	if err != nil {
+		return err
+	}
+	switch verb {
+	case "add":
+		var slugs []string
+		if *venues != "" {
+			slugs = strings.Split(*venues, ",")
+		}
+		u, err := accounts.AddUser(ctx, domain.NewUser{Username: name, Password: password, Role: domain.Role(*role), Venues: slugs})
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Printf("added %s (%s)\n", u.Username, u.Role)
+	case "passwd":
+		if err := accounts.SetPassword(ctx, name, password); err != nil {
+			return describe(err)
+		}
+		fmt.Printf("password of %s changed; its sessions are signed out\n", name)
+	}
+	if generated {
+		fmt.Printf("password: %s\n", password)
+	}
+	return nil
+}
+
+// readPassword takes the password from the environment or standard input,
+// or makes one when allowed.
+func readPassword(mayGenerate bool) (string, bool, error) {
+	if p := os.Getenv("SLOTGATE_USER_PASSWORD"); p != "" {
+		return p, false, nil
+	}
+	if st, err := os.Stdin.Stat(); err == nil && st.Mode()&os.ModeCharDevice == 0 {
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return "", false, fmt.Errorf("read password from standard input: %w", err)
+		}
+		return strings.TrimRight(line, "\r\n"), false, nil
+	}
+	if !mayGenerate {
+		return "", false, fmt.Errorf("give the new password in SLOTGATE_USER_PASSWORD or on standard input")
+	}
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", false, err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), true, nil
+}
+
+// describe spells out a validation error for the terminal.
+func describe(err error) error {
+	var v *domain.ValidationError
+	if errors.As(err, &v) {
+		var parts []string
+		for _, f := range v.Fields {
+			parts = append(parts, f.Field+": "+string(f.Rule))
+		}
+		return fmt.Errorf("not valid: %s", strings.Join(parts, "; "))
+	}
+	return err
 }

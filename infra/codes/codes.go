@@ -2,14 +2,20 @@
 package codes
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"image"
+	_ "image/jpeg" // camera frames
+	_ "image/png"
 	"strings"
 
+	"github.com/makiuchi-d/gozxing"
+	zxingqr "github.com/makiuchi-d/gozxing/qrcode"
 	qrcode "github.com/skip2/go-qrcode"
 )
 
@@ -112,4 +118,23 @@ func QR(text string, size int) ([]byte, error) {
 		return nil, fmt.Errorf("draw QR code: %w", err)
 	}
 	return png, nil
+}
+
+// DecodeQR reads the text of the QR code in a PNG or JPEG image: the
+// scanner page sends a camera frame when the browser cannot decode itself.
+func DecodeQR(data []byte) (string, error) {
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return "", fmt.Errorf("read image: %w", err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", fmt.Errorf("read image: %w", err)
+	}
+	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	res, err := zxingqr.NewQRCodeReader().Decode(bmp, hints)
+	if err != nil {
+		return "", fmt.Errorf("find QR code: %w", err)
+	}
+	return res.GetText(), nil
 }

@@ -44,6 +44,9 @@ func mustLoc(name string) *time.Location {
 	return l
 }
 
+// AdminPassword is the password of the admin account of test instances.
+const AdminPassword = "admin-test-password"
+
 // TestApp is a whole slotgate instance serving on a loopback port.
 type TestApp struct {
 	*app.App

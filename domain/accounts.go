@@ -1,0 +1,288 @@
+package domain
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"time"
+)
+
+// Role is what a signed-in user may do.
+type Role string
+
+const (
+	RoleStaff Role = "staff" // admits, counts exits, registers walk-ins at their venues
+	RoleAdmin Role = "admin" // everything, at every venue
+)
+
+// User is a staff or admin account.
+type User struct {
+	ID       int64
+	Username string
+	Role     Role
+	VenueIDs []int64 // the venues a staff member serves
+	Disabled bool
+	// PasswordHash is the slow hash of the password; only the store and
+	// Accounts see it.
+	PasswordHash string
+}
+
+// Serves reports whether u may act at venue: admins everywhere, staff at
+// the venues assigned to them.
+func (u User) Serves(venueID int64) bool {
+	return u.Role == RoleAdmin || slices.Contains(u.VenueIDs, venueID)
+}
+
+// Session is a signed-in user and when the sign-in ends.
+type Session struct {
+	User      User
+	ExpiresAt time.Time
+}
+
+// AccountStore keeps users and sessions.
+type AccountStore interface {
+	// AddUser creates a user; ErrConflict if the username is taken.
+	AddUser(ctx context.Context, u User) (User, error)
+	UserByName(ctx context.Context, username string) (User, error)
+	SetPassword(ctx context.Context, userID int64, hash string) error
+	// AddSession stores a session under the hash of its token.
+	AddSession(ctx context.Context, tokenHash string, userID int64, expires time.Time) error
+	// SessionUser finds the unexpired session's user.
+	SessionUser(ctx context.Context, tokenHash string, now time.Time) (Session, error)
+	DeleteSession(ctx context.Context, tokenHash string) error
+	// DeleteSessions signs a user out everywhere.
+	DeleteSessions(ctx context.Context, userID int64) error
+}
+
+// PasswordHasher hashes passwords with a slow hash (bcrypt).
+type PasswordHasher interface {
+	Hash(password string) (string, error)
+	Check(hash, password string) bool
+}
+
+// Accounts signs staff in and out and manages their accounts.
+type Accounts struct {
+	store     AccountStore
+	passwords PasswordHasher
+	catalog   *Catalog
+	clock     Clock
+	log       *slog.Logger
+	limiter   Limiter
+	limits    LoginLimits
+	// SessionLength is how long a sign-in lasts: one working day.
+	SessionLength time.Duration
+	// dummyHash is checked against when the user does not exist, so that
+	// a wrong username costs as long as a wrong password.
+	dummyHash string
+}
+
+// LoginLimits bound sign-in attempts per account and per client address.
+type LoginLimits struct {
+	ByUser   LimitPolicy
+	ByClient LimitPolicy
+}
+
+// DefaultLoginLimits let a person mistype a few times and stop guessing.
+func DefaultLoginLimits() LoginLimits {
+	return LoginLimits{
+		ByUser:   LimitPolicy{Name: "login-user", Quota: 10, Window: 15 * time.Minute, Burst: 5},
+		ByClient: LimitPolicy{Name: "login-client", Quota: 30, Window: 15 * time.Minute, Burst: 10},
+	}
+}
+
+// NewAccounts wires the accounts use case.
+func NewAccounts(store AccountStore, passwords PasswordHasher, catalog *Catalog, clock Clock, log *slog.Logger) *Accounts {
+	dummy, _ := passwords.Hash("not a password anyone has")
+	return &Accounts{store: store, passwords: passwords, catalog: catalog, clock: clock, log: log,
+		SessionLength: 12 * time.Hour, dummyHash: dummy, limits: DefaultLoginLimits()}
+}
+
+// LimitWith bounds sign-in attempts with limiter.
+func (a *Accounts) LimitWith(limiter Limiter, limits LoginLimits) {
+	a.limiter, a.limits = limiter, limits
+}
+
+// ErrUnauthorized is a failed sign-in or a missing, expired or unknown session.
+var ErrUnauthorized = &Error{Code: CodeUnauthorized}
+
+// ErrForbidden is a signed-in user acting beyond their role or venues.
+var ErrForbidden = &Error{Code: CodeForbidden}
+
+// SignIn checks a username and password and opens a session; the token is
+// shown once and stored only as its hash.
+func (a *Accounts) SignIn(ctx context.Context, username, password, clientAddr string) (string, Session, error) {
+	if a.limiter != nil {
+		got, err := a.limiter.Allow(ctx, LimitCheck{a.limits.ByUser, username}, LimitCheck{a.limits.ByClient, clientAddr})
+		if err != nil {
+			a.log.WarnContext(ctx, "sign-in limits unavailable; letting the attempt through", "err", err)
+		}
+		for _, st := range got {
+			if !st.Allowed {
+				return "", Session{}, LimitedError(st)
+			}
+		}
+	}
+	u, err := a.store.UserByName(ctx, username)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return "", Session{}, err
+	}
+	hash := u.PasswordHash
+	if err != nil {
+		hash = a.dummyHash
+	}
+	if !a.passwords.Check(hash, password) || err != nil || u.Disabled {
+		return "", Session{}, ErrUnauthorized
+	}
+	token, err := randomToken()
+	if err != nil {
+		return "", Session{}, err
+	}
+	expires := a.clock.Now().Add(a.SessionLength)
+	if err := a.store.AddSession(ctx, TokenHash(token), u.ID, expires); err != nil {
+		return "", Session{}, err
+	}
+	u.PasswordHash = ""
+	return token, Session{User: u, ExpiresAt: expires}, nil
+}
+
+// Authenticate finds the session a token opens.
+func (a *Accounts) Authenticate(ctx context.Context, token string) (Session, error) {
+	if token == "" || len(token) > 128 {
+		return Session{}, ErrUnauthorized
+	}
+	s, err := a.store.SessionUser(ctx, TokenHash(token), a.clock.Now())
+	if errors.Is(err, ErrNotFound) {
+		return Session{}, ErrUnauthorized
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	if s.User.Disabled {
+		return Session{}, ErrUnauthorized
+	}
+	s.User.PasswordHash = ""
+	return s, nil
+}
+
+// SignOut ends the session of token.
+func (a *Accounts) SignOut(ctx context.Context, token string) error {
+	return a.store.DeleteSession(ctx, TokenHash(token))
+}
+
+// NewUser is an account to create.
+type NewUser struct {
+	Username string
+	Password string
+	Role     Role
+	Venues   []string // slugs
+}
+
+var usernamePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$`)
+
+// MinPasswordLength is the shortest password an account may have.
+const MinPasswordLength = 10
+
+// AddUser creates an account after checking it.
+func (a *Accounts) AddUser(ctx context.Context, n NewUser) (User, error) {
+	var errs ValidationError
+	if !usernamePattern.MatchString(n.Username) {
+		errs.Add("username", RuleUsername)
+	}
+	if len(n.Password) < MinPasswordLength || len(n.Password) > 72 {
+		errs.AddLimit("password", RulePasswordLength, MinPasswordLength)
+	}
+	if n.Role != RoleStaff && n.Role != RoleAdmin {
+		errs.Add("role", RuleRole)
+	}
+	u := User{Username: n.Username, Role: n.Role}
+	for i, slug := range n.Venues {
+		v, err := a.catalog.Venue(ctx, slug)
+		if errors.Is(err, ErrNotFound) {
+			errs.Add(fmt.Sprintf("venues[%d]", i), RuleUnknownVenue)
+			continue
+		} else if err != nil {
+			return User{}, err
+		}
+		u.VenueIDs = append(u.VenueIDs, v.ID)
+	}
+	if n.Role == RoleStaff && len(n.Venues) == 0 {
+		errs.Add("venues", RuleRequired)
+	}
+	if err := errs.OrNil(); err != nil {
+		return User{}, err
+	}
+	hash, err := a.passwords.Hash(n.Password)
+	if err != nil {
+		return User{}, fmt.Errorf("hash password: %w", err)
+	}
+	u.PasswordHash = hash
+	u, err = a.store.AddUser(ctx, u)
+	u.PasswordHash = ""
+	return u, err
+}
+
+// SetPassword changes a user's password and signs them out everywhere.
+func (a *Accounts) SetPassword(ctx context.Context, username, password string) error {
+	if len(password) < MinPasswordLength || len(password) > 72 {
+		return &ValidationError{Fields: []FieldError{{Field: "password", Rule: RulePasswordLength, Limit: MinPasswordLength}}}
+	}
+	u, err := a.store.UserByName(ctx, username)
+	if err != nil {
+		return err
+	}
+	hash, err := a.passwords.Hash(password)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	if err := a.store.SetPassword(ctx, u.ID, hash); err != nil {
+		return err
+	}
+	return a.store.DeleteSessions(ctx, u.ID)
+}
+
+// Bootstrap creates the admin account on a store that has none, with
+// password, or a random one that it returns so that it can be shown once.
+// Instances starting together race on the unique username; one wins.
+func (a *Accounts) Bootstrap(ctx context.Context, password string) (generated string, err error) {
+	if _, err := a.store.UserByName(ctx, "admin"); err == nil {
+		return "", nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return "", err
+	}
+	if password == "" {
+		if generated, err = randomToken(); err != nil {
+			return "", err
+		}
+		password = generated[:20]
+		generated = password
+	}
+	_, err = a.AddUser(ctx, NewUser{Username: "admin", Password: password, Role: RoleAdmin})
+	if errors.Is(err, ErrConflict) {
+		return "", nil // another instance made it
+	}
+	if err != nil {
+		return "", fmt.Errorf("bootstrap admin: %w", err)
+	}
+	return generated, nil
+}
+
+// TokenHash is what the store keeps of a session token.
+func TokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+func randomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

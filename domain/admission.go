@@ -1,0 +1,156 @@
+package domain
+
+import (
+	"context"
+	"time"
+	"unicode/utf8"
+)
+
+// Admission is a party let in at a gate.
+type Admission struct {
+	ID        int64
+	BookingID int64
+	VenueID   int64
+	Date      Date
+	PartySize int
+	Gate      string
+	UserID    int64
+	Source    AdmissionSource
+	ScannerID string
+	At        time.Time
+}
+
+// AdmissionSource says how an admission was made.
+type AdmissionSource string
+
+const (
+	AdmittedOnline  AdmissionSource = "online"
+	AdmittedOffline AdmissionSource = "offline" // scanned without a connection, uploaded later
+	AdmittedWalkIn  AdmissionSource = "walkin"
+)
+
+// Attempt is one scan and its result, kept for every scan.
+type Attempt struct {
+	VenueID   int64
+	BookingID int64 // 0 when the code named no booking
+	Gate      string
+	UserID    int64
+	Result    string // "admitted" or the refusal's code
+	RequestID string // a scanner's retry of the same request
+	ScannerID string // an offline scanner
+	Nonce     string // an offline scan, unique per scanner
+	Offline   bool
+	At        time.Time
+}
+
+// AttemptAdmitted is the Result of a successful attempt.
+const AttemptAdmitted = "admitted"
+
+// Exit is people counted out of a venue.
+type Exit struct {
+	VenueID   int64
+	Date      Date
+	Gate      string
+	People    int
+	UserID    int64
+	RequestID string
+	At        time.Time
+}
+
+// GateStore keeps what happens at the gate.
+type GateStore interface {
+	// AdmitBooking marks a confirmed booking admitted, records the
+	// admission and the attempt that made it, in one transaction. If the
+	// booking is no longer confirmed it returns the booking's status as an
+	// error: ErrAlreadyAdmitted, ErrCancelledBooking or ErrNotAdmissible.
+	AdmitBooking(ctx context.Context, a Admission, attempt Attempt) (Admission, error)
+	// AdmissionOf finds the admission of a booking.
+	AdmissionOf(ctx context.Context, bookingID int64) (Admission, error)
+	// RecordAttempt keeps a refused attempt; a repeat (same user and
+	// request id, or same scanner and nonce) is ignored.
+	RecordAttempt(ctx context.Context, a Attempt) error
+	AttemptByRequest(ctx context.Context, userID int64, requestID string) (Attempt, error)
+	AttemptByNonce(ctx context.Context, scannerID, nonce string) (Attempt, error)
+	// AddExit records an exit; false when the same user and request id
+	// were recorded before.
+	AddExit(ctx context.Context, e Exit) (bool, error)
+	// Inside counts people in a venue on day d from the records: admitted
+	// parties less exits, never below zero.
+	Inside(ctx context.Context, venueID int64, d Date) (int, error)
+	// CancelledSince lists a venue's bookings cancelled after t for days
+	// from d on.
+	CancelledSince(ctx context.Context, venueID int64, d Date, t time.Time) ([]Booking, error)
+}
+
+// Errors the gate store answers with.
+var (
+	ErrAlreadyAdmitted  = &Error{Code: CodeAlreadyAdmitted}
+	ErrCancelledBooking = &Error{Code: CodeCancelled}
+	// ErrNotAdmissible is a booking marked no-show: its slot is over.
+	ErrNotAdmissible = &Error{Code: CodeWrongTime, Detail: "booking was a no-show"}
+)
+
+// VenueDay names one day of one venue, the span of an occupancy count.
+type VenueDay struct {
+	VenueID int64
+	Date    Date
+}
+
+// GateFlow is the flow limit of one gate: people a minute, with a burst.
+type GateFlow struct {
+	Gate      string
+	PerMinute int
+	Burst     int
+}
+
+// GateCount is the gate counter's answer.
+type GateCount struct {
+	Outcome    GateOutcome
+	Inside     int
+	MustLeave  int           // full: people who must leave before this party enters
+	RetryAfter time.Duration // flow limited: when the gate has room for the party
+}
+
+// GateOutcome names what the gate counter did.
+type GateOutcome int
+
+const (
+	GateOK GateOutcome = iota
+	GateNotLoaded
+	GateFull
+	GateFlowLimited
+)
+
+// GateCounter keeps people inside each venue and each gate's flow, in
+// Redis. Every change is made under a hold id, so a retried script changes
+// nothing twice, and an entry can be undone if its admission fails.
+type GateCounter interface {
+	// Enter lets people in if the venue has room and the gate's flow allows.
+	Enter(ctx context.Context, v VenueDay, hold string, people, capacity int, flow GateFlow) (GateCount, error)
+	// Undo gives back an Enter at gate whose admission did not happen.
+	Undo(ctx context.Context, v VenueDay, hold, gate string) error
+	// Leave counts people out (never below zero).
+	Leave(ctx context.Context, v VenueDay, hold string, people int) (GateCount, error)
+	// Load sets the count from the records unless it exists; it lasts ttl.
+	Load(ctx context.Context, v VenueDay, inside int, ttl time.Duration) error
+	// Inside reads the count; false when there is none.
+	Inside(ctx context.Context, v VenueDay) (int, bool, error)
+	// Forget drops the count, to be rebuilt from the records.
+	Forget(ctx context.Context, v VenueDay) error
+}
+
+// maxGateName bounds a gate's name ("North", "东门").
+const maxGateName = 32
+
+func checkGate(gate string) error {
+	n := utf8.RuneCountInString(gate)
+	if n == 0 || n > maxGateName {
+		return Invalid("gate", RuleGate)
+	}
+	for _, r := range gate {
+		if r == '{' || r == '}' || r < ' ' {
+			return Invalid("gate", RuleGate)
+		}
+	}
+	return nil
+}

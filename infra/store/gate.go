@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+
+	"slotgate/domain"
+)
+
+type admissionRow struct {
+	ID         int64
+	BookingID  int64
+	VenueID    int64
+	VisitDate  string
+	PartySize  int
+	Gate       string
+	UserID     int64
+	Source     string
+	ScannerID  sql.NullString
+	AdmittedAt time.Time
+}
+
+func (admissionRow) TableName() string { return "admissions" }
+
+func (r admissionRow) admission() domain.Admission {
+	d, _ := domain.ParseDate(r.VisitDate)
+	return domain.Admission{ID: r.ID, BookingID: r.BookingID, VenueID: r.VenueID, Date: d, PartySize: r.PartySize,
+		Gate: r.Gate, UserID: r.UserID, Source: domain.AdmissionSource(r.Source), ScannerID: r.ScannerID.String, At: r.AdmittedAt}
+}
+
+type attemptRow struct {
+	ID        int64
+	VenueID   int64
+	BookingID sql.NullInt64
+	Gate      string
+	UserID    int64
+	Result    string
+	RequestID sql.NullString
+	ScannerID sql.NullString
+	Nonce     sql.NullString
+	Offline   bool
+	At        time.Time
+}
+
+func (attemptRow) TableName() string { return "admission_attempts" }
+
+func attemptRowOf(a domain.Attempt) attemptRow {
+	null := func(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+	return attemptRow{VenueID: a.VenueID, BookingID: sql.NullInt64{Int64: a.BookingID, Valid: a.BookingID != 0},
+		Gate: a.Gate, UserID: a.UserID, Result: a.Result, RequestID: null(a.RequestID), ScannerID: null(a.ScannerID),
+		Nonce: null(a.Nonce), Offline: a.Offline, At: a.At.UTC()}
+}
+
+func (r attemptRow) attempt() domain.Attempt {
+	return domain.Attempt{VenueID: r.VenueID, BookingID: r.BookingID.Int64, Gate: r.Gate, UserID: r.UserID, Result: r.Result,
+		RequestID: r.RequestID.String, ScannerID: r.ScannerID.String, Nonce: r.Nonce.String, Offline: r.Offline, At: r.At}
+}
+
+type exitRow struct {
+	ID        int64
+	VenueID   int64
+	VisitDate string
+	Gate      string
+	People    int
+	UserID    int64
+	RequestID sql.NullString
+	At        time.Time
+}
+
+func (exitRow) TableName() string { return "exits" }
+
+// AdmitBooking marks a confirmed booking admitted with a conditional
+// update (one of two simultaneous scans wins), records the admission and
+// the attempt, in one transaction.
+func (s *Store) AdmitBooking(ctx context.Context, a domain.Admission, attempt domain.Attempt) (domain.Admission, error) {
+	row := admissionRow{BookingID: a.BookingID, VenueID: a.VenueID, VisitDate: a.Date.String(), PartySize: a.PartySize,
+		Gate: a.Gate, UserID: a.UserID, Source: string(a.Source), AdmittedAt: a.At.UTC(),
+		ScannerID: sql.NullString{String: a.ScannerID, Valid: a.ScannerID != ""}}
+	errNotConfirmed := errors.New("not confirmed")
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&bookingRow{}).Where("id = ? AND status = ?", a.BookingID, string(domain.BookingConfirmed)).
+			Updates(map[string]any{"status": string(domain.BookingAdmitted), "updated_at": a.At.UTC()})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return errNotConfirmed
+		}
+		row.ID = 0
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		ar := attemptRowOf(attempt)
+		return tx.Create(&ar).Error
+	})
+	if errors.Is(err, errNotConfirmed) {
+		var b bookingRow
+		if err := s.db.WithContext(ctx).Select("status").Where("id = ?", a.BookingID).Take(&b).Error; err != nil {
+			return domain.Admission{}, s.fault("read booking status", err)
+		}
+		switch domain.BookingStatus(b.Status) {
+		case domain.BookingAdmitted:
+			return domain.Admission{}, domain.ErrAlreadyAdmitted
+		case domain.BookingCancelled:
+			return domain.Admission{}, domain.ErrCancelledBooking
+		}
+		return domain.Admission{}, domain.ErrNotAdmissible
+	}
+	if _, dup := uniqueViolation(err); dup {
+		return domain.Admission{}, domain.ErrAlreadyAdmitted
+	}
+	if err != nil {
+		return domain.Admission{}, s.fault("admit booking", err)
+	}
+	return row.admission(), nil
+}
+
+// AdmissionOf finds the admission of a booking.
+func (s *Store) AdmissionOf(ctx context.Context, bookingID int64) (domain.Admission, error) {
+	var r admissionRow
+	if err := s.db.WithContext(ctx).Where("booking_id = ?", bookingID).Take(&r).Error; err != nil {
+		return domain.Admission{}, s.fault("read admission", err)
+	}
+	return r.admission(), nil
+}
+
+// RecordAttempt keeps a refused attempt; a repeat is ignored.
+func (s *Store) RecordAttempt(ctx context.Context, a domain.Attempt) error {
+	row := attemptRowOf(a)
+	err := s.db.WithContext(ctx).Create(&row).Error
+	if _, dup := uniqueViolation(err); dup {
+		return nil
+	}
+	return s.faultOrNil("record attempt", err)
+}
+
+// AttemptByRequest finds a user's attempt by its request id.
+func (s *Store) AttemptByRequest(ctx context.Context, userID int64, requestID string) (domain.Attempt, error) {
+	var r attemptRow
+	if err := s.db.WithContext(ctx).Where("user_id = ? AND request_id = ?", userID, requestID).Take(&r).Error; err != nil {
+		return domain.Attempt{}, s.fault("read attempt", err)
+	}
+	return r.attempt(), nil
+}
+
+// AttemptByNonce finds an offline scanner's attempt by its nonce.
+func (s *Store) AttemptByNonce(ctx context.Context, scannerID, nonce string) (domain.Attempt, error) {
+	var r attemptRow
+	if err := s.db.WithContext(ctx).Where("scanner_id = ? AND nonce = ?", scannerID, nonce).Take(&r).Error; err != nil {
+		return domain.Attempt{}, s.fault("read attempt", err)
+	}
+	return r.attempt(), nil
+}
+
+// AddExit records an exit; false when the request was recorded before.
+func (s *Store) AddExit(ctx context.Context, e domain.Exit) (bool, error) {
+	row := exitRow{VenueID: e.VenueID, VisitDate: e.Date.String(), Gate: e.Gate, People: e.People, UserID: e.UserID,
+		RequestID: sql.NullString{String: e.RequestID, Valid: e.RequestID != ""}, At: e.At.UTC()}
+	err := s.db.WithContext(ctx).Create(&row).Error
+	if _, dup := uniqueViolation(err); dup {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.fault("record exit", err)
+	}
+	return true, nil
+}
+
+// Inside counts admitted people less exits for a venue's day.
+func (s *Store) Inside(ctx context.Context, venueID int64, d domain.Date) (int, error) {
+	var in, out int
+	db := s.db.WithContext(ctx)
+	if err := db.Model(&admissionRow{}).Where("venue_id = ? AND visit_date = ?", venueID, d.String()).
+		Select("COALESCE(SUM(party_size), 0)").Scan(&in).Error; err != nil {
+		return 0, s.fault("count admissions", err)
+	}
+	if err := db.Model(&exitRow{}).Where("venue_id = ? AND visit_date = ?", venueID, d.String()).
+		Select("COALESCE(SUM(people), 0)").Scan(&out).Error; err != nil {
+		return 0, s.fault("count exits", err)
+	}
+	return max(in-out, 0), nil
+}
+
+// CancelledSince lists a venue's bookings for day d and later cancelled after t.
+func (s *Store) CancelledSince(ctx context.Context, venueID int64, d domain.Date, t time.Time) ([]domain.Booking, error) {
+	var rows []bookingRow
+	if err := s.db.WithContext(ctx).Where("venue_id = ? AND visit_date >= ? AND status = ? AND cancelled_at > ?",
+		venueID, d.String(), string(domain.BookingCancelled), t.UTC()).Order("cancelled_at").Limit(10000).Find(&rows).Error; err != nil {
+		return nil, s.fault("list cancelled bookings", err)
+	}
+	out := make([]domain.Booking, len(rows))
+	slots := map[int64]domain.Slot{}
+	for i, r := range rows {
+		sl, ok := slots[r.SlotID]
+		if !ok {
+			var err error
+			if sl, err = s.Slot(ctx, r.SlotID); err != nil {
+				return nil, err
+			}
+			slots[r.SlotID] = sl
+		}
+		out[i] = r.booking(sl, nil)
+	}
+	return out, nil
+}
