@@ -85,7 +85,9 @@ func StartApp(t testing.TB, mode Mode, opts Options) *TestApp {
 	cfg.Clock = ta.Clock
 	cfg.DisableBackground = true
 	cfg.AccessLog = false
-	cfg.RateLimits = "off"          // every test client is 127.0.0.1; limit tests turn them on
+	cfg.RateLimits = "off" // every test client is 127.0.0.1; limit tests turn them on
+	cfg.BcryptCost = 4     // bcrypt's least, for speed
+	cfg.AdminPassword = AdminPassword
 	cfg.CatalogCacheTTL = time.Hour // tests call Catalog.Forget after editing rows
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
