@@ -37,6 +37,7 @@ func (s *server) registerStaff(e *echo.Echo, v1 *echo.Group) {
 	auth.GET("/venues/:slug/scan-keys", s.scanKeys)
 	auth.GET("/venues/:slug/cancellations", s.cancellations)
 	auth.POST("/scans/decode", s.decodeScan)
+	s.registerStaffPages(e)
 }
 
 // bearer is the token of an Authorization: Bearer header, or of the
