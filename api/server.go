@@ -29,6 +29,7 @@ type Deps struct {
 	Bookings   *domain.Bookings
 	Accounts   *domain.Accounts
 	Admissions *domain.Admissions
+	Admin      *domain.Admin
 	Clock      domain.Clock
 	Log        *slog.Logger
 	Checks     []Check

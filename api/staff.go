@@ -37,6 +37,7 @@ func (s *server) registerStaff(e *echo.Echo, v1 *echo.Group) {
 	auth.GET("/venues/:slug/scan-keys", s.scanKeys)
 	auth.GET("/venues/:slug/cancellations", s.cancellations)
 	auth.POST("/scans/decode", s.decodeScan)
+	s.registerAdmin(auth)
 	s.registerStaffPages(e)
 }
 

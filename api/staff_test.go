@@ -142,8 +142,49 @@ func TestStaffAuthorization(t *testing.T) {
 				{"who am I", "GET", "/api/v1/auth/me", nil, map[string]int{"anonymous": 401, "librarian": 200, "north": 200, "admin": 200}},
 				{"decode a frame", "POST", "/api/v1/scans/decode", func(string) any { return "not an image" },
 					map[string]int{"anonymous": 401, "librarian": 422, "north": 422, "admin": 422}},
-				{"sign out", "POST", "/api/v1/auth/logout", nil, map[string]int{"anonymous": 401, "librarian": 204, "north": 204, "admin": 204}},
+				{"staff list (CSV)", "GET", "/api/v1/venues/jinyun-mountain/bookings.csv?date=2026-03-02", nil, venueWide},
 			}
+			// Admin routes: refused to anonymous and to every staff member.
+			adminOnly := func(ok int) map[string]int {
+				return map[string]int{"anonymous": 401, "librarian": 403, "north": 403, "admin": ok}
+			}
+			tuesday := slots(t, ta, "jinyun-mountain", "2026-03-03")
+			ta.AddStaff(t, "temp", domain.RoleStaff, "beibei-library")
+			routes = append(routes, []route{
+				{"create venue", "POST", "/api/v1/admin/venues", func(who string) any {
+					return map[string]any{"slug": "hall-" + who, "name": map[string]string{"zh": "展厅", "en": "Hall"}, "kind": "museum",
+						"default_quota": 10}
+				}, adminOnly(201)},
+				{"edit venue", "PUT", "/api/v1/admin/venues/beibei-library", func(string) any {
+					return map[string]any{"gate_burst": 12, "reason": "more staff at the door"}
+				}, adminOnly(200)},
+				{"default quota", "PUT", "/api/v1/admin/venues/beibei-library/default-quota", func(string) any {
+					return map[string]any{"quota": 100, "reason": "policy"}
+				}, adminOnly(200)},
+				{"day quota", "PUT", "/api/v1/admin/venues/jinyun-mountain/days/2026-03-05/quota", func(string) any {
+					return map[string]any{"quota": 500, "reason": "event"}
+				}, adminOnly(200)},
+				{"slot quota", "PUT", fmt.Sprintf("/api/v1/admin/slots/%d/quota", tuesday[8].ID), func(string) any {
+					return map[string]any{"quota": 300, "reason": "event"}
+				}, adminOnly(200)},
+				{"day view", "GET", "/api/v1/admin/venues/jinyun-mountain/days/2026-03-02", nil, adminOnly(200)},
+				{"closure", "POST", "/api/v1/admin/venues/beibei-art-gallery/closures", func(string) any {
+					return map[string]any{"date": "2026-03-05", "reason": "exhibition change"}
+				}, adminOnly(200)},
+				{"add user", "POST", "/api/v1/admin/users", func(who string) any {
+					return map[string]any{"username": "new-" + who, "password": "long enough password", "role": "staff", "venues": []string{"beibei-museum"}}
+				}, adminOnly(201)},
+				{"list users", "GET", "/api/v1/admin/users", nil, adminOnly(200)},
+				{"edit user", "PUT", "/api/v1/admin/users/temp", func(string) any {
+					return map[string]any{"venues": []string{"beibei-museum"}}
+				}, adminOnly(200)},
+				{"reset password", "POST", "/api/v1/admin/users/temp/password", func(string) any {
+					return map[string]any{"password": "another long password"}
+				}, adminOnly(204)},
+				{"audit log", "GET", "/api/v1/admin/audit", nil, adminOnly(200)},
+				{"live dashboard", "GET", "/api/v1/admin/live", nil, adminOnly(200)},
+				{"sign out", "POST", "/api/v1/auth/logout", nil, map[string]int{"anonymous": 401, "librarian": 204, "north": 204, "admin": 204}},
+			}...)
 			for _, r := range routes {
 				for _, who := range []string{"anonymous", "librarian", "north", "admin"} {
 					var b any

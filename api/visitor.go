@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -26,6 +27,13 @@ type venueJSON struct {
 	GateBurst              int       `json:"gate_burst"`
 	// Bookable is the range of days open for booking now.
 	Bookable dateRangeJSON `json:"bookable"`
+
+	HoursByWeekday                map[string]hoursJSON `json:"hours_by_weekday,omitempty"`
+	ApprovedDailyCapacity         int                  `json:"approved_daily_capacity"`
+	ApprovedInstantaneousCapacity int                  `json:"approved_instantaneous_capacity"`
+	PolicyRatioPct                int                  `json:"policy_ratio_pct"`
+	HeldBackPct                   int                  `json:"held_back_pct"`
+	HeldBackRelease               string               `json:"held_back_release"`
 }
 
 type nameJSON struct {
@@ -54,8 +62,22 @@ func venueOut(v domain.Venue, now time.Time) venueJSON {
 		SlotMinutes: v.SlotMinutes, DefaultQuota: v.DefaultQuota, BookingWindowDays: v.BookingWindowDays,
 		MaxPartySize: v.MaxPartySize, AdmissionMinutesBefore: v.AdmissionMinutesBefore,
 		InstantaneousCapacity: v.InstantaneousCapacity, GateFlowPerMinute: v.GateFlowPerMinute, GateBurst: v.GateBurst,
-		Bookable: dateRangeJSON{v.Today(now).String(), v.LastBookableDay(now).String()},
+		Bookable:              dateRangeJSON{v.Today(now).String(), v.LastBookableDay(now).String()},
+		ApprovedDailyCapacity: v.ApprovedDailyCapacity, ApprovedInstantaneousCapacity: v.ApprovedInstantaneousCapacity,
+		PolicyRatioPct: v.PolicyRatioPct, HeldBackPct: v.HeldBackPct, HeldBackRelease: v.HeldBackRelease.String(),
+		HoursByWeekday: weeklyHoursOut(v.HoursByWeekday),
 	}
+}
+
+func weeklyHoursOut(h map[int]domain.Hours) map[string]hoursJSON {
+	if len(h) == 0 {
+		return nil
+	}
+	out := map[string]hoursJSON{}
+	for w, x := range h {
+		out[strconv.Itoa(w)] = hoursJSON{x.Open.String(), x.Close.String()}
+	}
+	return out
 }
 
 type slotJSON struct {

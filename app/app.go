@@ -19,6 +19,7 @@ import (
 	"slotgate/api"
 	"slotgate/domain"
 	"slotgate/infra/codes"
+	"slotgate/infra/notify"
 	"slotgate/infra/redisgate"
 	"slotgate/infra/store"
 )
@@ -36,6 +37,8 @@ type App struct {
 	Bookings   *domain.Bookings
 	Accounts   *domain.Accounts
 	Admissions *domain.Admissions
+	Admin      *domain.Admin
+	Postman    *domain.Postman
 	Counter    *redisgate.Counter
 	// AdminPassword is set when this start created the admin account with
 	// a random password, to be shown once.
@@ -106,7 +109,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	if cfg.RateLimits == "on" {
 		a.Accounts.LimitWith(redisgate.NewLimiter(a.Redis, cfg.RedisPrefix), cfg.LoginLimits)
 	}
+	a.Accounts.AuditWith(a.Store)
 	a.Schedule = domain.NewSchedule(a.Store, a.Clock)
+	a.Admin = domain.NewAdmin(a.Catalog, a.Store, a.Store, a.Gate, a.Accounts, a.Admissions, a.Schedule, a.Clock, log)
+	var sender domain.Sender = notify.LogSender{Log: log}
+	if cfg.NotifyWebhook != "" {
+		sender = notify.WebhookSender{URL: cfg.NotifyWebhook, Secret: cfg.NotifyWebhookSecret}
+	}
+	if cfg.Sender != nil {
+		sender = cfg.Sender
+	}
+	a.Postman = domain.NewPostman(a.Store, sender, a.Clock, log)
 	a.Reconcile = domain.NewReconciler(a.Store, a.Gate, a.Clock)
 
 	if err := a.Schedule.Seed(ctx); err != nil {
@@ -124,7 +137,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Echo = api.New(api.Deps{
-		Catalog: a.Catalog, Bookings: a.Bookings, Accounts: a.Accounts, Admissions: a.Admissions, Clock: a.Clock, Log: log,
+		Catalog: a.Catalog, Bookings: a.Bookings, Accounts: a.Accounts, Admissions: a.Admissions, Admin: a.Admin,
+		Clock: a.Clock, Log: log,
 		Checks: []api.Check{
 			{Name: "store", Ping: a.Store.Ping},
 			{Name: "redis", Ping: a.Gate.Ping},
@@ -180,6 +194,13 @@ func (a *App) StartBackground(ctx context.Context) {
 		n, err := a.Schedule.Materialize(ctx)
 		if n > 0 {
 			a.Log.InfoContext(ctx, "slots materialized", "created", n)
+		}
+		return err
+	})
+	a.every(ctx, a.Config.OutboxEvery, "outbox", func(ctx context.Context) error {
+		sent, failed, err := a.Postman.Round(ctx)
+		if sent > 0 || failed > 0 {
+			a.Log.InfoContext(ctx, "notifications", "sent", sent, "failed", failed)
 		}
 		return err
 	})

@@ -17,27 +17,32 @@ import (
 
 // Config is every setting; README.md lists them with their defaults.
 type Config struct {
-	HTTPAddr          string        // SLOTGATE_HTTP_ADDR
-	MySQLDSN          string        // SLOTGATE_MYSQL_DSN; empty: embedded SQLite
-	MySQLMaxConns     int           // SLOTGATE_MYSQL_MAX_CONNS
-	RedisURL          string        // SLOTGATE_REDIS_URL; empty: embedded Redis
-	RedisPrefix       string        // SLOTGATE_REDIS_PREFIX
-	DataDir           string        // SLOTGATE_DATA_DIR
-	AdminPassword     string        // SLOTGATE_ADMIN_PASSWORD
-	SigningKey        string        // SLOTGATE_SIGNING_KEY
-	RateLimits        string        // SLOTGATE_RATE_LIMITS: "on" or "off"
-	TrustedProxies    []*net.IPNet  // SLOTGATE_TRUSTED_PROXIES
-	LogLevel          slog.Level    // SLOTGATE_LOG_LEVEL
-	LogFormat         string        // SLOTGATE_LOG_FORMAT: text or json
-	AccessLog         bool          // SLOTGATE_ACCESS_LOG
-	ReconcileEvery    time.Duration // SLOTGATE_RECONCILE_INTERVAL
-	MaterializeEvery  time.Duration // SLOTGATE_MATERIALIZE_INTERVAL
-	ShutdownTimeout   time.Duration // SLOTGATE_SHUTDOWN_TIMEOUT
-	CatalogCacheTTL   time.Duration // SLOTGATE_CATALOG_TTL
-	DisableBackground bool          // tests drive the loops by hand
-	BookingLimits     domain.BookingLimits
-	LoginLimits       domain.LoginLimits
-	BcryptCost        int // 0: bcrypt's default; tests lower it
+	HTTPAddr            string        // SLOTGATE_HTTP_ADDR
+	MySQLDSN            string        // SLOTGATE_MYSQL_DSN; empty: embedded SQLite
+	MySQLMaxConns       int           // SLOTGATE_MYSQL_MAX_CONNS
+	RedisURL            string        // SLOTGATE_REDIS_URL; empty: embedded Redis
+	RedisPrefix         string        // SLOTGATE_REDIS_PREFIX
+	DataDir             string        // SLOTGATE_DATA_DIR
+	AdminPassword       string        // SLOTGATE_ADMIN_PASSWORD
+	SigningKey          string        // SLOTGATE_SIGNING_KEY
+	RateLimits          string        // SLOTGATE_RATE_LIMITS: "on" or "off"
+	TrustedProxies      []*net.IPNet  // SLOTGATE_TRUSTED_PROXIES
+	LogLevel            slog.Level    // SLOTGATE_LOG_LEVEL
+	LogFormat           string        // SLOTGATE_LOG_FORMAT: text or json
+	AccessLog           bool          // SLOTGATE_ACCESS_LOG
+	ReconcileEvery      time.Duration // SLOTGATE_RECONCILE_INTERVAL
+	MaterializeEvery    time.Duration // SLOTGATE_MATERIALIZE_INTERVAL
+	ShutdownTimeout     time.Duration // SLOTGATE_SHUTDOWN_TIMEOUT
+	CatalogCacheTTL     time.Duration // SLOTGATE_CATALOG_TTL
+	DisableBackground   bool          // tests drive the loops by hand
+	BookingLimits       domain.BookingLimits
+	LoginLimits         domain.LoginLimits
+	NotifyWebhook       string        // SLOTGATE_NOTIFY_WEBHOOK: empty sends notifications to the log
+	NotifyWebhookSecret string        // SLOTGATE_NOTIFY_WEBHOOK_SECRET: signs webhook bodies
+	OutboxEvery         time.Duration // SLOTGATE_OUTBOX_INTERVAL
+	// Sender replaces the notification sender (tests).
+	Sender     domain.Sender
+	BcryptCost int // 0: bcrypt's default; tests lower it
 
 	// Clock is the service's clock; nil means the system clock. Not an
 	// environment setting: tests and the benchmark inject one.
@@ -49,7 +54,7 @@ func Defaults() Config {
 	return Config{
 		HTTPAddr: ":8080", DataDir: "slotgate-data", RateLimits: "on", MySQLMaxConns: 32,
 		LogLevel: slog.LevelInfo, LogFormat: "text", AccessLog: true,
-		ReconcileEvery: 5 * time.Second, MaterializeEvery: 10 * time.Minute,
+		ReconcileEvery: 5 * time.Second, MaterializeEvery: 10 * time.Minute, OutboxEvery: 2 * time.Second,
 		ShutdownTimeout: 30 * time.Second, CatalogCacheTTL: 5 * time.Second,
 		BookingLimits: domain.DefaultBookingLimits(), LoginLimits: domain.DefaultLoginLimits(),
 	}
@@ -72,6 +77,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("SLOTGATE_SIGNING_KEY", &c.SigningKey)
 	str("SLOTGATE_RATE_LIMITS", &c.RateLimits)
 	str("SLOTGATE_LOG_FORMAT", &c.LogFormat)
+	str("SLOTGATE_NOTIFY_WEBHOOK", &c.NotifyWebhook)
+	str("SLOTGATE_NOTIFY_WEBHOOK_SECRET", &c.NotifyWebhookSecret)
 
 	var errs []string
 	durations := []struct {
@@ -82,6 +89,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"SLOTGATE_MATERIALIZE_INTERVAL", &c.MaterializeEvery},
 		{"SLOTGATE_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
 		{"SLOTGATE_CATALOG_TTL", &c.CatalogCacheTTL},
+		{"SLOTGATE_OUTBOX_INTERVAL", &c.OutboxEvery},
 	}
 	for _, d := range durations {
 		if v := getenv(d.name); v != "" {

@@ -76,6 +76,7 @@ type Accounts struct {
 	log       *slog.Logger
 	limiter   Limiter
 	limits    LoginLimits
+	auditLog  AuditLog // nil: sign-ins are not audited
 	// SessionLength is how long a sign-in lasts: one working day.
 	SessionLength time.Duration
 	// dummyHash is checked against when the user does not exist, so that
@@ -109,6 +110,23 @@ func (a *Accounts) LimitWith(limiter Limiter, limits LoginLimits) {
 	a.limiter, a.limits = limiter, limits
 }
 
+// AuditWith records every sign-in, and every failed one, in log.
+func (a *Accounts) AuditWith(log AuditLog) { a.auditLog = log }
+
+func (a *Accounts) auditSignIn(ctx context.Context, u User, username string, ok bool) {
+	if a.auditLog == nil {
+		return
+	}
+	kind := AuditSignIn
+	if !ok {
+		kind = AuditSignInFailed
+	}
+	e := AuditEntry{At: a.clock.Now(), UserID: u.ID, Username: username, Kind: kind, Subject: "user " + username}
+	if err := a.auditLog.AddAudit(context.WithoutCancel(ctx), e); err != nil {
+		a.log.ErrorContext(ctx, "write audit entry", "kind", kind, "err", err)
+	}
+}
+
 // ErrUnauthorized is a failed sign-in or a missing, expired or unknown session.
 var ErrUnauthorized = &Error{Code: CodeUnauthorized}
 
@@ -138,6 +156,7 @@ func (a *Accounts) SignIn(ctx context.Context, username, password, clientAddr st
 		hash = a.dummyHash
 	}
 	if !a.passwords.Check(hash, password) || err != nil || u.Disabled {
+		a.auditSignIn(ctx, u, username, false)
 		return "", Session{}, ErrUnauthorized
 	}
 	token, err := randomToken()
@@ -148,6 +167,7 @@ func (a *Accounts) SignIn(ctx context.Context, username, password, clientAddr st
 	if err := a.store.AddSession(ctx, TokenHash(token), u.ID, expires); err != nil {
 		return "", Session{}, err
 	}
+	a.auditSignIn(ctx, u, username, true)
 	u.PasswordHash = ""
 	return token, Session{User: u, ExpiresAt: expires}, nil
 }

@@ -49,6 +49,7 @@ type Error struct {
 	Admission  *Admission    // already_admitted: the admission that used the code
 	From, To   time.Time     // wrong_time: the admission window
 	VenueID    int64         // wrong_venue: the venue the booking is for
+	Booked     int           // below_booked: the places booked
 }
 
 func (e *Error) Error() string {
@@ -123,6 +124,7 @@ const (
 	RuleUnknownVenue     Rule = "unknown_venue"
 	RuleGate             Rule = "gate"
 	RuleCount            Rule = "count"
+	RulePercent          Rule = "percent"
 )
 
 // FieldError says which field is wrong and by which rule.

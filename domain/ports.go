@@ -97,6 +97,9 @@ type CapacityGate interface {
 	// HoldRelease announces that places are about to be given back (a
 	// cancellation), so that reconciliation does not count them twice.
 	HoldRelease(ctx context.Context, slotID int64, hold string, places int, now time.Time) error
+	// Adjust moves a loaded bucket's quota by delta and opens or stops its
+	// sales; an unloaded bucket is left to load from the store.
+	Adjust(ctx context.Context, slotID int64, delta int, open bool) error
 	// Load creates the slot's bucket from the store's counts unless it
 	// exists; it expires at c.ExpireAt, counted from now.
 	Load(ctx context.Context, c SlotCount, now time.Time) error

@@ -12,6 +12,10 @@ type Slot struct {
 	Quota   int
 	Booked  int
 	Status  SlotStatus
+	// ManualQuota: set by hand; policy changes leave it alone.
+	ManualQuota bool
+	// Flagged: a lowered quota left it above its quota; it sells nothing more.
+	Flagged bool
 }
 
 // SlotStatus is what staff have decided about a slot; whether it is full or
@@ -20,7 +24,8 @@ type SlotStatus string
 
 const (
 	SlotOpen   SlotStatus = "open"
-	SlotClosed SlotStatus = "closed"
+	SlotClosed SlotStatus = "closed" // closed by an admin (weather, an event): its bookings are cancelled
+	SlotFrozen SlotStatus = "frozen" // sells nothing more; its bookings stand
 )
 
 // Availability is what a visitor sees of a slot: its state and places left.

@@ -25,6 +25,42 @@ type Venue struct {
 	InstantaneousCapacity  int
 	GateFlowPerMinute      int
 	GateBurst              int
+
+	// HoursByWeekday overrides Open and Close on some weekdays (1 to 7).
+	HoursByWeekday map[int]Hours
+	// Approved capacities and the share in force: quotas derived from
+	// policy are ApprovedDailyCapacity x PolicyRatioPct %, spread over the
+	// day's slots. Zero approved capacity: quotas come from DefaultQuota.
+	ApprovedDailyCapacity         int
+	ApprovedInstantaneousCapacity int
+	PolicyRatioPct                int
+	// HeldBackPct of each slot's quota opens only at HeldBackRelease the day
+	// before (venue time), for people who cannot book a week ahead.
+	HeldBackPct     int
+	HeldBackRelease Minute
+}
+
+// Hours are a day's opening hours.
+type Hours struct {
+	Open, Close Minute
+}
+
+// HoursOn are the venue's opening hours on day d.
+func (v Venue) HoursOn(d Date) Hours {
+	if h, ok := v.HoursByWeekday[d.Weekday()]; ok {
+		return h
+	}
+	return Hours{Open: v.Open, Close: v.Close}
+}
+
+// PolicyQuota is the quota of each of n slots of a day that policy gives:
+// the approved daily capacity times the ratio, shared out; the default
+// quota when no capacity is approved.
+func (v Venue) PolicyQuota(n int) int {
+	if v.ApprovedDailyCapacity <= 0 || n <= 0 {
+		return v.DefaultQuota
+	}
+	return v.ApprovedDailyCapacity * v.PolicyRatioPct / 100 / n
 }
 
 // Location is the venue's time zone; all its slot times are local to it.
@@ -56,17 +92,21 @@ func (v Venue) SlotsOn(d Date) []Slot {
 		return nil
 	}
 	loc := v.Location()
+	h := v.HoursOn(d)
 	var slots []Slot
-	for m := v.Open; m < v.Close; m += Minute(v.SlotMinutes) {
-		end := min(m+Minute(v.SlotMinutes), v.Close)
+	for m := h.Open; m < h.Close; m += Minute(v.SlotMinutes) {
+		end := min(m+Minute(v.SlotMinutes), h.Close)
 		slots = append(slots, Slot{
 			VenueID: v.ID,
 			Date:    d,
 			Start:   d.At(m, loc),
 			End:     d.At(end, loc),
-			Quota:   v.DefaultQuota,
 			Status:  SlotOpen,
 		})
+	}
+	quota := v.PolicyQuota(len(slots))
+	for i := range slots {
+		slots[i].Quota = quota
 	}
 	return slots
 }
@@ -91,6 +131,24 @@ func (v Venue) Validate() error {
 	}
 	if v.Open >= v.Close || v.Close > 1440 {
 		errs.Add("hours", RuleHours)
+	}
+	for w, h := range v.HoursByWeekday {
+		if w < 1 || w > 7 || h.Open >= h.Close || h.Close > 1440 {
+			errs.Add("hours_by_weekday", RuleHours)
+			break
+		}
+	}
+	if v.PolicyRatioPct < 1 || v.PolicyRatioPct > 100 {
+		errs.Add("policy_ratio_pct", RulePercent)
+	}
+	if v.HeldBackPct < 0 || v.HeldBackPct > 100 {
+		errs.Add("held_back_pct", RulePercent)
+	}
+	if v.ApprovedDailyCapacity < 0 {
+		errs.Add("approved_daily_capacity", RuleNotNegative)
+	}
+	if v.ApprovedInstantaneousCapacity < 0 {
+		errs.Add("approved_instantaneous_capacity", RuleNotNegative)
 	}
 	for _, w := range v.ClosedWeekdays {
 		if w < 1 || w > 7 {
@@ -136,6 +194,7 @@ func SeedVenues() []Venue {
 			Open: o, Close: c, ClosedWeekdays: closed, SlotMinutes: slotMinutes, DefaultQuota: quota,
 			BookingWindowDays: 7, MaxPartySize: 5, AdmissionMinutesBefore: 30,
 			InstantaneousCapacity: inside, GateFlowPerMinute: flow, GateBurst: burst,
+			PolicyRatioPct: 100, HeldBackRelease: 17 * 60,
 		}
 	}
 	return []Venue{

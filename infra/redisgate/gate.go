@@ -5,9 +5,12 @@ package redisgate
 
 import (
 	"context"
+	"crypto/rand"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,12 +29,15 @@ var (
 	loadSrc string
 	//go:embed lua/reconcile.lua
 	reconcileSrc string
+	//go:embed lua/adjust.lua
+	adjustSrc string
 
 	takeScript      = redis.NewScript(takeSrc)
 	settleScript    = redis.NewScript(settleSrc)
 	releaseScript   = redis.NewScript(releaseSrc)
 	loadScript      = redis.NewScript(loadSrc)
 	reconcileScript = redis.NewScript(reconcileSrc)
+	adjustScript    = redis.NewScript(adjustSrc)
 )
 
 // Gate implements domain.CapacityGate.
@@ -99,6 +105,20 @@ func (g *Gate) Load(ctx context.Context, c domain.SlotCount, now time.Time) erro
 	ttl := max(c.ExpireAt.Sub(now), minTTL)
 	if err := loadScript.Run(ctx, g.rdb, g.keys(c.SlotID), c.Quota, c.Booked, flag(c.Open), ttl.Milliseconds()).Err(); err != nil {
 		return fmt.Errorf("load bucket of slot %d: %w", c.SlotID, err)
+	}
+	return nil
+}
+
+// Adjust moves a loaded bucket's quota by delta and opens or stops its
+// sales. Each call is marked with a fresh id, so that go-redis retrying it
+// applies the difference once.
+func (g *Gate) Adjust(ctx context.Context, slotID int64, delta int, open bool) error {
+	var id [8]byte
+	_, _ = rand.Read(id[:])
+	k := g.keys(slotID)
+	marker := strings.TrimSuffix(k[0], "bucket") + "adjust:" + hex.EncodeToString(id[:])
+	if err := adjustScript.Run(ctx, g.rdb, []string{k[0], marker}, delta, flag(open)).Err(); err != nil {
+		return fmt.Errorf("adjust bucket of slot %d: %w", slotID, err)
 	}
 	return nil
 }

@@ -31,6 +31,13 @@ type venueRow struct {
 	GateBurst              int
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
+
+	ApprovedDailyCapacity         int
+	ApprovedInstantaneousCapacity int
+	PolicyRatioPct                int
+	HeldBackPct                   int
+	HeldBackRelease               string
+	HoursByWeekday                string
 }
 
 func (venueRow) TableName() string { return "venues" }
@@ -48,7 +55,40 @@ func (r venueRow) venue() domain.Venue {
 			v.ClosedWeekdays = append(v.ClosedWeekdays, n)
 		}
 	}
+	v.ApprovedDailyCapacity, v.ApprovedInstantaneousCapacity = r.ApprovedDailyCapacity, r.ApprovedInstantaneousCapacity
+	v.PolicyRatioPct, v.HeldBackPct = r.PolicyRatioPct, r.HeldBackPct
+	v.HeldBackRelease, _ = domain.ParseMinute(r.HeldBackRelease)
+	v.HoursByWeekday = parseWeeklyHours(r.HoursByWeekday)
 	return v
+}
+
+// parseWeeklyHours reads "6=08:00-18:00,7=08:00-18:00".
+func parseWeeklyHours(s string) map[int]domain.Hours {
+	if s == "" {
+		return nil
+	}
+	out := map[int]domain.Hours{}
+	for _, part := range strings.Split(s, ",") {
+		day, span, ok := strings.Cut(part, "=")
+		open, close, ok2 := strings.Cut(span, "-")
+		w, err := strconv.Atoi(day)
+		o, err1 := domain.ParseMinute(open)
+		c, err2 := domain.ParseMinute(close)
+		if ok && ok2 && err == nil && err1 == nil && err2 == nil {
+			out[w] = domain.Hours{Open: o, Close: c}
+		}
+	}
+	return out
+}
+
+func formatWeeklyHours(h map[int]domain.Hours) string {
+	var parts []string
+	for w := 1; w <= 7; w++ {
+		if x, ok := h[w]; ok {
+			parts = append(parts, strconv.Itoa(w)+"="+x.Open.String()+"-"+x.Close.String())
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 func venueRowOf(v domain.Venue) venueRow {
@@ -62,19 +102,24 @@ func venueRowOf(v domain.Venue) venueRow {
 		SlotMinutes: v.SlotMinutes, DefaultQuota: v.DefaultQuota, BookingWindowDays: v.BookingWindowDays,
 		MaxPartySize: v.MaxPartySize, AdmissionMinutesBefore: v.AdmissionMinutesBefore,
 		InstantaneousCapacity: v.InstantaneousCapacity, GateFlowPerMinute: v.GateFlowPerMinute, GateBurst: v.GateBurst,
+		ApprovedDailyCapacity: v.ApprovedDailyCapacity, ApprovedInstantaneousCapacity: v.ApprovedInstantaneousCapacity,
+		PolicyRatioPct: v.PolicyRatioPct, HeldBackPct: v.HeldBackPct, HeldBackRelease: v.HeldBackRelease.String(),
+		HoursByWeekday: formatWeeklyHours(v.HoursByWeekday),
 	}
 }
 
 type slotRow struct {
-	ID        int64
-	VenueID   int64
-	VisitDate string
-	StartsAt  int64
-	EndsAt    int64
-	Quota     int
-	Booked    int
-	Status    string
-	CreatedAt time.Time
+	ID          int64
+	VenueID     int64
+	VisitDate   string
+	StartsAt    int64
+	EndsAt      int64
+	Quota       int
+	Booked      int
+	Status      string
+	CreatedAt   time.Time
+	ManualQuota bool
+	Flagged     bool
 }
 
 func (slotRow) TableName() string { return "slots" }
@@ -85,6 +130,7 @@ func (r slotRow) slot() domain.Slot {
 		ID: r.ID, VenueID: r.VenueID, Date: d,
 		Start: time.Unix(r.StartsAt, 0).UTC(), End: time.Unix(r.EndsAt, 0).UTC(),
 		Quota: r.Quota, Booked: r.Booked, Status: domain.SlotStatus(r.Status),
+		ManualQuota: r.ManualQuota, Flagged: r.Flagged,
 	}
 }
 
@@ -95,7 +141,7 @@ func (r slotRow) count() domain.SlotCount {
 
 func slotRowOf(s domain.Slot) slotRow {
 	return slotRow{ID: s.ID, VenueID: s.VenueID, VisitDate: s.Date.String(), StartsAt: s.Start.Unix(), EndsAt: s.End.Unix(),
-		Quota: s.Quota, Booked: s.Booked, Status: string(s.Status)}
+		Quota: s.Quota, Booked: s.Booked, Status: string(s.Status), ManualQuota: s.ManualQuota, Flagged: s.Flagged}
 }
 
 type bookingRow struct {
