@@ -16,7 +16,7 @@ import (
 
 // registerAdmin adds the admins' routes (and the staff list, which staff
 // of the venue may read too) to the signed-in group.
-func (s *server) registerAdmin(auth *echo.Group) {
+func (s *server) registerAdmin(auth signedIn) {
 	auth.POST("/admin/venues", s.createVenue)
 	auth.PUT("/admin/venues/:slug", s.updateVenue)
 	auth.PUT("/admin/venues/:slug/default-quota", s.setDefaultQuota)

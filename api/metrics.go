@@ -7,14 +7,17 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"slotgate/domain"
 )
 
 // metrics are what the HTTP layer counts, exposed at /metrics in
 // Prometheus' text format.
 type metrics struct {
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	bookings *prometheus.CounterVec
+	requests   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
+	bookings   *prometheus.CounterVec
+	admissions *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -29,9 +32,23 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		bookings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "slotgate_bookings_total", Help: "Booking requests by venue and result (confirmed, replayed, or the refusal's code).",
 		}, []string{"venue", "result"}),
+		admissions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "slotgate_admissions_total", Help: "Scans at the gate and walk-ins by venue and result (admitted, or the refusal's code).",
+		}, []string{"venue", "result"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.bookings)
+	reg.MustRegister(m.requests, m.latency, m.bookings, m.admissions)
 	return m
+}
+
+// countAdmission records a scan's or walk-in's result at venue (a slug).
+func (m *metrics) countAdmission(venue string, err error) {
+	result := "admitted"
+	if err != nil {
+		if result = string(domain.CodeOf(err)); result == "" {
+			result = "internal"
+		}
+	}
+	m.admissions.WithLabelValues(venue, result).Inc()
 }
 
 func (m *metrics) observe(c echo.Context, took time.Duration) {

@@ -26,7 +26,9 @@ const (
 // registerStaff adds the routes of signed-in staff and admins.
 func (s *server) registerStaff(e *echo.Echo, v1 *echo.Group) {
 	v1.POST("/auth/login", s.login)
-	auth := v1.Group("", s.requireSession)
+	// Middleware per route, not per group: a group's middleware would also
+	// answer unknown paths under /api/v1 with 401 instead of 404.
+	auth := signedIn{v1, s.requireSession}
 	auth.POST("/auth/logout", s.logout)
 	auth.GET("/auth/me", s.me)
 	auth.POST("/admissions", s.admit)
@@ -40,6 +42,17 @@ func (s *server) registerStaff(e *echo.Echo, v1 *echo.Group) {
 	s.registerAdmin(auth)
 	s.registerStaffPages(e)
 }
+
+// signedIn adds routes that need a session.
+type signedIn struct {
+	g    *echo.Group
+	auth echo.MiddlewareFunc
+}
+
+func (r signedIn) GET(path string, h echo.HandlerFunc)    { r.g.GET(path, h, r.auth) }
+func (r signedIn) POST(path string, h echo.HandlerFunc)   { r.g.POST(path, h, r.auth) }
+func (r signedIn) PUT(path string, h echo.HandlerFunc)    { r.g.PUT(path, h, r.auth) }
+func (r signedIn) DELETE(path string, h echo.HandlerFunc) { r.g.DELETE(path, h, r.auth) }
 
 // bearer is the token of an Authorization: Bearer header, or of the
 // session cookie when the CSRF header matches its cookie.
@@ -186,6 +199,7 @@ func (s *server) admit(c echo.Context) error {
 	}
 	a, err := s.Admissions.Admit(c.Request().Context(), domain.Scan{Staff: sessionOf(c).User, Venue: slug,
 		Gate: body.Gate, Code: body.Code, RequestID: body.RequestID})
+	s.metrics.countAdmission(slug, err)
 	if err != nil {
 		return s.admissionProblem(c, err, a.Booking)
 	}
@@ -272,6 +286,7 @@ func (s *server) walkIn(c echo.Context) error {
 	}
 	req := bookingBody{Phone: body.Phone, Visitors: body.Visitors}.request("")
 	a, err := s.Admissions.WalkIn(c.Request().Context(), sessionOf(c).User, c.Param("slug"), body.Gate, req)
+	s.metrics.countAdmission(c.Param("slug"), err)
 	if err != nil {
 		return s.admissionProblem(c, err, a.Booking)
 	}

@@ -48,7 +48,8 @@ type App struct {
 	Echo          *echo.Echo
 	Registry      *prometheus.Registry
 
-	stop sync.WaitGroup
+	stop    sync.WaitGroup
+	metrics *metrics
 }
 
 // NewLogger makes the service's logger from its settings.
@@ -136,6 +137,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.metrics = newMetrics(a.Registry, a.Store)
+	a.Gate.Observe = a.metrics.observeTake
 	a.Echo = api.New(api.Deps{
 		Catalog: a.Catalog, Bookings: a.Bookings, Accounts: a.Accounts, Admissions: a.Admissions, Admin: a.Admin,
 		Clock: a.Clock, Log: log,
@@ -206,6 +209,7 @@ func (a *App) StartBackground(ctx context.Context) {
 	})
 	a.every(ctx, a.Config.ReconcileEvery, "reconcile", func(ctx context.Context) error {
 		pass, drift, err := a.Reconcile.Run(ctx)
+		a.metrics.reconciled(pass, drift)
 		if drift > 0 || pass[domain.ReconcileStale] > 0 {
 			a.Log.InfoContext(ctx, "capacity gate repaired from store", "repaired", pass[domain.ReconcileRepaired],
 				"drift", int(drift), "stale_holds_dropped", pass[domain.ReconcileStale])

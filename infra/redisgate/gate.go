@@ -44,6 +44,8 @@ var (
 type Gate struct {
 	rdb    redis.UniversalClient
 	prefix string
+	// Observe, when set, is told how long each take of places took.
+	Observe func(outcome string, took time.Duration)
 }
 
 // New is a gate on rdb; prefix (may be empty) keeps several deployments or
@@ -63,7 +65,15 @@ func (g *Gate) Ping(ctx context.Context) error { return g.rdb.Ping(ctx).Err() }
 
 // Take holds places for one request.
 func (g *Gate) Take(ctx context.Context, slotID int64, hold string, places int, now time.Time) (domain.Take, error) {
+	start := time.Now()
 	res, err := takeScript.Run(ctx, g.rdb, g.keys(slotID), hold, places, now.UnixMilli()).Int64Slice()
+	if g.Observe != nil {
+		outcome := "error"
+		if err == nil && len(res) == 3 && res[0] >= 0 && res[0] <= 3 {
+			outcome = [...]string{"taken", "sold_out", "closed", "not_loaded"}[res[0]]
+		}
+		g.Observe(outcome, time.Since(start))
+	}
 	if err != nil {
 		return domain.Take{}, fmt.Errorf("take %d places of slot %d: %w", places, slotID, err)
 	}
