@@ -56,6 +56,11 @@ type venueBody struct {
 	PolicyRatioPct                *int                 `json:"policy_ratio_pct"`
 	HeldBackPct                   *int                 `json:"held_back_pct"`
 	HeldBackRelease               *string              `json:"held_back_release"`
+	NoShowGraceMinutes            *int                 `json:"no_show_grace_minutes"`
+	NoShowStrikes                 *int                 `json:"no_show_strikes"`
+	NoShowWindowDays              *int                 `json:"no_show_window_days"`
+	RestrictionDays               *int                 `json:"restriction_days"`
+	EraseAfterDays                *int                 `json:"erase_after_days"`
 	Reason                        string               `json:"reason"`
 	// Bookable is in what GET answers; a venue sent back as read is accepted.
 	Bookable *dateRangeJSON `json:"bookable"`
@@ -65,7 +70,8 @@ type venueBody struct {
 func newVenueDefaults() domain.Venue {
 	return domain.Venue{Timezone: "Asia/Shanghai", Open: 9 * 60, Close: 17 * 60, SlotMinutes: 60, BookingWindowDays: 7,
 		MaxPartySize: 5, AdmissionMinutesBefore: 30, InstantaneousCapacity: 100, GateFlowPerMinute: 30, GateBurst: 10,
-		PolicyRatioPct: 100, HeldBackRelease: 17 * 60}
+		PolicyRatioPct: 100, HeldBackRelease: 17 * 60,
+		NoShowGraceMinutes: 30, NoShowStrikes: 3, NoShowWindowDays: 180, RestrictionDays: 30, EraseAfterDays: 30}
 }
 
 // apply lays the body over v, collecting every field that does not parse.
@@ -124,6 +130,11 @@ func (b venueBody) apply(v domain.Venue) (domain.Venue, error) {
 	set(&v.ApprovedInstantaneousCapacity, b.ApprovedInstantaneousCapacity)
 	set(&v.PolicyRatioPct, b.PolicyRatioPct)
 	set(&v.HeldBackPct, b.HeldBackPct)
+	set(&v.NoShowGraceMinutes, b.NoShowGraceMinutes)
+	set(&v.NoShowStrikes, b.NoShowStrikes)
+	set(&v.NoShowWindowDays, b.NoShowWindowDays)
+	set(&v.RestrictionDays, b.RestrictionDays)
+	set(&v.EraseAfterDays, b.EraseAfterDays)
 	if b.HeldBackRelease != nil {
 		m, err := domain.ParseMinute(*b.HeldBackRelease)
 		if err != nil {

@@ -32,6 +32,8 @@ type Problem struct {
 	Window    *windowJSON       `json:"window,omitempty"`
 	Venue     string            `json:"venue,omitempty"`
 	MustLeave int               `json:"must_leave,omitempty"`
+	// RestrictedUntil is the day a restriction for no-shows ends.
+	RestrictedUntil string `json:"restricted_until,omitempty"`
 }
 
 type admissionRefJSON struct {
@@ -119,8 +121,9 @@ func problemOf(err error, l Lang) Problem {
 				p.Errors = []FieldProblem{{Field: de.Field, Rule: string(code), Message: text{"该证件当天已有预约", "already holds a booking that day"}.in(l)}}
 			}
 		case domain.CodeRestricted:
-			if !de.Until.IsZero() {
-				p.Detail = fmt.Sprintf(text{"限制至 %s 解除。", "The restriction ends on %s."}.in(l), de.Until.Format("2006-01-02"))
+			if !de.RestrictedUntil.IsZero() {
+				p.Detail = text{"因多次预约未到，该证件暂停预约，%s 起可再预约。", "This ID missed too many bookings; it may book again from %s."}.format(l, de.RestrictedUntil)
+				p.RestrictedUntil = de.RestrictedUntil.String()
 			}
 		}
 		if de.RetryAfter > 0 {

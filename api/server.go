@@ -30,9 +30,16 @@ type Deps struct {
 	Accounts   *domain.Accounts
 	Admissions *domain.Admissions
 	Admin      *domain.Admin
-	Clock      domain.Clock
-	Log        *slog.Logger
-	Checks     []Check
+	Fairness   *domain.Fairness
+	// Limiter counts per-client requests (nil: SLOTGATE_RATE_LIMITS=off);
+	// LookupLimit bounds reads of bookings by code per client address.
+	Limiter     domain.Limiter
+	LookupLimit domain.LimitPolicy
+	// LimitsFallingBack tells /readyz that the limits are counted in-process.
+	LimitsFallingBack func() bool
+	Clock             domain.Clock
+	Log               *slog.Logger
+	Checks            []Check
 	// QR draws a code as a PNG of the given size in pixels.
 	QR func(text string, size int) ([]byte, error)
 	// DecodeQR reads the text of a QR code in an image (PNG or JPEG).
@@ -94,9 +101,9 @@ func New(d Deps) *echo.Echo {
 	v1.GET("/venues/:slug", s.getVenue)
 	v1.GET("/venues/:slug/slots", s.listSlots)
 	v1.POST("/bookings", s.createBooking)
-	v1.GET("/bookings/:code", s.getBooking)
-	v1.DELETE("/bookings/:code", s.cancelBooking)
-	v1.GET("/bookings/:code/qr.png", s.bookingQR)
+	v1.GET("/bookings/:code", s.getBooking, s.limitLookups)
+	v1.DELETE("/bookings/:code", s.cancelBooking, s.limitLookups)
+	v1.GET("/bookings/:code/qr.png", s.bookingQR, s.limitLookups)
 	s.registerStaff(e, v1)
 	return e
 }
@@ -175,6 +182,14 @@ func (s *server) readyz(c echo.Context) error {
 			continue
 		}
 		parts[ch.Name] = "ok"
+	}
+	switch {
+	case s.LimitsFallingBack == nil:
+		parts["rate_limits"] = "off"
+	case s.LimitsFallingBack():
+		parts["rate_limits"] = "in-process fallback"
+	default:
+		parts["rate_limits"] = "redis"
 	}
 	if len(down) > 0 {
 		c.Response().Header().Set("Retry-After", "5")

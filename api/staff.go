@@ -40,6 +40,7 @@ func (s *server) registerStaff(e *echo.Echo, v1 *echo.Group) {
 	auth.GET("/venues/:slug/cancellations", s.cancellations)
 	auth.POST("/scans/decode", s.decodeScan)
 	s.registerAdmin(auth)
+	s.registerFairness(v1, auth)
 	s.registerStaffPages(e)
 }
 

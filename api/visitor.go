@@ -34,6 +34,11 @@ type venueJSON struct {
 	PolicyRatioPct                int                  `json:"policy_ratio_pct"`
 	HeldBackPct                   int                  `json:"held_back_pct"`
 	HeldBackRelease               string               `json:"held_back_release"`
+	NoShowGraceMinutes            int                  `json:"no_show_grace_minutes"`
+	NoShowStrikes                 int                  `json:"no_show_strikes"`
+	NoShowWindowDays              int                  `json:"no_show_window_days"`
+	RestrictionDays               int                  `json:"restriction_days"`
+	EraseAfterDays                int                  `json:"erase_after_days"`
 }
 
 type nameJSON struct {
@@ -65,7 +70,9 @@ func venueOut(v domain.Venue, now time.Time) venueJSON {
 		Bookable:              dateRangeJSON{v.Today(now).String(), v.LastBookableDay(now).String()},
 		ApprovedDailyCapacity: v.ApprovedDailyCapacity, ApprovedInstantaneousCapacity: v.ApprovedInstantaneousCapacity,
 		PolicyRatioPct: v.PolicyRatioPct, HeldBackPct: v.HeldBackPct, HeldBackRelease: v.HeldBackRelease.String(),
-		HoursByWeekday: weeklyHoursOut(v.HoursByWeekday),
+		HoursByWeekday:     weeklyHoursOut(v.HoursByWeekday),
+		NoShowGraceMinutes: v.NoShowGraceMinutes, NoShowStrikes: v.NoShowStrikes, NoShowWindowDays: v.NoShowWindowDays,
+		RestrictionDays: v.RestrictionDays, EraseAfterDays: v.EraseAfterDays,
 	}
 }
 
@@ -89,6 +96,9 @@ type slotJSON struct {
 	Booked    int    `json:"booked"`
 	Remaining int    `json:"remaining"`
 	Status    string `json:"status"`
+	// HeldBack places open for booking at ReleasesAt (the day before).
+	HeldBack   int    `json:"held_back,omitempty"`
+	ReleasesAt string `json:"releases_at,omitempty"`
 }
 
 type slotRefJSON struct {
@@ -165,7 +175,10 @@ func (s *server) listSlots(c echo.Context) error {
 	for i, sv := range views {
 		ref := slotRef(sv.Slot, loc)
 		out[i] = slotJSON{ID: ref.ID, Date: ref.Date, Start: ref.Start, End: ref.End,
-			Quota: sv.Availability.Quota, Booked: sv.Availability.Booked, Remaining: sv.Remaining, Status: sv.State}
+			Quota: sv.Slot.Quota, Booked: sv.Availability.Booked, Remaining: sv.Remaining, Status: sv.State}
+		if sv.HeldBack > 0 {
+			out[i].HeldBack, out[i].ReleasesAt = sv.HeldBack, sv.HeldBackReleaseAt.In(loc).Format(time.RFC3339)
+		}
 	}
 	return c.JSON(http.StatusOK, out)
 }

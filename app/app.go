@@ -39,7 +39,10 @@ type App struct {
 	Admissions *domain.Admissions
 	Admin      *domain.Admin
 	Postman    *domain.Postman
-	Counter    *redisgate.Counter
+	Fairness   *domain.Fairness
+	// Limiter counts per-client requests; nil when SLOTGATE_RATE_LIMITS=off.
+	Limiter *domain.FallbackLimiter
+	Counter *redisgate.Counter
 	// AdminPassword is set when this start created the admin account with
 	// a random password, to be shown once.
 	AdminPassword string
@@ -102,17 +105,27 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	a.Catalog = domain.NewCatalog(a.Store, a.Gate, a.Clock, log, cfg.CatalogCacheTTL)
 	a.Bookings = domain.NewBookings(a.Catalog, a.Store, a.Gate, signer, domain.NewIDHasher(idKey), a.Clock, log)
 	if cfg.RateLimits == "on" {
-		a.Bookings.LimitWith(redisgate.NewLimiter(a.Redis, cfg.RedisPrefix), cfg.BookingLimits)
+		// Abuse limits live in Redis; while Redis is out of reach they are
+		// counted in each process instead. Capacity never falls back.
+		a.Limiter = &domain.FallbackLimiter{Primary: redisgate.NewLimiter(a.Redis, cfg.RedisPrefix), Local: domain.NewLocalLimiter(),
+			OnChange: func(falling bool, err error) {
+				if falling {
+					log.Warn("request limits fall back to in-process counting: Redis unreachable", "err", err)
+				} else {
+					log.Info("request limits counted in Redis again")
+				}
+			}}
+		a.Bookings.LimitWith(a.Limiter, cfg.BookingLimits)
 	}
 	a.Counter = redisgate.NewCounter(a.Redis, cfg.RedisPrefix)
 	a.Admissions = domain.NewAdmissions(a.Catalog, a.Bookings, a.Store, a.Store, a.Counter, signer, a.Clock, log)
 	a.Accounts = domain.NewAccounts(a.Store, codes.Passwords{Cost: cfg.BcryptCost}, a.Catalog, a.Clock, log)
-	if cfg.RateLimits == "on" {
-		a.Accounts.LimitWith(redisgate.NewLimiter(a.Redis, cfg.RedisPrefix), cfg.LoginLimits)
+	if a.Limiter != nil {
+		a.Accounts.LimitWith(a.Limiter, cfg.LoginLimits)
 	}
 	a.Accounts.AuditWith(a.Store)
 	a.Schedule = domain.NewSchedule(a.Store, a.Clock)
-	a.Admin = domain.NewAdmin(a.Catalog, a.Store, a.Store, a.Gate, a.Accounts, a.Admissions, a.Schedule, a.Clock, log)
+	a.Admin = domain.NewAdmin(a.Catalog, a.Bookings, a.Store, a.Store, a.Gate, a.Accounts, a.Admissions, a.Schedule, a.Clock, log)
 	var sender domain.Sender = notify.LogSender{Log: log}
 	if cfg.NotifyWebhook != "" {
 		sender = notify.WebhookSender{URL: cfg.NotifyWebhook, Secret: cfg.NotifyWebhookSecret}
@@ -121,6 +134,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		sender = cfg.Sender
 	}
 	a.Postman = domain.NewPostman(a.Store, sender, a.Clock, log)
+	a.Fairness = domain.NewFairness(a.Catalog, a.Bookings, a.Store, a.Store, a.Gate, a.Clock, log)
 	a.Reconcile = domain.NewReconciler(a.Store, a.Gate, a.Clock)
 
 	if err := a.Schedule.Seed(ctx); err != nil {
@@ -139,8 +153,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.metrics = newMetrics(a.Registry, a.Store)
 	a.Gate.Observe = a.metrics.observeTake
-	a.Echo = api.New(api.Deps{
+	deps := api.Deps{
 		Catalog: a.Catalog, Bookings: a.Bookings, Accounts: a.Accounts, Admissions: a.Admissions, Admin: a.Admin,
+		Fairness: a.Fairness, LookupLimit: cfg.LookupLimit,
 		Clock: a.Clock, Log: log,
 		Checks: []api.Check{
 			{Name: "store", Ping: a.Store.Ping},
@@ -151,7 +166,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		TrustedProxies: cfg.TrustedProxies,
 		AccessLog:      cfg.AccessLog,
 		Registry:       a.Registry,
-	})
+	}
+	if a.Limiter != nil {
+		deps.Limiter, deps.LimitsFallingBack = a.Limiter, a.Limiter.FallingBack
+		a.metrics.watchLimits(a.Registry, a.Limiter.FallingBack)
+	}
+	a.Echo = api.New(deps)
 	return a, nil
 }
 
@@ -204,6 +224,14 @@ func (a *App) StartBackground(ctx context.Context) {
 		sent, failed, err := a.Postman.Round(ctx)
 		if sent > 0 || failed > 0 {
 			a.Log.InfoContext(ctx, "notifications", "sent", sent, "failed", failed)
+		}
+		return err
+	})
+	a.every(ctx, a.Config.FairnessEvery, "fairness", func(ctx context.Context) error {
+		r, err := a.Fairness.Round(ctx)
+		if r != (domain.Report{}) {
+			a.Log.InfoContext(ctx, "fairness round", "no_shows", r.NoShows, "held_back_released", r.Released,
+				"standby_booked", r.StandbyBooked, "standby_expired", r.StandbyExpired, "bookings_erased", r.Erased)
 		}
 		return err
 	})

@@ -7,7 +7,9 @@ package app
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,9 +39,11 @@ type Config struct {
 	DisableBackground   bool          // tests drive the loops by hand
 	BookingLimits       domain.BookingLimits
 	LoginLimits         domain.LoginLimits
+	LookupLimit         domain.LimitPolicy
 	NotifyWebhook       string        // SLOTGATE_NOTIFY_WEBHOOK: empty sends notifications to the log
 	NotifyWebhookSecret string        // SLOTGATE_NOTIFY_WEBHOOK_SECRET: signs webhook bodies
 	OutboxEvery         time.Duration // SLOTGATE_OUTBOX_INTERVAL
+	FairnessEvery       time.Duration // SLOTGATE_FAIRNESS_INTERVAL: no-shows, held-back release, standby, erasure
 	// Sender replaces the notification sender (tests).
 	Sender     domain.Sender
 	BcryptCost int // 0: bcrypt's default; tests lower it
@@ -56,7 +60,8 @@ func Defaults() Config {
 		LogLevel: slog.LevelInfo, LogFormat: "text", AccessLog: true,
 		ReconcileEvery: 5 * time.Second, MaterializeEvery: 10 * time.Minute, OutboxEvery: 2 * time.Second,
 		ShutdownTimeout: 30 * time.Second, CatalogCacheTTL: 5 * time.Second,
-		BookingLimits: domain.DefaultBookingLimits(), LoginLimits: domain.DefaultLoginLimits(),
+		BookingLimits: domain.DefaultBookingLimits(), LoginLimits: domain.DefaultLoginLimits(), LookupLimit: domain.LookupLimit(),
+		FairnessEvery: time.Minute,
 	}
 }
 
@@ -90,6 +95,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"SLOTGATE_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
 		{"SLOTGATE_CATALOG_TTL", &c.CatalogCacheTTL},
 		{"SLOTGATE_OUTBOX_INTERVAL", &c.OutboxEvery},
+		{"SLOTGATE_FAIRNESS_INTERVAL", &c.FairnessEvery},
 	}
 	for _, d := range durations {
 		if v := getenv(d.name); v != "" {
@@ -139,7 +145,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	if c.RateLimits != "on" && c.RateLimits != "off" {
-		errs = append(errs, fmt.Sprintf("SLOTGATE_RATE_LIMITS=%q is not on or off", c.RateLimits))
+		if err := c.overrideLimits(c.RateLimits); err != nil {
+			errs = append(errs, "SLOTGATE_RATE_LIMITS: "+err.Error())
+		}
+		c.RateLimits = "on"
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Sprintf("SLOTGATE_LOG_FORMAT=%q is not text or json", c.LogFormat))
@@ -148,4 +157,31 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// overrideLimits reads "name=quota/window+burst,..." (e.g.
+// "booking-client=120/1m+40") over the default limits.
+func (c *Config) overrideLimits(spec string) error {
+	targets := map[string]*domain.LimitPolicy{}
+	for _, p := range []*domain.LimitPolicy{&c.BookingLimits.ByClient, &c.BookingLimits.ByPhone, &c.BookingLimits.ByID,
+		&c.LoginLimits.ByUser, &c.LoginLimits.ByClient, &c.LookupLimit} {
+		targets[p.Name] = p
+	}
+	for _, item := range strings.Split(spec, ",") {
+		name, rule, ok := strings.Cut(strings.TrimSpace(item), "=")
+		p, known := targets[name]
+		if !ok || !known {
+			return fmt.Errorf("%q is not name=quota/window+burst with a known name (on, off, or %s)", item, strings.Join(slices.Sorted(maps.Keys(targets)), ", "))
+		}
+		rate, burst, ok1 := strings.Cut(rule, "+")
+		quota, window, ok2 := strings.Cut(rate, "/")
+		q, err1 := strconv.Atoi(quota)
+		w, err2 := time.ParseDuration(window)
+		b, err3 := strconv.Atoi(burst)
+		if !ok1 || !ok2 || err1 != nil || err2 != nil || err3 != nil || q <= 0 || w <= 0 || b <= 0 {
+			return fmt.Errorf("%q: want quota/window+burst, e.g. 60/1m+20", item)
+		}
+		p.Quota, p.Window, p.Burst = q, w, b
+	}
+	return nil
 }

@@ -50,6 +50,18 @@ func newMetrics(reg *prometheus.Registry, st *store.Store) *metrics {
 	return m
 }
 
+// watchLimits exposes whether the request limits count in-process.
+func (m *metrics) watchLimits(reg *prometheus.Registry, falling func() bool) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "slotgate_rate_limits_fallback", Help: "1 while per-client limits are counted in-process because Redis is unreachable.",
+	}, func() float64 {
+		if falling() {
+			return 1
+		}
+		return 0
+	}))
+}
+
 func (m *metrics) observeTake(outcome string, took time.Duration) {
 	m.take.WithLabelValues(outcome).Observe(took.Seconds())
 }

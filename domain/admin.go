@@ -85,6 +85,7 @@ var ErrBelowBooked = &Error{Code: CodeBelowBooked}
 // staff accounts, the audit log and the live picture.
 type Admin struct {
 	catalog  *Catalog
+	bookings *Bookings
 	store    Store
 	admin    AdminStore
 	gate     CapacityGate
@@ -96,9 +97,9 @@ type Admin struct {
 }
 
 // NewAdmin wires the admin use case.
-func NewAdmin(catalog *Catalog, store Store, admin AdminStore, gate CapacityGate, accounts *Accounts,
+func NewAdmin(catalog *Catalog, bookings *Bookings, store Store, admin AdminStore, gate CapacityGate, accounts *Accounts,
 	entrance *Admissions, schedule *Schedule, clock Clock, log *slog.Logger) *Admin {
-	return &Admin{catalog: catalog, store: store, admin: admin, gate: gate, accounts: accounts,
+	return &Admin{catalog: catalog, bookings: bookings, store: store, admin: admin, gate: gate, accounts: accounts,
 		entrance: entrance, schedule: schedule, clock: clock, log: log}
 }
 
@@ -298,10 +299,12 @@ func (a *Admin) setQuota(ctx context.Context, by User, s Slot, c QuotaChange, re
 }
 
 // syncGate moves the bucket by the change's difference and opens or stops
-// its sales. Differences commute, so two admins' changes applied in either
+// its sales. Places a raised quota frees go to the standby list first: they
+// are booked in MySQL before Redis shows them, in the same adjustment. Differences commute, so two admins' changes applied in either
 // order leave the right quota; if Redis misses one, reconciliation repairs it.
 func (a *Admin) syncGate(ctx context.Context, before, after Slot) {
-	if err := a.gate.Adjust(ctx, after.ID, after.Quota-before.Quota, after.Status == SlotOpen); err != nil {
+	promoted := a.bookings.promoteStandby(ctx, after)
+	if err := a.gate.Adjust(ctx, after.ID, after.Bookable()-before.Bookable(), promoted, after.Status == SlotOpen); err != nil {
 		a.log.WarnContext(ctx, "adjust capacity bucket after a quota change; reconciliation will", "slot", after.ID, "err", err)
 	}
 }
@@ -430,7 +433,7 @@ func (a *Admin) Close(ctx context.Context, by User, slug string, d Date, slotID 
 		return ClosureResult{}, err
 	}
 	for _, s := range res.Slots {
-		if err := a.gate.Adjust(ctx, s.ID, 0, false); err != nil {
+		if err := a.gate.Adjust(ctx, s.ID, 0, 0, false); err != nil {
 			a.log.WarnContext(ctx, "close capacity bucket; reconciliation will", "slot", s.ID, "err", err)
 		}
 	}

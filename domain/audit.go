@@ -34,6 +34,7 @@ const (
 	AuditPassword     AuditKind = "password_reset"
 	AuditSignIn       AuditKind = "sign_in"
 	AuditSignInFailed AuditKind = "sign_in_failed"
+	AuditRestriction  AuditKind = "restriction_lift"
 )
 
 // AuditFilter selects audit entries; zero fields select everything.

@@ -71,6 +71,9 @@ type NewBooking struct {
 	// Fingerprint is a digest of the request, to tell a retry from a reuse.
 	IdempotencyKey string
 	Fingerprint    string
+	// Today is the venue's day the booking is made on: restrictions for
+	// no-shows that run past it refuse the booking.
+	Today Date
 }
 
 // IDHasher derives the keyed hash that stands for an ID number in storage.

@@ -73,7 +73,7 @@ func (s *Bookings) Book(ctx context.Context, r BookingRequest) (BookResult, erro
 	if err != nil {
 		return BookResult{Limits: limits}, err
 	}
-	b, replayed, err := s.book(ctx, r, slot, visitors, now)
+	b, replayed, err := s.book(ctx, r, venue, slot, visitors, now)
 	return BookResult{Booking: b, Replayed: replayed, Limits: limits}, err
 }
 
@@ -106,8 +106,8 @@ func (s *Bookings) passLimits(ctx context.Context, r BookingRequest, visitors []
 // book takes the party's places in the gate and commits them in the store.
 // It returns the booking and whether it was made earlier under the same
 // Idempotency-Key (a replay, not a new booking).
-func (s *Bookings) book(ctx context.Context, r BookingRequest, slot Slot, visitors []Visitor, now time.Time) (Booking, bool, error) {
-	nb := NewBooking{Slot: slot, Phone: r.Phone, Visitors: visitors, CreatedAt: now,
+func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot Slot, visitors []Visitor, now time.Time) (Booking, bool, error) {
+	nb := NewBooking{Slot: slot, Phone: r.Phone, Visitors: visitors, CreatedAt: now, Today: venue.Today(now),
 		Fingerprint: fingerprint(slot.ID, r.Phone, visitors)}
 	if r.IdempotencyKey != "" {
 		nb.IdempotencyKey = digest("idempotency", r.IdempotencyKey)
@@ -241,6 +241,11 @@ func (s *Bookings) settle(ctx context.Context, slotID int64, hold string, commit
 	}
 }
 
+// ByID finds a booking by its id, for answers that link to it.
+func (s *Bookings) ByID(ctx context.Context, id int64) (Booking, error) {
+	return s.store.Booking(ctx, id)
+}
+
 // Code is the signed code of booking b, which is all its QR code holds.
 func (s *Bookings) Code(b Booking) string { return EncodeCode(b.Payload(), s.signer) }
 
@@ -297,6 +302,13 @@ func (s *Bookings) cancelBooking(ctx context.Context, b Booking, now time.Time) 
 		}
 		return Booking{}, err
 	}
+	// The freed places go to the standby list first: booked in MySQL and
+	// counted in Redis before the release shows the rest to the public.
+	if n := s.promoteStandby(ctx, b.Slot); n > 0 {
+		if err := s.gate.Adjust(ctx, b.Slot.ID, 0, n, b.Slot.Status == SlotOpen); err != nil {
+			s.log.WarnContext(ctx, "count standby bookings in the gate; reconciliation will", "slot", b.Slot.ID, "err", err)
+		}
+	}
 	s.settle(ctx, b.Slot.ID, hold, true)
 	return cancelled, nil
 }
@@ -312,7 +324,7 @@ func (s *Bookings) bookWalkIn(ctx context.Context, r BookingRequest, v Venue, sl
 	if slot.Status != SlotOpen {
 		return BookResult{}, ErrSlotClosed
 	}
-	b, _, err := s.book(ctx, r, slot, visitors, now)
+	b, _, err := s.book(ctx, r, v, slot, visitors, now)
 	return BookResult{Booking: b}, err
 }
 

@@ -173,14 +173,16 @@ func (c *Catalog) SlotsOn(ctx context.Context, venue Venue, d Date) ([]SlotView,
 	}
 	views := make([]SlotView, len(slots))
 	for i, s := range slots {
-		quota, taken, open := s.Quota, s.Booked, s.Status == SlotOpen
+		// The gate counts what may be booked now: the quota less the places
+		// still held back, which the view adds back to show the whole quota.
+		bookable, taken, open := s.Bookable(), s.Booked, s.Status == SlotOpen
 		if b := buckets[s.ID]; b.Loaded {
-			quota, taken, open = b.Quota, b.Taken(), b.Open
+			bookable, taken, open = b.Quota, b.Taken(), b.Open
 		} else if sc, ok := fresh[s.ID]; ok {
-			quota, taken, open = sc.Quota, sc.Booked, sc.Open
+			bookable, taken, open = sc.Quota, sc.Booked, sc.Open
 		}
-		s.Quota, s.Booked = quota, taken
-		views[i] = SlotView{Slot: s, Availability: s.Availability(now, quota, taken, open)}
+		s.Quota, s.Booked = bookable+s.HeldBack, taken
+		views[i] = SlotView{Slot: s, Availability: s.Availability(now, bookable, taken, open)}
 	}
 	return views, nil
 }

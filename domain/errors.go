@@ -38,18 +38,18 @@ const (
 // what a message needs (places left, when to retry); Is compares codes only,
 // so errors.Is(err, ErrSoldOut) matches every sold-out answer.
 type Error struct {
-	Code       Code
-	Detail     string        // an English sentence for logs; clients get translated text
-	Remaining  int           // sold_out: places still free (fewer than asked)
-	RetryAfter time.Duration // rate_limited, flow_limited, unavailable
-	Until      time.Time     // restricted: when the restriction ends
-	Field      string        // already_booked: the visitor whose ID holds a booking
-	Limit      *LimitStatus  // rate_limited: the limit that refused
-	MustLeave  int           // flow_limited by occupancy: people who must leave first
-	Admission  *Admission    // already_admitted: the admission that used the code
-	From, To   time.Time     // wrong_time: the admission window
-	VenueID    int64         // wrong_venue: the venue the booking is for
-	Booked     int           // below_booked: the places booked
+	Code            Code
+	Detail          string        // an English sentence for logs; clients get translated text
+	Remaining       int           // sold_out: places still free (fewer than asked)
+	RetryAfter      time.Duration // rate_limited, flow_limited, unavailable
+	RestrictedUntil Date          // restricted: the day the restriction ends
+	Field           string        // already_booked: the visitor whose ID holds a booking
+	Limit           *LimitStatus  // rate_limited: the limit that refused
+	MustLeave       int           // flow_limited by occupancy: people who must leave first
+	Admission       *Admission    // already_admitted: the admission that used the code
+	From, To        time.Time     // wrong_time: the admission window
+	VenueID         int64         // wrong_venue: the venue the booking is for
+	Booked          int           // below_booked: the places booked
 }
 
 func (e *Error) Error() string {

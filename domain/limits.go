@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -69,4 +70,108 @@ func DefaultBookingLimits() BookingLimits {
 func LimitedError(s LimitStatus) *Error {
 	return &Error{Code: CodeRateLimited, RetryAfter: s.RetryAfter, Limit: &s,
 		Detail: "limit " + s.Policy.Name}
+}
+
+// LookupLimit bounds reading and cancelling bookings by code, per client
+// address: codes are signed, so guessing is futile, but a scraper still costs.
+func LookupLimit() LimitPolicy {
+	return LimitPolicy{Name: "lookup-client", Quota: 120, Window: time.Minute, Burst: 60}
+}
+
+// DefaultLimits are every per-client limit by name, as the
+// SLOTGATE_RATE_LIMITS setting names them.
+func DefaultLimits() map[string]LimitPolicy {
+	b, l := DefaultBookingLimits(), DefaultLoginLimits()
+	out := map[string]LimitPolicy{}
+	for _, p := range []LimitPolicy{b.ByClient, b.ByPhone, b.ByID, l.ByUser, l.ByClient, LookupLimit()} {
+		out[p.Name] = p
+	}
+	return out
+}
+
+// LocalLimiter is GCRA in this process's memory: what the abuse limits fall
+// back to when Redis is out of reach. Each instance counts on its own, so
+// a client may get up to the limit from each; capacity never falls back.
+type LocalLimiter struct {
+	mu  sync.Mutex
+	tat map[string]time.Time
+	now func() time.Time
+}
+
+// NewLocalLimiter counts on the machine's monotonic clock.
+func NewLocalLimiter() *LocalLimiter {
+	return &LocalLimiter{tat: map[string]time.Time{}, now: time.Now}
+}
+
+// maxLocalKeys bounds the fallback's memory; past it, expired keys go.
+const maxLocalKeys = 200_000
+
+// Allow answers each check as the Redis limiter would.
+func (l *LocalLimiter) Allow(_ context.Context, checks ...LimitCheck) ([]LimitStatus, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if len(l.tat) > maxLocalKeys {
+		for k, t := range l.tat {
+			if t.Before(now) {
+				delete(l.tat, k)
+			}
+		}
+	}
+	out := make([]LimitStatus, len(checks))
+	for i, c := range checks {
+		key := c.Policy.Name + ":" + c.Subject
+		interval := c.Policy.Interval()
+		tat := l.tat[key]
+		if tat.Before(now) {
+			tat = now
+		}
+		newTat := tat.Add(interval)
+		allowAt := newTat.Add(-time.Duration(c.Policy.Burst) * interval)
+		if now.Before(allowAt) {
+			out[i] = LimitStatus{Policy: c.Policy, RetryAfter: allowAt.Sub(now), Reset: tat.Sub(now)}
+			continue
+		}
+		l.tat[key] = newTat
+		out[i] = LimitStatus{Policy: c.Policy, Allowed: true, Remaining: int(now.Sub(allowAt) / interval), Reset: newTat.Sub(now)}
+	}
+	return out, nil
+}
+
+// FallbackLimiter asks Redis, and its local limiter while Redis fails,
+// telling OnChange when it switches either way.
+type FallbackLimiter struct {
+	Primary  Limiter
+	Local    Limiter
+	OnChange func(fallingBack bool, err error)
+
+	mu      sync.Mutex
+	falling bool
+}
+
+// Allow answers from Redis, or locally when Redis does not answer.
+func (f *FallbackLimiter) Allow(ctx context.Context, checks ...LimitCheck) ([]LimitStatus, error) {
+	out, err := f.Primary.Allow(ctx, checks...)
+	f.switchTo(err != nil, err)
+	if err == nil {
+		return out, nil
+	}
+	return f.Local.Allow(ctx, checks...)
+}
+
+// FallingBack reports whether the limits are being counted in-process.
+func (f *FallbackLimiter) FallingBack() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.falling
+}
+
+func (f *FallbackLimiter) switchTo(falling bool, err error) {
+	f.mu.Lock()
+	changed := f.falling != falling
+	f.falling = falling
+	f.mu.Unlock()
+	if changed && f.OnChange != nil {
+		f.OnChange(falling, err)
+	}
 }

@@ -39,6 +39,8 @@ type Store interface {
 	// back to the slot, in one transaction.
 	CancelBooking(ctx context.Context, id int64, at time.Time) (Booking, error)
 
+	StandbyStore
+
 	// Setting returns the stored value of name, storing generate() first if
 	// there is none; every instance gets the same value.
 	Setting(ctx context.Context, name string, generate func() (string, error)) (string, error)
@@ -97,9 +99,10 @@ type CapacityGate interface {
 	// HoldRelease announces that places are about to be given back (a
 	// cancellation), so that reconciliation does not count them twice.
 	HoldRelease(ctx context.Context, slotID int64, hold string, places int, now time.Time) error
-	// Adjust moves a loaded bucket's quota by delta and opens or stops its
-	// sales; an unloaded bucket is left to load from the store.
-	Adjust(ctx context.Context, slotID int64, delta int, open bool) error
+	// Adjust moves a loaded bucket's quota and booked count by the given
+	// differences and opens or stops its sales; an unloaded bucket is left
+	// to load from the store.
+	Adjust(ctx context.Context, slotID int64, quotaDelta, bookedDelta int, open bool) error
 	// Load creates the slot's bucket from the store's counts unless it
 	// exists; it expires at c.ExpireAt, counted from now.
 	Load(ctx context.Context, c SlotCount, now time.Time) error

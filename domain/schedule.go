@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Schedule materializes slots from venue policy: every day of each venue's
@@ -28,7 +29,12 @@ func (s *Schedule) Materialize(ctx context.Context) (int, error) {
 		var slots []Slot
 		today := v.Today(now)
 		for i := 0; i <= v.BookingWindowDays+1; i++ {
-			slots = append(slots, v.SlotsOn(today.AddDays(i))...)
+			for _, sl := range v.SlotsOn(today.AddDays(i)) {
+				if !now.Before(sl.HeldBackReleaseAt) {
+					sl.HeldBack, sl.HeldBackReleaseAt = 0, time.Time{} // made after the release: nothing to hold
+				}
+				slots = append(slots, sl)
+			}
 		}
 		n, err := s.store.AddSlots(ctx, slots)
 		if err != nil {

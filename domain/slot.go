@@ -16,7 +16,14 @@ type Slot struct {
 	ManualQuota bool
 	// Flagged: a lowered quota left it above its quota; it sells nothing more.
 	Flagged bool
+	// HeldBack places of the quota open only at HeldBackReleaseAt.
+	HeldBack          int
+	HeldBackReleaseAt time.Time
 }
+
+// Bookable is the quota a booking may fill now: all of it but the places
+// still held back.
+func (s Slot) Bookable() int { return s.Quota - s.HeldBack }
 
 // SlotStatus is what staff have decided about a slot; whether it is full or
 // past follows from its counts and the time.
@@ -66,7 +73,8 @@ type SlotCount struct {
 // GateRetention is how long after a slot's end its capacity keys live in Redis.
 const GateRetention = 24 * time.Hour
 
-// Count is the slot's figures as the capacity gate keeps them.
+// Count is the slot's figures as the capacity gate keeps them: its quota
+// is what may be booked now.
 func (s Slot) Count() SlotCount {
-	return SlotCount{SlotID: s.ID, Quota: s.Quota, Booked: s.Booked, Open: s.Status == SlotOpen, ExpireAt: s.End.Add(GateRetention)}
+	return SlotCount{SlotID: s.ID, Quota: s.Bookable(), Booked: s.Booked, Open: s.Status == SlotOpen, ExpireAt: s.End.Add(GateRetention)}
 }

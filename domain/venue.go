@@ -38,6 +38,22 @@ type Venue struct {
 	// before (venue time), for people who cannot book a week ahead.
 	HeldBackPct     int
 	HeldBackRelease Minute
+
+	// A confirmed booking not admitted by its slot's end plus
+	// NoShowGraceMinutes is a no-show; NoShowStrikes of them within
+	// NoShowWindowDays restrict each of its IDs for RestrictionDays.
+	NoShowGraceMinutes int
+	NoShowStrikes      int
+	NoShowWindowDays   int
+	RestrictionDays    int
+	// EraseAfterDays after the visit, names, masked IDs and phones go.
+	EraseAfterDays int
+}
+
+// HeldBackUntil is when the held-back places of day d's slots open: the day
+// before, at HeldBackRelease venue time.
+func (v Venue) HeldBackUntil(d Date) time.Time {
+	return d.AddDays(-1).At(v.HeldBackRelease, v.Location())
 }
 
 // Hours are a day's opening hours.
@@ -105,8 +121,12 @@ func (v Venue) SlotsOn(d Date) []Slot {
 		})
 	}
 	quota := v.PolicyQuota(len(slots))
+	held, release := quota*v.HeldBackPct/100, v.HeldBackUntil(d)
 	for i := range slots {
 		slots[i].Quota = quota
+		if held > 0 {
+			slots[i].HeldBack, slots[i].HeldBackReleaseAt = held, release
+		}
 	}
 	return slots
 }
@@ -149,6 +169,20 @@ func (v Venue) Validate() error {
 	}
 	if v.ApprovedInstantaneousCapacity < 0 {
 		errs.Add("approved_instantaneous_capacity", RuleNotNegative)
+	}
+	for _, p := range []struct {
+		field string
+		value int
+	}{
+		{"no_show_strikes", v.NoShowStrikes}, {"no_show_window_days", v.NoShowWindowDays},
+		{"restriction_days", v.RestrictionDays}, {"erase_after_days", v.EraseAfterDays},
+	} {
+		if p.value <= 0 {
+			errs.Add(p.field, RulePositive)
+		}
+	}
+	if v.NoShowGraceMinutes < 0 {
+		errs.Add("no_show_grace_minutes", RuleNotNegative)
 	}
 	for _, w := range v.ClosedWeekdays {
 		if w < 1 || w > 7 {
@@ -195,6 +229,7 @@ func SeedVenues() []Venue {
 			BookingWindowDays: 7, MaxPartySize: 5, AdmissionMinutesBefore: 30,
 			InstantaneousCapacity: inside, GateFlowPerMinute: flow, GateBurst: burst,
 			PolicyRatioPct: 100, HeldBackRelease: 17 * 60,
+			NoShowGraceMinutes: 30, NoShowStrikes: 3, NoShowWindowDays: 180, RestrictionDays: 30, EraseAfterDays: 30,
 		}
 	}
 	return []Venue{

@@ -119,15 +119,15 @@ func (g *Gate) Load(ctx context.Context, c domain.SlotCount, now time.Time) erro
 	return nil
 }
 
-// Adjust moves a loaded bucket's quota by delta and opens or stops its
-// sales. Each call is marked with a fresh id, so that go-redis retrying it
+// Adjust moves a loaded bucket's quota and booked count by the given
+// differences and opens or stops its sales. Each call is marked with a fresh id, so that go-redis retrying it
 // applies the difference once.
-func (g *Gate) Adjust(ctx context.Context, slotID int64, delta int, open bool) error {
+func (g *Gate) Adjust(ctx context.Context, slotID int64, quotaDelta, bookedDelta int, open bool) error {
 	var id [8]byte
 	_, _ = rand.Read(id[:])
 	k := g.keys(slotID)
 	marker := strings.TrimSuffix(k[0], "bucket") + "adjust:" + hex.EncodeToString(id[:])
-	if err := adjustScript.Run(ctx, g.rdb, []string{k[0], marker}, delta, flag(open)).Err(); err != nil {
+	if err := adjustScript.Run(ctx, g.rdb, []string{k[0], marker}, quotaDelta, flag(open), bookedDelta).Err(); err != nil {
 		return fmt.Errorf("adjust bucket of slot %d: %w", slotID, err)
 	}
 	return nil

@@ -19,6 +19,24 @@ import (
 // short transaction. Update first: it holds the hot row's lock a little
 // longer, but insert-then-update deadlocked under concurrent retries.
 func (s *Store) CreateBooking(ctx context.Context, nb domain.NewBooking) (domain.Booking, error) {
+	var (
+		row      bookingRow
+		visitors []visitorRow
+	)
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		var err error
+		row, visitors, err = s.insertBooking(tx, nb)
+		return err
+	})
+	if err != nil {
+		return domain.Booking{}, s.bookingFault(ctx, nb, err)
+	}
+	return row.booking(nb.Slot, visitors), nil
+}
+
+// insertBooking is the heart of a booking transaction: restrictions, the
+// conditional update that takes the places, the booking and its people.
+func (s *Store) insertBooking(tx *gorm.DB, nb domain.NewBooking) (bookingRow, []visitorRow, error) {
 	n := len(nb.Visitors)
 	now := nb.CreatedAt.UTC()
 	row := bookingRow{
@@ -29,46 +47,63 @@ func (s *Store) CreateBooking(ctx context.Context, nb domain.NewBooking) (domain
 	if nb.IdempotencyKey != "" {
 		row.IdempotencyKey = sql.NullString{String: nb.IdempotencyKey, Valid: true}
 	}
-	visitors := make([]visitorRow, n)
-	err := s.transact(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec(`UPDATE slots SET booked = booked + ? WHERE id = ? AND status = ? AND booked + ? <= quota`,
-			n, nb.Slot.ID, string(domain.SlotOpen), n)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return s.whyNoPlaces(tx, nb.Slot.ID, n)
-		}
-		row.ID = 0
-		if err := tx.Create(&row).Error; err != nil {
-			return err
-		}
-		for i, v := range nb.Visitors {
-			visitors[i] = visitorRow{
-				BookingID: row.ID, VenueID: nb.Slot.VenueID, VisitDate: row.VisitDate, Position: i,
-				Name: v.Name, IDType: string(v.IDType), IDHash: v.IDHash, IDMasked: v.IDMasked,
-				Live: sql.NullInt16{Int16: 1, Valid: true},
-			}
-		}
-		return tx.Create(&visitors).Error
-	})
-	if err != nil {
-		return domain.Booking{}, s.bookingFault(ctx, nb, err)
+	if err := s.restricted(tx, nb); err != nil {
+		return row, nil, err
 	}
-	return row.booking(nb.Slot, visitors), nil
+	res := tx.Exec(`UPDATE slots SET booked = booked + ? WHERE id = ? AND status = ? AND booked + ? <= quota - held_back`,
+		n, nb.Slot.ID, string(domain.SlotOpen), n)
+	if res.Error != nil {
+		return row, nil, res.Error
+	}
+	if res.RowsAffected != 1 {
+		return row, nil, s.whyNoPlaces(tx, nb.Slot.ID, n)
+	}
+	if err := tx.Create(&row).Error; err != nil {
+		return row, nil, err
+	}
+	visitors := make([]visitorRow, n)
+	for i, v := range nb.Visitors {
+		visitors[i] = visitorRow{
+			BookingID: row.ID, VenueID: nb.Slot.VenueID, VisitDate: row.VisitDate, Position: i,
+			Name: v.Name, IDType: string(v.IDType), IDHash: v.IDHash, IDMasked: v.IDMasked,
+			Live: sql.NullInt16{Int16: 1, Valid: true},
+		}
+	}
+	return row, visitors, tx.Create(&visitors).Error
 }
 
 // whyNoPlaces tells a closed slot from a full one after the conditional
 // update matched nothing.
 func (s *Store) whyNoPlaces(tx *gorm.DB, slotID int64, n int) error {
 	var r slotRow
-	if err := tx.Select("quota", "booked", "status").Where("id = ?", slotID).Take(&r).Error; err != nil {
+	if err := tx.Select("quota", "booked", "status", "held_back").Where("id = ?", slotID).Take(&r).Error; err != nil {
 		return err
 	}
 	if r.Status != string(domain.SlotOpen) {
 		return domain.ErrSlotClosed
 	}
-	return &domain.Error{Code: domain.CodeSoldOut, Remaining: max(r.Quota-r.Booked, 0), Detail: "store refused"}
+	return &domain.Error{Code: domain.CodeSoldOut, Remaining: max(r.Quota-r.HeldBack-r.Booked, 0), Detail: "store refused"}
+}
+
+// restricted refuses a booking any of whose people is restricted at the
+// venue for no-shows, naming the day the restriction ends. It runs inside
+// the booking's transaction, so only requests that got places pay for it.
+func (s *Store) restricted(tx *gorm.DB, nb domain.NewBooking) error {
+	if nb.Today.IsZero() {
+		return nil
+	}
+	hashes := make([]string, len(nb.Visitors))
+	for i, v := range nb.Visitors {
+		hashes[i] = v.IDHash
+	}
+	var r restrictionRow
+	err := tx.Where("venue_id = ? AND id_hash IN ? AND until_date > ? AND lifted_at IS NULL", nb.Slot.VenueID, hashes, nb.Today.String()).
+		Order("until_date DESC").Limit(1).Find(&r).Error
+	if err != nil || r.ID == 0 {
+		return err
+	}
+	until, _ := domain.ParseDate(r.UntilDate)
+	return &domain.Error{Code: domain.CodeRestricted, Detail: "no-shows", RestrictedUntil: until}
 }
 
 // bookingFault turns a failed booking transaction into the domain's answer.

@@ -38,6 +38,11 @@ type venueRow struct {
 	HeldBackPct                   int
 	HeldBackRelease               string
 	HoursByWeekday                string
+	NoShowGraceMinutes            int
+	NoShowStrikes                 int
+	NoShowWindowDays              int
+	RestrictionDays               int
+	EraseAfterDays                int
 }
 
 func (venueRow) TableName() string { return "venues" }
@@ -59,6 +64,8 @@ func (r venueRow) venue() domain.Venue {
 	v.PolicyRatioPct, v.HeldBackPct = r.PolicyRatioPct, r.HeldBackPct
 	v.HeldBackRelease, _ = domain.ParseMinute(r.HeldBackRelease)
 	v.HoursByWeekday = parseWeeklyHours(r.HoursByWeekday)
+	v.NoShowGraceMinutes, v.NoShowStrikes, v.NoShowWindowDays = r.NoShowGraceMinutes, r.NoShowStrikes, r.NoShowWindowDays
+	v.RestrictionDays, v.EraseAfterDays = r.RestrictionDays, r.EraseAfterDays
 	return v
 }
 
@@ -104,7 +111,9 @@ func venueRowOf(v domain.Venue) venueRow {
 		InstantaneousCapacity: v.InstantaneousCapacity, GateFlowPerMinute: v.GateFlowPerMinute, GateBurst: v.GateBurst,
 		ApprovedDailyCapacity: v.ApprovedDailyCapacity, ApprovedInstantaneousCapacity: v.ApprovedInstantaneousCapacity,
 		PolicyRatioPct: v.PolicyRatioPct, HeldBackPct: v.HeldBackPct, HeldBackRelease: v.HeldBackRelease.String(),
-		HoursByWeekday: formatWeeklyHours(v.HoursByWeekday),
+		HoursByWeekday:     formatWeeklyHours(v.HoursByWeekday),
+		NoShowGraceMinutes: v.NoShowGraceMinutes, NoShowStrikes: v.NoShowStrikes, NoShowWindowDays: v.NoShowWindowDays,
+		RestrictionDays: v.RestrictionDays, EraseAfterDays: v.EraseAfterDays,
 	}
 }
 
@@ -118,8 +127,10 @@ type slotRow struct {
 	Booked      int
 	Status      string
 	CreatedAt   time.Time
-	ManualQuota bool
-	Flagged     bool
+	ManualQuota       bool
+	Flagged           bool
+	HeldBack          int
+	HeldBackReleaseAt int64
 }
 
 func (slotRow) TableName() string { return "slots" }
@@ -130,18 +141,34 @@ func (r slotRow) slot() domain.Slot {
 		ID: r.ID, VenueID: r.VenueID, Date: d,
 		Start: time.Unix(r.StartsAt, 0).UTC(), End: time.Unix(r.EndsAt, 0).UTC(),
 		Quota: r.Quota, Booked: r.Booked, Status: domain.SlotStatus(r.Status),
-		ManualQuota: r.ManualQuota, Flagged: r.Flagged,
+		ManualQuota: r.ManualQuota, Flagged: r.Flagged, HeldBack: r.HeldBack,
+		HeldBackReleaseAt: unixOrZero(r.HeldBackReleaseAt),
 	}
 }
 
+func unixOrZero(sec int64) time.Time {
+	if sec == 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0).UTC()
+}
+
+func zeroOrUnix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
 func (r slotRow) count() domain.SlotCount {
-	return domain.SlotCount{SlotID: r.ID, Quota: r.Quota, Booked: r.Booked, Open: r.Status == string(domain.SlotOpen),
+	return domain.SlotCount{SlotID: r.ID, Quota: r.Quota - r.HeldBack, Booked: r.Booked, Open: r.Status == string(domain.SlotOpen),
 		ExpireAt: time.Unix(r.EndsAt, 0).Add(domain.GateRetention)}
 }
 
 func slotRowOf(s domain.Slot) slotRow {
 	return slotRow{ID: s.ID, VenueID: s.VenueID, VisitDate: s.Date.String(), StartsAt: s.Start.Unix(), EndsAt: s.End.Unix(),
-		Quota: s.Quota, Booked: s.Booked, Status: string(s.Status), ManualQuota: s.ManualQuota, Flagged: s.Flagged}
+		Quota: s.Quota, Booked: s.Booked, Status: string(s.Status), ManualQuota: s.ManualQuota, Flagged: s.Flagged,
+		HeldBack: s.HeldBack, HeldBackReleaseAt: zeroOrUnix(s.HeldBackReleaseAt)}
 }
 
 type bookingRow struct {

@@ -82,7 +82,7 @@ func (s *Store) SlotCounts(ctx context.Context, ids []int64) ([]domain.SlotCount
 		return nil, nil
 	}
 	var rows []slotRow
-	if err := s.db.WithContext(ctx).Select("id", "quota", "booked", "status", "ends_at").
+	if err := s.db.WithContext(ctx).Select("id", "quota", "booked", "status", "ends_at", "held_back").
 		Where("id IN ?", ids).Find(&rows).Error; err != nil {
 		return nil, s.fault("count slots", err)
 	}
@@ -92,7 +92,7 @@ func (s *Store) SlotCounts(ctx context.Context, ids []int64) ([]domain.SlotCount
 // SlotCountsEndingAfter reads the counts of every slot that ends after t.
 func (s *Store) SlotCountsEndingAfter(ctx context.Context, t time.Time) ([]domain.SlotCount, error) {
 	var rows []slotRow
-	if err := s.db.WithContext(ctx).Select("id", "quota", "booked", "status", "ends_at").
+	if err := s.db.WithContext(ctx).Select("id", "quota", "booked", "status", "ends_at", "held_back").
 		Where("ends_at > ?", t.Unix()).Order("id").Find(&rows).Error; err != nil {
 		return nil, s.fault("count slots", err)
 	}
