@@ -17,11 +17,15 @@ const (
 	EN Lang = "en"
 )
 
-// langOf picks the language of a request: ?lang= first, then the first
-// language of Accept-Language that slotgate speaks, then Chinese.
+// langOf picks the language of a request: ?lang= first, then the pages'
+// language cookie (set by that switch), then the first language of
+// Accept-Language that slotgate speaks, then Chinese.
 func langOf(c echo.Context) Lang {
 	if l := c.QueryParam("lang"); l != "" {
 		return pickLang(l)
+	}
+	if k, err := c.Cookie(pageLangCookie); err == nil && k.Value != "" {
+		return pickLang(k.Value)
 	}
 	for _, part := range strings.Split(c.Request().Header.Get("Accept-Language"), ",") {
 		tag := strings.ToLower(strings.TrimSpace(strings.Split(part, ";")[0]))

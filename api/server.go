@@ -104,6 +104,7 @@ func New(d Deps) *echo.Echo {
 	v1.GET("/bookings/:code", s.getBooking, s.limitLookups)
 	v1.DELETE("/bookings/:code", s.cancelBooking, s.limitLookups)
 	v1.GET("/bookings/:code/qr.png", s.bookingQR, s.limitLookups)
+	s.registerPages(e)
 	s.registerStaff(e, v1)
 	return e
 }

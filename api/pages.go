@@ -1,0 +1,399 @@
+package api
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"slotgate/domain"
+)
+
+// The visitor's pages are server-rendered from the templates under web/,
+// embedded in the binary: no build step, nothing fetched from elsewhere.
+// They work without JavaScript; web/static/app.js only makes them nicer
+// (live places, adding a visitor row, ID check-digit feedback).
+//
+//go:embed web
+var pageFiles embed.FS
+
+// registerPages adds the visitor's pages. They carry CSRF protection and
+// the language cookie; the JSON API under /api/v1 carries neither.
+func (s *server) registerPages(e *echo.Echo) {
+	mw := []echo.MiddlewareFunc{s.pageFrame, csrfProtection()}
+	e.GET("/", s.homePage, mw...)
+	e.GET("/venues/:slug", s.venuePage, mw...)
+	e.GET("/book/:slot", s.bookingForm, mw...)
+	e.POST("/book/:slot", s.bookingSubmit, mw...)
+	e.GET("/bookings/:code", s.bookingPage, mw...)
+	e.GET("/bookings/:code/print", s.bookingPrintPage, mw...)
+	e.GET("/bookings/:code/cancel", s.cancelPage, mw...)
+	e.POST("/bookings/:code/cancel", s.cancelSubmit, mw...)
+	e.GET("/lookup", s.lookupPage, mw...)
+	e.GET("/assets/:name", pageAssetHandler)
+	e.RouteNotFound("/*", s.pageNotFound)
+}
+
+// The cookies the pages set.
+const (
+	pageLangCookie = "slotgate_lang"
+	pageCSRFCookie = "slotgate_form"
+	pageCSRFField  = "_csrf"
+)
+
+// errPageCSRF is a form that did not come from one of our pages.
+var errPageCSRF = errors.New("csrf check failed")
+
+// errNoPage is a path no page answers.
+var errNoPage = errors.New("no such page")
+
+// csrfProtection checks every form post: browsers that send Sec-Fetch-Site
+// are judged by it, others by a token in a cookie that the form repeats.
+// The cookie is marked Secure when the request came over TLS, so one
+// binary serves both a plain-HTTP laptop run and HTTPS behind a proxy.
+func csrfProtection() echo.MiddlewareFunc {
+	cfg := middleware.CSRFConfig{
+		TokenLookup: "form:" + pageCSRFField, CookieName: pageCSRFCookie, CookiePath: "/",
+		CookieMaxAge: 12 * 3600, CookieHTTPOnly: true, CookieSameSite: http.SameSiteLaxMode,
+		ErrorHandler: func(error, echo.Context) error { return errPageCSRF },
+		// A post from another site is refused outright; one from a sibling
+		// subdomain must still show the token.
+		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
+			if c.Request().Header.Get(echo.HeaderSecFetchSite) == "same-site" {
+				return false, nil
+			}
+			return false, errPageCSRF
+		},
+	}
+	plain := middleware.CSRFWithConfig(cfg)
+	cfg.CookieSecure = true
+	secure := middleware.CSRFWithConfig(cfg)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		overPlain, overTLS := plain(next), secure(next)
+		return func(c echo.Context) error {
+			if c.Scheme() == "https" {
+				return overTLS(c)
+			}
+			return overPlain(c)
+		}
+	}
+}
+
+// pageFrame wraps every page: security headers, the language switch, and
+// an HTML page for any error or panic, so that a visitor never sees JSON,
+// a stack trace or a blank page.
+func (s *server) pageFrame(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+		// Page addresses hold booking codes, which are as good as the booking.
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set(echo.HeaderCacheControl, "no-store")
+		h.Add(echo.HeaderVary, "Accept-Language")
+		if l := c.QueryParam("lang"); l != "" {
+			c.SetCookie(&http.Cookie{Name: pageLangCookie, Value: string(pickLang(l)), Path: "/", MaxAge: 365 * 24 * 3600,
+				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+		}
+		defer func() {
+			if r := recover(); r != nil {
+				s.Log.ErrorContext(c.Request().Context(), "panic", "route", c.Path(), "err", r, "stack", string(debug.Stack()))
+				err = fmt.Errorf("panic: %v", r)
+			}
+			if err != nil && !c.Response().Committed {
+				err = s.renderFailure(c, err)
+			}
+		}()
+		return next(c)
+	}
+}
+
+// pageNotFound answers a path no route has: an HTML page for people, the
+// usual problem+json for the API and for clients that do not want HTML.
+func (s *server) pageNotFound(c echo.Context) error {
+	r := c.Request()
+	if strings.HasPrefix(r.URL.Path, "/api/") || !strings.Contains(r.Header.Get(echo.HeaderAccept), "text/html") {
+		// Echo lets this catch-all outrank its own 405, so it is given
+		// back here where a route answers the path by another method.
+		if allow := allowedMethods(c.Echo(), r); len(allow) > 0 {
+			c.Response().Header().Set(echo.HeaderAllow, strings.Join(allow, ", "))
+			return echo.ErrMethodNotAllowed
+		}
+		return echo.ErrNotFound
+	}
+	return s.pageFrame(func(echo.Context) error { return errNoPage })(c)
+}
+
+// allowedMethods lists the methods that a route other than the catch-all
+// answers at r's path.
+func allowedMethods(e *echo.Echo, r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		ctx := e.NewContext(r, nil)
+		e.Router().Find(m, echo.GetPath(r), ctx)
+		if p := ctx.Path(); p != "" && p != "/*" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
+}
+
+// renderFailure shows the page for an error a page handler did not handle
+// itself: a refusal the domain knows, a CSRF failure, or a fault of ours.
+func (s *server) renderFailure(c echo.Context, err error) error {
+	v := s.newView(c, "")
+	pv := problemView{Next: []pageLink{{v.text("next.home"), "/"}, {v.text("nav.lookup"), "/lookup"}}}
+	var he *echo.HTTPError
+	switch {
+	case errors.Is(err, errPageCSRF):
+		pv.Status, pv.Title, pv.Detail = http.StatusForbidden, v.text("error.csrf.title"), v.text("error.csrf.detail")
+	case errors.Is(err, errNoPage), errors.As(err, &he) && he.Code == http.StatusNotFound:
+		pv.Status, pv.Title, pv.Detail = http.StatusNotFound, v.text("error.page.missing"), details[domain.CodeNotFound].in(v.Lang)
+	case errors.As(err, &he) && he.Code < 500:
+		p := httpProblem(he, v.Lang)
+		pv.Status, pv.Title, pv.Detail = p.Status, p.Title, p.Detail
+	default:
+		p := problemOf(err, v.Lang)
+		pv.fill(p, v)
+		if p.Status >= 500 {
+			s.Log.ErrorContext(c.Request().Context(), "page failed", "route", c.Path(), "status", p.Status, "err", err)
+		}
+		if p.Code == "internal" {
+			pv.Title, pv.Detail = v.text("error.internal"), v.text("error.internal.detail")
+		}
+	}
+	v.Title, v.Data = pv.Title, pv
+	if rerr := s.renderPage(c, pv.Status, "problem", v); rerr != nil {
+		s.Log.ErrorContext(c.Request().Context(), "render error page", "err", rerr)
+		return c.String(http.StatusInternalServerError, titles[domain.CodeUnavailable].in(v.Lang))
+	}
+	return nil
+}
+
+// pageLink is a labelled address on a page.
+type pageLink struct {
+	Label string
+	URL   string
+}
+
+// problemView is a refusal or error page: what happened and what to do next.
+type problemView struct {
+	Status int
+	Code   domain.Code
+	Title  string
+	About  string // the venue and slot the refusal is about, where there is one
+	Detail string
+	Retry  string // "try again in N seconds", when the answer says when
+	Next   []pageLink
+}
+
+// fill takes the words of problem p, as the API would send them, and sets
+// Retry-After where p asks for it.
+func (pv *problemView) fill(p Problem, v *pageView) {
+	pv.Status, pv.Code, pv.Title, pv.Detail = p.Status, p.Code, p.Title, p.Detail
+	if p.RetryAfter > 0 {
+		v.c.Response().Header().Set("Retry-After", strconv.Itoa(p.RetryAfter))
+		pv.Retry = v.textf("next.retry.in", p.RetryAfter)
+	}
+}
+
+// pageView is what every page template gets: the request's language, its
+// CSRF token, the language switch, and the page's own data.
+type pageView struct {
+	Lang      Lang
+	Title     string
+	CSRF      string
+	SwitchURL string
+	Nav       string // the navigation entry of this page: "venues" or "lookup"
+	Bare      bool   // the printable page: no header, navigation or footer
+	Data      any
+	c         echo.Context
+}
+
+func (s *server) newView(c echo.Context, nav string) *pageView {
+	v := &pageView{Lang: langOf(c), Nav: nav, c: c}
+	if tok, ok := c.Get("csrf").(string); ok {
+		v.CSRF = tok
+	}
+	// The switch leads to the same page in the other language; after a
+	// form post that is the form's address, without what was typed.
+	u := *c.Request().URL
+	q := u.Query()
+	if c.Request().Method != http.MethodGet {
+		q = nil
+	}
+	if q == nil {
+		q = map[string][]string{}
+	}
+	q.Set("lang", string(v.Other()))
+	u.RawQuery = q.Encode()
+	v.SwitchURL = u.Path + "?" + u.RawQuery
+	return v
+}
+
+// Other is the language the switch leads to.
+func (v *pageView) Other() Lang {
+	if v.Lang == EN {
+		return ZH
+	}
+	return EN
+}
+
+// HTMLLang is the page's language as the lang attribute writes it.
+func (v *pageView) HTMLLang() string { return htmlLang(v.Lang) }
+
+// OtherHTMLLang is the switch's language as the lang attribute writes it.
+func (v *pageView) OtherHTMLLang() string { return htmlLang(v.Other()) }
+
+func htmlLang(l Lang) string {
+	if l == EN {
+		return "en"
+	}
+	return "zh-CN"
+}
+
+// T is the page text key in the page's language; templates fail on an
+// unknown key, so a missing text is a failed test, not a blank.
+func (v *pageView) T(key string) (string, error) {
+	t, ok := pageTexts[key]
+	if !ok {
+		return "", fmt.Errorf("no page text %q", key)
+	}
+	return t.in(v.Lang), nil
+}
+
+// Tf is T with fmt.Sprintf's arguments.
+func (v *pageView) Tf(key string, args ...any) (string, error) {
+	s, err := v.T(key)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf(s, args...), nil
+}
+
+// text is T for Go code, where the keys are constants.
+func (v *pageView) text(key string) string {
+	s, err := v.T(key)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func (v *pageView) textf(key string, args ...any) string { return fmt.Sprintf(v.text(key), args...) }
+
+// render writes page name with status. The page is made in full before
+// anything is sent, so a template fault becomes an error page, not half a page.
+func (s *server) renderPage(c echo.Context, status int, name string, v *pageView) error {
+	t, ok := pageTemplates[name]
+	if !ok {
+		return fmt.Errorf("no page template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		return fmt.Errorf("render page %s: %w", name, err)
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// pageTemplates are the pages by name, each its own file under
+// web/templates joined with the shared layout.
+var pageTemplates = parsePages()
+
+func parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{"asset": pageAssetURL}
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(pageFiles, "web/templates/layout.html"))
+	names, err := fs.Glob(pageFiles, "web/templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimSuffix(path.Base(n), ".html")
+		if base == "layout" {
+			continue
+		}
+		pages[base] = template.Must(template.Must(layout.Clone()).ParseFS(pageFiles, n))
+	}
+	return pages
+}
+
+// pageAssets are the static files, with a version taken from their content so
+// that browsers may keep them for a long time and still see a change.
+var pageAssets = loadPageAssets()
+
+type pageAsset struct {
+	body    []byte
+	version string
+}
+
+func loadPageAssets() map[string]pageAsset {
+	out := map[string]pageAsset{}
+	entries, err := fs.ReadDir(pageFiles, "web/static")
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range entries {
+		b, err := pageFiles.ReadFile("web/static/" + e.Name())
+		if err != nil {
+			panic(err)
+		}
+		sum := sha256.Sum256(b)
+		out[e.Name()] = pageAsset{body: b, version: hex.EncodeToString(sum[:4])}
+	}
+	return out
+}
+
+func pageAssetURL(name string) (string, error) {
+	a, ok := pageAssets[name]
+	if !ok {
+		return "", fmt.Errorf("no asset %q", name)
+	}
+	return "/assets/" + name + "?v=" + a.version, nil
+}
+
+func pageAssetHandler(c echo.Context) error {
+	name := c.Param("name")
+	a, ok := pageAssets[name]
+	if !ok {
+		return echo.ErrNotFound
+	}
+	h := c.Response().Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	if c.QueryParam("v") == a.version {
+		h.Set(echo.HeaderCacheControl, "public, max-age=31536000, immutable")
+	} else {
+		h.Set(echo.HeaderCacheControl, "public, max-age=300")
+	}
+	ctype := mime.TypeByExtension(path.Ext(name))
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	return c.Blob(http.StatusOK, ctype, a.body)
+}
+
+// formKey is a fresh Idempotency-Key for a rendered booking form: posting
+// the same form twice (a double click, a reload) books once.
+func formKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "form-" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,982 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"slotgate/domain"
+)
+
+// The visitor's pages: venues, a venue's days and slots, the booking form,
+// the confirmation, the printable confirmation, cancelling, and looking a
+// booking up by its code. Each handler parses, calls the same use case as
+// the JSON API, and renders.
+
+// venueCard is a venue as the list and the venue page head show it.
+type venueCard struct {
+	URL        string
+	Name       string
+	AltName    string // the name in the other language, as signs show it
+	AltLang    string
+	Kind       string
+	Hours      string
+	ClosedNote string
+	Days       []dayGlance
+}
+
+// dayGlance is one day's availability at a glance.
+type dayGlance struct {
+	Label string
+	State string // open, full, closed, over, none
+	Level string // high or low places left, when open
+	Text  string
+	Width int // bar width in percent, by fives
+}
+
+// daySummary adds up a day's slots as a visitor sees them now.
+type daySummary struct {
+	State            string
+	Remaining, Quota int
+	OpenSlots        int
+}
+
+func summarize(venue domain.Venue, d domain.Date, slots []domain.SlotView) daySummary {
+	var sum daySummary
+	if venue.ClosedOn(d) {
+		sum.State = "closed"
+		return sum
+	}
+	full, past := 0, 0
+	for _, sv := range slots {
+		switch sv.State {
+		case "open":
+			sum.OpenSlots++
+			sum.Remaining += sv.Remaining
+			sum.Quota += sv.Availability.Quota
+		case "full":
+			full++
+			sum.Quota += sv.Availability.Quota
+		case "past":
+			past++
+		}
+	}
+	switch {
+	case len(slots) == 0:
+		sum.State = "none"
+	case sum.OpenSlots > 0:
+		sum.State = "open"
+	case full > 0:
+		sum.State = "full"
+	case past == len(slots):
+		sum.State = "over"
+	default:
+		sum.State = "closed"
+	}
+	return sum
+}
+
+// barWidth is remaining out of quota in steps of five percent; any place
+// left shows at least a sliver, so "almost full" never looks like "full".
+func barWidth(remaining, quota int) int {
+	if quota <= 0 || remaining <= 0 {
+		return 0
+	}
+	w := (remaining*100/quota + 2) / 5 * 5
+	return min(max(w, 5), 100)
+}
+
+// placesLevel tells a comfortable number of places from a few.
+func placesLevel(remaining, quota int) string {
+	if quota > 0 && remaining*5 < quota {
+		return "low"
+	}
+	return "high"
+}
+
+func (s *server) venueCard(v *pageView, venue domain.Venue) venueCard {
+	card := venueCard{URL: "/venues/" + url.PathEscape(venue.Slug),
+		Name: venue.NameZH, AltName: venue.NameEN, AltLang: "en",
+		Hours: venue.Open.String() + "–" + venue.Close.String()}
+	if v.Lang == EN {
+		card.Name, card.AltName, card.AltLang = venue.NameEN, venue.NameZH, "zh-CN"
+	}
+	card.Kind = venue.Kind
+	if t, ok := pageTexts["kind."+venue.Kind]; ok {
+		card.Kind = t.in(v.Lang)
+	}
+	if len(venue.ClosedWeekdays) > 0 {
+		names := make([]string, len(venue.ClosedWeekdays))
+		for i, w := range venue.ClosedWeekdays {
+			if w >= 1 && w <= 7 {
+				names[i] = weekdayNames[w].in(v.Lang)
+			}
+			if v.Lang == EN {
+				names[i] += "s"
+			}
+		}
+		sep := "、"
+		if v.Lang == EN {
+			sep = ", "
+		}
+		card.ClosedNote = v.textf("closed.weekday", strings.Join(names, sep))
+	}
+	return card
+}
+
+func (v *pageView) glance(label string, sum daySummary) dayGlance {
+	g := dayGlance{Label: label, State: sum.State}
+	switch sum.State {
+	case "open":
+		g.Text = v.textf("glance.open", placesText(sum.Remaining, v.Lang), sum.OpenSlots)
+		g.Level, g.Width = placesLevel(sum.Remaining, sum.Quota), barWidth(sum.Remaining, sum.Quota)
+	case "full":
+		g.Text = v.text("glance.full")
+	case "closed":
+		g.Text = v.text("glance.closed")
+	case "over":
+		g.Text = v.text("glance.over")
+	default:
+		g.Text = v.text("glance.none")
+	}
+	return g
+}
+
+// placesText writes a count of places as each language groups digits:
+// 5400 in Chinese, 5,400 in English.
+func placesText(n int, l Lang) string {
+	s := strconv.Itoa(n)
+	if l != EN || n < 1000 {
+		return s
+	}
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+// shortDate is "3月3日 周二" or "Tue 3 Mar".
+func shortDate(d domain.Date, l Lang) string {
+	if l == EN {
+		return fmt.Sprintf("%s %d %s", weekdayShort[d.Weekday()].en, d.Day, d.Month.String()[:3])
+	}
+	return fmt.Sprintf("%d月%d日 %s", int(d.Month), d.Day, weekdayShort[d.Weekday()].zh)
+}
+
+// longDate is "2026年3月3日（周二）" or "Tuesday 3 March 2026".
+func longDate(d domain.Date, l Lang) string {
+	if l == EN {
+		return fmt.Sprintf("%s %d %s %d", weekdayNames[d.Weekday()].en, d.Day, d.Month, d.Year)
+	}
+	return fmt.Sprintf("%d年%d月%d日（%s）", d.Year, int(d.Month), d.Day, weekdayNames[d.Weekday()].zh)
+}
+
+// timeWindow is a slot's times at the venue: "09:00–10:00".
+func timeWindow(sl domain.Slot, loc *time.Location) string {
+	return sl.Start.In(loc).Format("15:04") + "–" + sl.End.In(loc).Format("15:04")
+}
+
+type homeData struct {
+	Venues []venueCard
+}
+
+// homePage lists the venues with today's and tomorrow's places.
+func (s *server) homePage(c echo.Context) error {
+	ctx := c.Request().Context()
+	venues, err := s.Catalog.Venues(ctx)
+	if err != nil {
+		return err
+	}
+	v := s.newView(c, "venues")
+	data := homeData{}
+	for _, venue := range venues {
+		card := s.venueCard(v, venue)
+		today := venue.Today(s.Clock.Now())
+		for i, key := range []string{"home.today", "home.tomorrow"} {
+			d := today.AddDays(i)
+			slots, err := s.Catalog.SlotsOn(ctx, venue, d)
+			if err != nil {
+				return err
+			}
+			card.Days = append(card.Days, v.glance(v.text(key)+" · "+shortDate(d, v.Lang), summarize(venue, d, slots)))
+		}
+		data.Venues = append(data.Venues, card)
+	}
+	v.Title, v.Data = v.text("home.title"), data
+	return s.renderPage(c, http.StatusOK, "home", v)
+}
+
+// dayChip is one day of the venue page's day picker.
+type dayChip struct {
+	Date     string
+	Weekday  string
+	DayMonth string
+	Note     string
+	State    string
+	Selected bool
+	URL      string
+}
+
+// slotRow is one slot on the venue page.
+type slotRow struct {
+	ID        int64
+	Time      string
+	State     string
+	Level     string
+	Remaining int
+	Quota     int
+	Width     int
+	StateText string
+	CountText string
+	Bookable  bool
+	BookURL   string
+	BookLabel string
+}
+
+type venueData struct {
+	Venue      venueCard
+	PartyNote  string
+	WindowNote string
+	Days       []dayChip
+	Date       string
+	DateLabel  string
+	DateError  string
+	ClosedNote string
+	Empty      bool
+	NextOpen   *pageLink
+	Slots      []slotRow
+	LiveURL    string
+	LiveTexts  string // JSON: the words app.js needs to update the slots
+}
+
+// venuePage shows a venue's booking window as a day picker and the slots
+// of the chosen day (?date=, else the first day with places) with places left.
+func (s *server) venuePage(c echo.Context) error {
+	ctx := c.Request().Context()
+	venue, err := s.Catalog.Venue(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	v := s.newView(c, "venues")
+	now := s.Clock.Now()
+	first, last := venue.Today(now), venue.LastBookableDay(now)
+	data := venueData{Venue: s.venueCard(v, venue), PartyNote: v.textf("venue.party", venue.MaxPartySize),
+		WindowNote: v.textf("venue.window", shortDate(first, v.Lang), shortDate(last, v.Lang))}
+	status := http.StatusOK
+
+	var chosen domain.Date
+	if q := c.QueryParam("date"); q != "" {
+		d, err := domain.ParseDate(q)
+		switch {
+		case err != nil:
+			status, data.DateError = http.StatusUnprocessableEntity, ruleText(domain.FieldError{Rule: domain.RuleDate}, v.Lang)
+		case d.Before(first) || last.Before(d):
+			status, data.DateError = http.StatusUnprocessableEntity, ruleText(domain.FieldError{Rule: domain.RuleOutsideWindow}, v.Lang)
+		default:
+			chosen = d
+		}
+	}
+	days := map[domain.Date][]domain.SlotView{}
+	sums := map[domain.Date]daySummary{}
+	for d := first; !last.Before(d); d = d.AddDays(1) {
+		slots, err := s.Catalog.SlotsOn(ctx, venue, d)
+		if err != nil {
+			return err
+		}
+		days[d], sums[d] = slots, summarize(venue, d, slots)
+		if chosen.IsZero() && sums[d].State == "open" && status == http.StatusOK {
+			chosen = d
+		}
+	}
+	if chosen.IsZero() {
+		chosen = first
+	}
+	for d := first; !last.Before(d); d = d.AddDays(1) {
+		chip := dayChip{Date: d.String(), Weekday: weekdayShort[d.Weekday()].in(v.Lang), State: sums[d].State,
+			Selected: d == chosen, URL: "/venues/" + url.PathEscape(venue.Slug) + "?date=" + d.String()}
+		chip.DayMonth = fmt.Sprintf("%d/%d", int(d.Month), d.Day)
+		if v.Lang == EN {
+			chip.DayMonth = fmt.Sprintf("%d %s", d.Day, d.Month.String()[:3])
+		}
+		switch chip.State {
+		case "open":
+			chip.Note = v.text("state.open")
+		case "full":
+			chip.Note = v.text("state.full")
+		case "closed":
+			chip.Note = v.text("venue.closed.day")
+		case "over":
+			chip.Note = v.text("state.over")
+		}
+		if d == first {
+			chip.Weekday = v.text("home.today")
+		}
+		data.Days = append(data.Days, chip)
+	}
+
+	loc := venue.Location()
+	data.Date, data.DateLabel = chosen.String(), longDate(chosen, v.Lang)
+	switch {
+	case venue.ClosedOn(chosen):
+		data.ClosedNote = v.textf("venue.closed.notice", longDate(chosen, v.Lang))
+	case len(days[chosen]) == 0:
+		data.Empty = true
+	}
+	if sums[chosen].State != "open" {
+		for d := chosen.AddDays(1); !last.Before(d); d = d.AddDays(1) {
+			if sums[d].State == "open" {
+				data.NextOpen = &pageLink{v.textf("venue.next.open", shortDate(d, v.Lang)), "/venues/" + url.PathEscape(venue.Slug) + "?date=" + d.String()}
+				break
+			}
+		}
+	}
+	for _, sv := range days[chosen] {
+		row := slotRow{ID: sv.ID, Time: timeWindow(sv.Slot, loc), State: sv.State, Remaining: sv.Remaining,
+			Quota: sv.Availability.Quota, Width: barWidth(sv.Remaining, sv.Availability.Quota),
+			Bookable: sv.State == "open", BookURL: "/book/" + strconv.FormatInt(sv.ID, 10)}
+		row.StateText = v.text("state." + sv.State)
+		if sv.State == "open" {
+			row.Level = placesLevel(sv.Remaining, sv.Availability.Quota)
+			if row.Level == "low" {
+				row.StateText = v.text("state.low")
+			}
+		}
+		row.CountText = v.textf("venue.remaining", sv.Remaining, sv.Availability.Quota)
+		row.BookLabel = v.textf("venue.book.label", row.Time)
+		data.Slots = append(data.Slots, row)
+	}
+	data.LiveURL = "/api/v1/venues/" + url.PathEscape(venue.Slug) + "/slots?date=" + chosen.String()
+	data.LiveTexts = jsTexts(map[string]string{"remaining": v.text("venue.remaining"), "open": v.text("state.open"),
+		"low": v.text("state.low"), "full": v.text("state.full"), "closed": v.text("state.closed"), "past": v.text("state.past")})
+	v.Title, v.Data = data.Venue.Name, data
+	return s.renderPage(c, status, "venue", v)
+}
+
+// bookingSlot is the slot a booking form is for, with its venue and what
+// a visitor sees of it now.
+type bookingSlot struct {
+	Venue domain.Venue
+	Slot  domain.SlotView
+}
+
+// slotForBooking finds the slot of a form's address with its live places.
+func (s *server) slotForBooking(ctx context.Context, param string) (bookingSlot, error) {
+	id, err := strconv.ParseInt(param, 10, 64)
+	if err != nil || id <= 0 {
+		return bookingSlot{}, errNoPage
+	}
+	slot, err := s.Catalog.Slot(ctx, id)
+	if err != nil {
+		return bookingSlot{}, err
+	}
+	venue, err := s.Catalog.VenueByID(ctx, slot.VenueID)
+	if err != nil {
+		return bookingSlot{}, err
+	}
+	views, err := s.Catalog.SlotsOn(ctx, venue, slot.Date)
+	if err != nil {
+		return bookingSlot{}, err
+	}
+	for _, sv := range views {
+		if sv.ID == id {
+			return bookingSlot{Venue: venue, Slot: sv}, nil
+		}
+	}
+	return bookingSlot{Venue: venue, Slot: domain.SlotView{Slot: slot,
+		Availability: slot.Availability(s.Clock.Now(), slot.Quota, slot.Booked, slot.Status == domain.SlotOpen)}}, nil
+}
+
+// visitorRow is one person's fieldset on the booking form.
+type visitorRow struct {
+	Key           string // the row's index in field names and ids
+	Legend        string
+	RemoveLabel   string
+	Autocomplete  string
+	Focus         string // "name", "type" or "id": the field to put the cursor in
+	Name          string
+	IDType        string
+	Masked        string // what was typed, masked, when the form comes back
+	NameError     string
+	IDTypeError   string
+	IDNumberError string
+}
+
+// option is one choice of a select.
+type option struct {
+	Value string
+	Label string
+}
+
+// sizeLink chooses the number of visitor rows without JavaScript.
+type sizeLink struct {
+	N       int
+	Label   string
+	URL     string
+	Current bool
+}
+
+// fieldProblem is one line of the form's error summary.
+type fieldProblem struct {
+	ID   string // the input's id, for the summary's link
+	Text string
+}
+
+type formData struct {
+	Venue      venueCard
+	DateLabel  string
+	TimeLabel  string
+	Remaining  string
+	BackURL    string
+	Action     string
+	Key        string
+	Max        int
+	Sizes      []sizeLink
+	Rows       []visitorRow
+	Blank      visitorRow // the row app.js copies to add a visitor
+	IDTypes    []option
+	Phone      string
+	PhoneError string
+	PartyError string
+	Alert      *problemView
+	Problems   []fieldProblem
+	Focus      string // the id of the field to put the cursor in
+	JSTexts    string // JSON: the words app.js needs for its feedback
+}
+
+// newForm lays out an empty booking form of n rows for slot bs.
+func (s *server) newForm(v *pageView, bs bookingSlot, n int) *formData {
+	venue, loc := bs.Venue, bs.Venue.Location()
+	n = min(max(n, 1), venue.MaxPartySize)
+	f := &formData{Venue: s.venueCard(v, venue), DateLabel: longDate(bs.Slot.Date, v.Lang),
+		TimeLabel: timeWindow(bs.Slot.Slot, loc), Remaining: v.textf("form.remaining", bs.Slot.Remaining),
+		BackURL: "/venues/" + url.PathEscape(venue.Slug) + "?date=" + bs.Slot.Date.String(),
+		Action:  "/book/" + strconv.FormatInt(bs.Slot.ID, 10), Key: formKey(), Max: venue.MaxPartySize}
+	for k := 1; k <= venue.MaxPartySize; k++ {
+		f.Sizes = append(f.Sizes, sizeLink{N: k, Label: v.textf("form.size.option", k), URL: f.Action + "?n=" + strconv.Itoa(k), Current: k == n})
+	}
+	for i := range n {
+		f.Rows = append(f.Rows, newRow(v, i))
+	}
+	f.Blank = visitorRow{Key: "__I__", Legend: strings.Replace(v.text("form.visitor"), "%d", "__N__", 1),
+		RemoveLabel: strings.Replace(v.text("form.remove"), "%d", "__N__", 1), Autocomplete: "off", IDType: string(domain.IDResident)}
+	for _, t := range domain.IDTypes {
+		f.IDTypes = append(f.IDTypes, option{Value: string(t), Label: v.text("id." + string(t))})
+	}
+	f.JSTexts = jsTexts(map[string]string{
+		"format":     ruleText(domain.FieldError{Rule: domain.RuleIDFormat}, v.Lang),
+		"checkDigit": ruleText(domain.FieldError{Rule: domain.RuleIDCheckDigit}, v.Lang),
+		"region":     ruleText(domain.FieldError{Rule: domain.RuleIDRegion}, v.Lang),
+		"ok":         v.text("form.id_number.ok"),
+		"visitor":    v.text("form.visitor"),
+		"remove":     v.text("form.remove"),
+		"submitting": v.text("form.submitting"),
+	})
+	return f
+}
+
+// newRow is row i of an empty form; the first person's name may come
+// from the browser's autofill, the others' may not.
+func newRow(v *pageView, i int) visitorRow {
+	r := visitorRow{Key: strconv.Itoa(i), Legend: v.textf("form.visitor", i+1),
+		RemoveLabel: v.textf("form.remove", i+1), Autocomplete: "off", IDType: string(domain.IDResident)}
+	if i == 0 {
+		r.Autocomplete = "name"
+	}
+	return r
+}
+
+// rowView is what the row template needs: the row and the page around it.
+type rowView struct {
+	V     *pageView
+	R     visitorRow
+	Types []option
+}
+
+// Row hands the row template one visitor row of the booking form.
+func (v *pageView) Row(r visitorRow) rowView {
+	f, _ := v.Data.(*formData)
+	var types []option
+	if f != nil {
+		types = f.IDTypes
+	}
+	return rowView{V: v, R: r, Types: types}
+}
+
+// slotRefusal is why a slot cannot be booked now, or nil.
+func (s *server) slotRefusal(bs bookingSlot) error {
+	now := s.Clock.Now()
+	switch {
+	case bs.Slot.State == "full":
+		return &domain.Error{Code: domain.CodeSoldOut}
+	case bs.Slot.State != "open", bs.Venue.LastBookableDay(now).Before(bs.Slot.Date):
+		return domain.ErrSlotClosed
+	}
+	return nil
+}
+
+// bookingForm shows the form for a slot, or why it cannot be booked.
+func (s *server) bookingForm(c echo.Context) error {
+	bs, err := s.slotForBooking(c.Request().Context(), c.Param("slot"))
+	if err != nil {
+		return err
+	}
+	v := s.newView(c, "venues")
+	if err := s.slotRefusal(bs); err != nil {
+		return s.renderRefusal(c, v, bs, err)
+	}
+	n, _ := strconv.Atoi(c.QueryParam("n"))
+	f := s.newForm(v, bs, n)
+	v.Title, v.Data = v.text("form.title"), f
+	return s.renderPage(c, http.StatusOK, "book", v)
+}
+
+// postedForm is what a booking form sent: its rows as typed, and which of
+// them were sent to the use case (rows left wholly blank are not).
+type postedForm struct {
+	Key     string
+	Phone   string
+	Rows    []domain.VisitorInput
+	Sent    []int // Sent[k] is the row of the request's visitors[k]
+	Request domain.BookingRequest
+}
+
+func readBookingForm(c echo.Context, slotID int64) postedForm {
+	f := postedForm{Key: c.FormValue("idem"), Phone: strings.TrimSpace(c.FormValue("phone"))}
+	last := -1
+	rows := make([]domain.VisitorInput, domain.MaxPartyLimit)
+	for i := range domain.MaxPartyLimit {
+		p := "visitors[" + strconv.Itoa(i) + "]."
+		form := c.Request().Form
+		if !form.Has(p+"name") && !form.Has(p+"id_type") && !form.Has(p+"id_number") {
+			continue
+		}
+		rows[i] = domain.VisitorInput{Name: form.Get(p + "name"), IDType: form.Get(p + "id_type"), IDNumber: form.Get(p + "id_number")}
+		last = i
+	}
+	f.Rows = rows[:last+1]
+	f.Request = domain.BookingRequest{SlotID: slotID, Phone: f.Phone, IdempotencyKey: f.Key, ClientAddr: c.RealIP()}
+	for i, r := range f.Rows {
+		if strings.TrimSpace(r.Name) == "" && strings.TrimSpace(r.IDNumber) == "" {
+			continue
+		}
+		f.Sent = append(f.Sent, i)
+		f.Request.Visitors = append(f.Request.Visitors, r)
+	}
+	return f
+}
+
+// bookingSubmit books through the same use case as POST /api/v1/bookings,
+// with the form's own Idempotency-Key, and sends the visitor to the
+// confirmation; a refusal shows the form again or says what to do next.
+func (s *server) bookingSubmit(c echo.Context) error {
+	slotID, err := strconv.ParseInt(c.Param("slot"), 10, 64)
+	if err != nil || slotID <= 0 {
+		return errNoPage
+	}
+	posted := readBookingForm(c, slotID)
+	res, err := s.Bookings.Book(c.Request().Context(), posted.Request)
+	setRateLimitHeaders(c, res.Limits)
+	s.countBooking(c, slotID, res.Booking, res.Replayed, err)
+	if err == nil {
+		return c.Redirect(http.StatusSeeOther, "/bookings/"+s.Bookings.Code(res.Booking))
+	}
+	switch domain.CodeOf(err) {
+	case domain.CodeValidation, domain.CodeAlreadyBooked, domain.CodeRateLimited, domain.CodeUnavailable:
+	default:
+		return s.refusedBooking(c, slotID, err)
+	}
+	bs, lerr := s.slotForBooking(c.Request().Context(), c.Param("slot"))
+	if lerr != nil {
+		return err
+	}
+	v := s.newView(c, "venues")
+	f := s.newForm(v, bs, max(len(posted.Rows), 1))
+	s.fillAgain(v, f, posted, err)
+	v.Title, v.Data = v.text("form.title"), f
+	return s.renderPage(c, f.Alert.Status, "book", v)
+}
+
+// refusedBooking shows why a posted booking was refused where the form
+// itself cannot help: the slot is full, closed, or the person restricted.
+func (s *server) refusedBooking(c echo.Context, slotID int64, err error) error {
+	code := domain.CodeOf(err)
+	if code == "" || code == domain.CodeNotFound {
+		return err
+	}
+	bs, lerr := s.slotForBooking(c.Request().Context(), strconv.FormatInt(slotID, 10))
+	if lerr != nil {
+		return err
+	}
+	return s.renderRefusal(c, s.newView(c, "venues"), bs, err)
+}
+
+// renderRefusal is the page for a refusal about slot bs, in the API's
+// words, with the steps that make sense next.
+func (s *server) renderRefusal(c echo.Context, v *pageView, bs bookingSlot, err error) error {
+	var pv problemView
+	pv.fill(problemOf(err, v.Lang), v)
+	pv.About = s.venueCard(v, bs.Venue).Name + " · " + longDate(bs.Slot.Date, v.Lang) + " " + timeWindow(bs.Slot.Slot, bs.Venue.Location())
+	dayURL := "/venues/" + url.PathEscape(bs.Venue.Slug) + "?date=" + bs.Slot.Date.String()
+	var de *domain.Error
+	if errors.As(err, &de) && de.Code == domain.CodeSoldOut && de.Remaining > 0 {
+		pv.Next = append(pv.Next, pageLink{v.textf("next.fewer", de.Remaining), "/book/" + strconv.FormatInt(bs.Slot.ID, 10) + "?n=" + strconv.Itoa(de.Remaining)})
+	}
+	pv.Next = append(pv.Next, pageLink{v.text("next.other.slot"), dayURL})
+	if domain.CodeOf(err) == domain.CodeRestricted {
+		pv.Next = []pageLink{{v.text("next.lookup"), "/lookup"}}
+	}
+	pv.Next = append(pv.Next, pageLink{v.text("next.home"), "/"})
+	v.Title, v.Data = pv.Title, pv
+	return s.renderPage(c, pv.Status, "problem", v)
+}
+
+// fillAgain puts a refused form's answers back, each error next to its
+// field. ID numbers are never written back into the page: the visitor
+// types them again, shown what they typed in masked form.
+func (s *server) fillAgain(v *pageView, f *formData, posted postedForm, err error) {
+	p := problemOf(err, v.Lang)
+	f.Alert = &problemView{}
+	f.Alert.fill(p, v)
+	f.Phone = posted.Phone
+	for i := len(f.Rows); i < len(posted.Rows) && i < f.Max; i++ {
+		f.Rows = append(f.Rows, newRow(v, i))
+	}
+	for i := range f.Sizes {
+		f.Sizes[i].Current = f.Sizes[i].N == len(f.Rows)
+	}
+	for i, r := range posted.Rows {
+		if i >= len(f.Rows) {
+			break
+		}
+		f.Rows[i].Name, f.Rows[i].IDType = strings.TrimSpace(r.Name), r.IDType
+		if n := domain.NormalizeID(r.IDNumber); n != "" {
+			f.Rows[i].Masked = v.textf("form.id_number.re", domain.MaskID(n))
+		}
+	}
+	if posted.Key != "" {
+		f.Key = posted.Key // nothing was booked under it: a retry may still use it
+	}
+	for _, fp := range p.Errors {
+		id, label := s.placeError(v, f, posted, fp)
+		if id == "" {
+			continue
+		}
+		f.Problems = append(f.Problems, fieldProblem{ID: id, Text: label + v.text("sep.colon") + fp.Message})
+	}
+	// The cursor goes to the first wrong field as the page reads, top to
+	// bottom, whatever order the rules found them in.
+	slices.SortStableFunc(f.Problems, func(a, b fieldProblem) int { return fieldOrder(a.ID) - fieldOrder(b.ID) })
+	if len(f.Problems) > 0 {
+		f.Focus = f.Problems[0].ID
+	}
+	if f.Focus == "" {
+		f.Focus = "alert"
+	}
+	for i := range f.Rows {
+		if name, ok := strings.CutPrefix(f.Focus, "v"+f.Rows[i].Key+"-"); ok {
+			f.Rows[i].Focus = name
+		}
+	}
+}
+
+// fieldOrder is where the input of id stands on the booking form.
+func fieldOrder(id string) int {
+	if id == "size" {
+		return 0
+	}
+	if id == "phone" {
+		return 1000
+	}
+	var row int
+	var name string
+	if _, err := fmt.Sscanf(strings.Replace(id, "-", " ", 1), "v%d %s", &row, &name); err != nil {
+		return 999
+	}
+	return 1 + row*3 + map[string]int{"name": 0, "type": 1, "id": 2}[name]
+}
+
+// nextToField is a field error as it reads under the field's own label:
+// the message alone in Chinese, a sentence with the label in English.
+func nextToField(v *pageView, labelKey, message string) string {
+	if v.Lang == EN {
+		return v.text(labelKey) + " " + message
+	}
+	return message
+}
+
+// placeError puts one field error next to its field and says which input
+// it is about; the summary links there. Errors no input holds go to the alert.
+func (s *server) placeError(v *pageView, f *formData, posted postedForm, fp FieldProblem) (id, label string) {
+	switch {
+	case fp.Field == "phone":
+		f.PhoneError = nextToField(v, "form.phone", fp.Message)
+		return "phone", v.text("form.phone")
+	case fp.Field == "visitors":
+		f.PartyError = capitalize(fp.Message)
+		return "size", v.text("form.size")
+	case fp.Field == "Idempotency-Key":
+		// The form's hidden key is the fault, not the visitor: a fresh form
+		// key lets the next post through.
+		f.Key = formKey()
+		if fp.Rule == string(domain.RuleIdempotencyReuse) {
+			f.Alert.Detail = v.text("form.key.reused")
+			return "", ""
+		}
+	case strings.HasPrefix(fp.Field, "visitors["):
+		var k int
+		var name string
+		if _, err := fmt.Sscanf(fp.Field, "visitors[%d].%s", &k, &name); err != nil || k < 0 || k >= len(posted.Sent) {
+			break
+		}
+		row := posted.Sent[k]
+		if row >= len(f.Rows) {
+			break
+		}
+		r := &f.Rows[row]
+		prefix := "v" + strconv.Itoa(row) + "-"
+		switch name {
+		case "name":
+			r.NameError = nextToField(v, "form.name", fp.Message)
+			return prefix + "name", v.textf("form.field.visitor", row+1, v.text("form.name"))
+		case "id_type":
+			r.IDTypeError = nextToField(v, "form.id_type", fp.Message)
+			return prefix + "type", v.textf("form.field.visitor", row+1, v.text("form.id_type"))
+		case "id_number":
+			r.IDNumberError = nextToField(v, "form.id_number", fp.Message)
+			return prefix + "id", v.textf("form.field.visitor", row+1, v.text("form.id_number"))
+		}
+	}
+	if f.Alert.Detail == "" {
+		f.Alert.Detail = fp.Message
+	}
+	return "", ""
+}
+
+// bookingData is a booking as its confirmation shows it. It never holds a
+// full ID number: the store has none to give.
+type bookingData struct {
+	Code        string
+	Status      string
+	StatusText  string
+	Heading     string
+	QR          template.URL
+	QRURL       string
+	Venue       venueCard
+	DateLabel   string
+	TimeLabel   string
+	AdmitFrom   string
+	PartySize   int
+	Visitors    []bookedVisitor
+	Phone       string
+	IDTypes     string
+	EarlyMins   int
+	Cancellable bool
+	CancelURL   string
+	PrintURL    string
+	PageURL     string
+	AgainURL    string
+}
+
+type bookedVisitor struct {
+	Name   string
+	IDType string
+	Masked string
+}
+
+// bookingView reads the booking a code stands for and lays it out.
+func (s *server) bookingView(c echo.Context, v *pageView) (bookingData, error) {
+	ctx := c.Request().Context()
+	code := c.Param("code")
+	b, err := s.Bookings.ByCode(ctx, code)
+	if err != nil {
+		return bookingData{}, err
+	}
+	venue, err := s.Catalog.VenueByID(ctx, b.VenueID)
+	if err != nil {
+		return bookingData{}, err
+	}
+	code = s.Bookings.Code(b)
+	png, err := s.QR(code, qrPixels)
+	if err != nil {
+		return bookingData{}, err
+	}
+	loc := venue.Location()
+	base := "/bookings/" + code
+	d := bookingData{Code: code, Status: string(b.Status), StatusText: v.text("status." + string(b.Status)),
+		Heading: v.text("booking.title." + string(b.Status)),
+		QR:      template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
+		QRURL:   "/api/v1/bookings/" + code + "/qr.png", Venue: s.venueCard(v, venue),
+		DateLabel: longDate(b.Slot.Date, v.Lang), TimeLabel: timeWindow(b.Slot, loc),
+		AdmitFrom: v.textf("booking.admit.from", b.Slot.Start.Add(-time.Duration(venue.AdmissionMinutesBefore)*time.Minute).In(loc).Format("15:04")),
+		PartySize: b.PartySize, Phone: b.MaskedPhone(), EarlyMins: venue.AdmissionMinutesBefore,
+		Cancellable: b.Cancellable(s.Clock.Now()), CancelURL: base + "/cancel", PrintURL: base + "/print", PageURL: base,
+		AgainURL: "/venues/" + url.PathEscape(venue.Slug) + "?date=" + b.Slot.Date.String()}
+	var kinds []string
+	for _, vi := range b.Visitors {
+		label := v.text("id." + string(vi.IDType))
+		d.Visitors = append(d.Visitors, bookedVisitor{Name: vi.Name, IDType: label, Masked: vi.IDMasked})
+		if !slices.Contains(kinds, label) {
+			kinds = append(kinds, label)
+		}
+	}
+	sep := "、"
+	if v.Lang == EN {
+		sep = ", "
+	}
+	d.IDTypes = strings.Join(kinds, sep)
+	return d, nil
+}
+
+// capitalize starts a sentence with a capital letter.
+func capitalize(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// jsTexts hands app.js its words in the page's language as JSON, so that
+// the script holds no text of its own.
+func jsTexts(m map[string]string) string {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err) // a map of strings always marshals
+	}
+	return string(b)
+}
+
+// bookingPage is the confirmation: QR code, code, when and where, who.
+func (s *server) bookingPage(c echo.Context) error {
+	v := s.newView(c, "lookup")
+	d, err := s.bookingView(c, v)
+	if err != nil {
+		return err
+	}
+	v.Title, v.Data = d.Heading, d
+	return s.renderPage(c, http.StatusOK, "booking", v)
+}
+
+// bookingPrintPage is the confirmation on one printed page.
+func (s *server) bookingPrintPage(c echo.Context) error {
+	v := s.newView(c, "lookup")
+	d, err := s.bookingView(c, v)
+	if err != nil {
+		return err
+	}
+	v.Title, v.Data, v.Bare = d.Heading, d, true
+	return s.renderPage(c, http.StatusOK, "print", v)
+}
+
+type cancelData struct {
+	Booking bookingData
+	Explain string
+	Action  string
+}
+
+// cancelPage asks the visitor to confirm: cancelling cannot be undone.
+func (s *server) cancelPage(c echo.Context) error {
+	v := s.newView(c, "lookup")
+	d, err := s.bookingView(c, v)
+	if err != nil {
+		return err
+	}
+	if d.Status == string(domain.BookingCancelled) {
+		return c.Redirect(http.StatusSeeOther, d.PageURL)
+	}
+	if !d.Cancellable {
+		return s.renderNotCancellable(c, v, d)
+	}
+	v.Title = v.text("cancel.title")
+	v.Data = cancelData{Booking: d, Explain: v.textf("cancel.explain", d.PartySize), Action: d.CancelURL}
+	return s.renderPage(c, http.StatusOK, "cancel", v)
+}
+
+func (s *server) renderNotCancellable(c echo.Context, v *pageView, d bookingData) error {
+	var pv problemView
+	pv.fill(problemOf(domain.ErrNotCancellable, v.Lang), v)
+	pv.About = d.Venue.Name + " · " + d.DateLabel + " " + d.TimeLabel
+	pv.Next = []pageLink{{v.text("booking.back"), d.PageURL}, {v.text("next.home"), "/"}}
+	v.Title, v.Data = pv.Title, pv
+	return s.renderPage(c, pv.Status, "problem", v)
+}
+
+// cancelSubmit cancels through the same use case as DELETE
+// /api/v1/bookings/{code} and shows the booking, now cancelled.
+func (s *server) cancelSubmit(c echo.Context) error {
+	b, err := s.Bookings.Cancel(c.Request().Context(), c.Param("code"))
+	if err == nil {
+		return c.Redirect(http.StatusSeeOther, "/bookings/"+s.Bookings.Code(b))
+	}
+	if domain.CodeOf(err) != domain.CodeNotCancellable {
+		return err
+	}
+	v := s.newView(c, "lookup")
+	d, derr := s.bookingView(c, v)
+	if derr != nil {
+		return err
+	}
+	return s.renderNotCancellable(c, v, d)
+}
+
+type lookupData struct {
+	Code  string
+	Error string
+}
+
+// lookupPage finds a booking by its code (?code=) and goes to it. A pasted
+// link to the booking works as well as the code alone.
+func (s *server) lookupPage(c echo.Context) error {
+	v := s.newView(c, "lookup")
+	v.Title = v.text("lookup.title")
+	q := c.Request().URL.Query()
+	if !q.Has("code") {
+		v.Data = lookupData{}
+		return s.renderPage(c, http.StatusOK, "lookup", v)
+	}
+	code := codeFromInput(q.Get("code"))
+	if code == "" {
+		v.Data = lookupData{Error: ruleText(domain.FieldError{Rule: domain.RuleRequired}, v.Lang)}
+		return s.renderPage(c, http.StatusUnprocessableEntity, "lookup", v)
+	}
+	b, err := s.Bookings.ByCode(c.Request().Context(), code)
+	switch domain.CodeOf(err) {
+	case "":
+		if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/bookings/"+s.Bookings.Code(b))
+	case domain.CodeNotFound:
+		// The code is not written back: it may be a mistyped capability.
+		v.Data = lookupData{Error: v.text("lookup.notfound")}
+		return s.renderPage(c, http.StatusNotFound, "lookup", v)
+	}
+	return err
+}
+
+// codeFromInput takes the code out of what a visitor pasted: the code, or
+// a link to the booking, with any spaces or line breaks.
+func codeFromInput(in string) string {
+	in = strings.Join(strings.Fields(in), "")
+	if i := strings.LastIndex(in, "/bookings/"); i >= 0 {
+		in = in[i+len("/bookings/"):]
+	}
+	if i := strings.IndexAny(in, "/?#"); i >= 0 {
+		in = in[:i]
+	}
+	return in
+}
