@@ -183,7 +183,7 @@ type rawResult struct {
 // GORM appends RETURNING `id` to each INSERT and reads the id from the rows
 // answered, where on MySQL it reads the last insert id.
 const (
-	rawUpdate        = "UPDATE slots SET booked = booked + ? WHERE id = ? AND status = ? AND booked + ? <= quota"
+	rawUpdate        = "UPDATE slots SET booked = booked + ? WHERE id = ? AND status = ? AND booked + ? <= quota - held_back"
 	rawInsertBooking = "INSERT INTO `bookings` (`venue_id`,`slot_id`,`visit_date`,`party_size`,`status`,`phone`,`idempotency_key`,`fingerprint`,`created_at`,`updated_at`,`cancelled_at`) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 	rawInsertVisitor = "INSERT INTO `booking_visitors` (`booking_id`,`venue_id`,`visit_date`,`position`,`name`,`id_type`,`id_hash`,`id_masked`,`live`) VALUES (?,?,?,?,?,?,?,?,?)"
 )
