@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image/png"
 	"net/http"
@@ -424,5 +425,41 @@ func TestBookingIsRateLimited(t *testing.T) {
 				t.Fatalf("a limited request changed the store: %v -> %v", before, after)
 			}
 		})
+	}
+}
+
+// TestSoldOutFloodSkipsRedis: once the gate has said a slot is full with
+// nothing in flight, more requests for it are answered without asking
+// Redis, for a moment; a cancellation here makes the next one ask again.
+func TestSoldOutFloodSkipsRedis(t *testing.T) {
+	ta := testkit.StartApp(t, testkit.Modes(t)[0], testkit.Options{})
+	s := slots(t, ta, "beibei-library", "2026-03-03")[2]
+	setQuota(t, ta, s.ID, 1)
+	if _, _, err := ta.Reconcile.Run(context.Background()); err != nil { // the gate learns the new quota
+		t.Fatal(err)
+	}
+	res := ta.Do(t, nil, "POST", "/api/v1/bookings", body(s.ID, "E80000001"))
+	var b bookingOut
+	res.JSON(t, &b)
+	takes := func() string {
+		m := string(ta.Do(t, nil, "GET", "/metrics", nil).Body)
+		for _, line := range strings.Split(m, "\n") {
+			if strings.HasPrefix(line, `slotgate_capacity_gate_seconds_count{outcome="sold_out"}`) {
+				return strings.Fields(line)[1]
+			}
+		}
+		return "0"
+	}
+	for i := range 20 {
+		if res := ta.Do(t, nil, "POST", "/api/v1/bookings", body(s.ID, fmt.Sprintf("E8100%04d", i))); res.Code() != "sold_out" {
+			t.Fatalf("flood %d: %d %s", i, res.Status, res.Body)
+		}
+	}
+	if got := takes(); got != "1" {
+		t.Fatalf("the gate was asked %s times for 20 sold-out answers; want once", got)
+	}
+	ta.Do(t, nil, "DELETE", "/api/v1/bookings/"+b.Code, nil)
+	if res := ta.Do(t, nil, "POST", "/api/v1/bookings", body(s.ID, "E82000001")); res.Status != 201 {
+		t.Fatalf("the freed place right after a cancellation: %d %s", res.Status, res.Body)
 	}
 }

@@ -36,6 +36,7 @@ type Config struct {
 	MaterializeEvery    time.Duration // SLOTGATE_MATERIALIZE_INTERVAL
 	ShutdownTimeout     time.Duration // SLOTGATE_SHUTDOWN_TIMEOUT
 	CatalogCacheTTL     time.Duration // SLOTGATE_CATALOG_TTL
+	SoldOutMemory       time.Duration // SLOTGATE_SOLD_OUT_MEMORY: how long a sold-out answer is trusted; 0: never
 	DisableBackground   bool          // tests drive the loops by hand
 	BookingLimits       domain.BookingLimits
 	LoginLimits         domain.LoginLimits
@@ -59,7 +60,7 @@ func Defaults() Config {
 		HTTPAddr: ":8080", DataDir: "slotgate-data", RateLimits: "on", MySQLMaxConns: 32,
 		LogLevel: slog.LevelInfo, LogFormat: "text", AccessLog: true,
 		ReconcileEvery: 5 * time.Second, MaterializeEvery: 10 * time.Minute, OutboxEvery: 2 * time.Second,
-		ShutdownTimeout: 30 * time.Second, CatalogCacheTTL: 5 * time.Second,
+		ShutdownTimeout: 30 * time.Second, CatalogCacheTTL: 5 * time.Second, SoldOutMemory: domain.DefaultSoldOutMemory,
 		BookingLimits: domain.DefaultBookingLimits(), LoginLimits: domain.DefaultLoginLimits(), LookupLimit: domain.LookupLimit(),
 		FairnessEvery: time.Minute,
 	}
@@ -106,6 +107,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			}
 			*d.dst = p
 		}
+	}
+	if v := getenv("SLOTGATE_SOLD_OUT_MEMORY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Sprintf("SLOTGATE_SOLD_OUT_MEMORY=%q is not a duration like 250ms (0 turns it off)", v))
+		}
+		c.SoldOutMemory = d
 	}
 	if v := getenv("SLOTGATE_MYSQL_MAX_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"slotgate/app"
 	"slotgate/domain"
 	"slotgate/internal/testkit"
 )
@@ -121,6 +122,8 @@ func TestCrowdNeverOverbooks(t *testing.T) {
 				var proxy *testkit.CuttingProxy
 				opts := testkit.Options{}
 				if variant == "connections-cut" {
+					// Every request asks Redis, so that scripts keep running while cuts come.
+					opts.Configure = func(c *app.Config) { c.SoldOutMemory = 0 }
 					opts.RedisURL = func(r *testkit.Redis) string {
 						addr := strings.SplitN(r.URL, "/", 4)[2]
 						proxy = testkit.NewCuttingProxy(t, addr)

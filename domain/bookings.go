@@ -113,6 +113,9 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 		nb.IdempotencyKey = digest("idempotency", r.IdempotencyKey)
 	}
 
+	if remaining, ok := s.catalog.knownSoldOut(slot.ID, len(visitors)); ok {
+		return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: remaining})
+	}
 	hold := newHold()
 	take, err := s.take(ctx, slot.ID, hold, len(visitors), now)
 	if err != nil {
@@ -123,6 +126,9 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 	}
 	switch take.Outcome {
 	case TakeSoldOut:
+		if take.Pending == 0 {
+			s.catalog.noteSoldOut(slot.ID, take.Remaining)
+		}
 		return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: take.Remaining})
 	case TakeClosed:
 		return s.refused(ctx, nb, ErrSlotClosed)
@@ -310,6 +316,7 @@ func (s *Bookings) cancelBooking(ctx context.Context, b Booking, now time.Time) 
 		}
 	}
 	s.settle(ctx, b.Slot.ID, hold, true)
+	s.catalog.forgetSoldOut(b.Slot.ID)
 	return cancelled, nil
 }
 

@@ -19,12 +19,58 @@ type Catalog struct {
 	log   *slog.Logger
 	ttl   time.Duration
 	loads flight
+	// SoldOutMemory is how long a sold-out answer is trusted; 0 asks Redis every time.
+	SoldOutMemory time.Duration
 
 	mu       sync.Mutex
 	venues   []Venue
 	venuesAt time.Time
 	slots    map[int64]cachedSlot
 	days     map[dayKey]cachedDay
+	soldOut  map[int64]soldOutNote
+}
+
+// soldOutNote remembers, for a moment, that a slot had fewer places than
+// a request wanted and nothing held in flight: a flood for a full slot is
+// then answered without asking Redis. A place freed meanwhile shows up
+// Catalog.SoldOutMemory later at most; freed on this instance, at once.
+type soldOutNote struct {
+	remaining int
+	until     time.Time
+}
+
+// DefaultSoldOutMemory is how long a sold-out answer from the gate is trusted.
+const DefaultSoldOutMemory = 250 * time.Millisecond
+
+// knownSoldOut reports whether slot is known to have fewer than n places.
+func (c *Catalog) knownSoldOut(slotID int64, n int) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	note, ok := c.soldOut[slotID]
+	if !ok || time.Now().After(note.until) || n <= note.remaining {
+		return 0, false
+	}
+	return note.remaining, true
+}
+
+// noteSoldOut remembers that slot has only remaining places.
+func (c *Catalog) noteSoldOut(slotID int64, remaining int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.SoldOutMemory <= 0 {
+		return
+	}
+	if len(c.soldOut) >= maxCachedSlots {
+		clear(c.soldOut)
+	}
+	c.soldOut[slotID] = soldOutNote{remaining: remaining, until: time.Now().Add(c.SoldOutMemory)}
+}
+
+// forgetSoldOut drops what is known of slot's places, after freeing some.
+func (c *Catalog) forgetSoldOut(slotID int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.soldOut, slotID)
 }
 
 type cachedSlot struct {
@@ -49,8 +95,8 @@ const maxCachedSlots = 50_000
 // NewCatalog reads through to store, caching for ttl (wall-clock time: the
 // cache's age is not a rule of the venue, so it does not follow Clock).
 func NewCatalog(store Store, gate CapacityGate, clock Clock, log *slog.Logger, ttl time.Duration) *Catalog {
-	return &Catalog{store: store, gate: gate, clock: clock, log: log, ttl: ttl,
-		slots: map[int64]cachedSlot{}, days: map[dayKey]cachedDay{}}
+	return &Catalog{store: store, gate: gate, clock: clock, log: log, ttl: ttl, SoldOutMemory: DefaultSoldOutMemory,
+		slots: map[int64]cachedSlot{}, days: map[dayKey]cachedDay{}, soldOut: map[int64]soldOutNote{}}
 }
 
 // Forget drops everything cached, after a change made through this instance.
@@ -60,6 +106,7 @@ func (c *Catalog) Forget() {
 	c.venues, c.venuesAt = nil, time.Time{}
 	clear(c.slots)
 	clear(c.days)
+	clear(c.soldOut)
 }
 
 // Venues lists every venue.

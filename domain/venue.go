@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -81,13 +82,21 @@ func (v Venue) PolicyQuota(n int) int {
 
 // Location is the venue's time zone; all its slot times are local to it.
 func (v Venue) Location() *time.Location {
+	if loc, ok := locations.Load(v.Timezone); ok {
+		return loc.(*time.Location)
+	}
 	loc, err := time.LoadLocation(v.Timezone)
 	if err != nil {
 		// Validate refuses unknown zones, so this only guards rows edited by hand.
 		return time.UTC
 	}
+	locations.Store(v.Timezone, loc)
 	return loc
 }
+
+// locations keeps each time zone once it is loaded: LoadLocation reads the
+// zone database every call, and every booking asks for its venue's zone.
+var locations sync.Map
 
 // Today is the venue's local calendar day at instant now.
 func (v Venue) Today(now time.Time) Date { return DateOf(now.In(v.Location())) }
