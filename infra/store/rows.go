@@ -118,15 +118,15 @@ func venueRowOf(v domain.Venue) venueRow {
 }
 
 type slotRow struct {
-	ID          int64
-	VenueID     int64
-	VisitDate   string
-	StartsAt    int64
-	EndsAt      int64
-	Quota       int
-	Booked      int
-	Status      string
-	CreatedAt   time.Time
+	ID                int64
+	VenueID           int64
+	VisitDate         string
+	StartsAt          int64
+	EndsAt            int64
+	Quota             int
+	Booked            int
+	Status            string
+	CreatedAt         time.Time
 	ManualQuota       bool
 	Flagged           bool
 	HeldBack          int
