@@ -137,7 +137,7 @@ var ErrForbidden = &Error{Code: CodeForbidden}
 // shown once and stored only as its hash.
 func (a *Accounts) SignIn(ctx context.Context, username, password, clientAddr string) (string, Session, error) {
 	if a.limiter != nil {
-		got, err := a.limiter.Allow(ctx, LimitCheck{a.limits.ByUser, username}, LimitCheck{a.limits.ByClient, clientAddr})
+		got, err := a.limiter.Allow(ctx, LimitCheck{Policy: a.limits.ByUser, Subject: username}, LimitCheck{Policy: a.limits.ByClient, Subject: clientAddr})
 		if err != nil {
 			a.log.WarnContext(ctx, "sign-in limits unavailable; letting the attempt through", "err", err)
 		}

@@ -84,11 +84,11 @@ func (s *Bookings) passLimits(ctx context.Context, r BookingRequest, visitors []
 		return nil, nil
 	}
 	checks := []LimitCheck{
-		{s.limits.ByClient, r.ClientAddr},
-		{s.limits.ByPhone, s.ids.Hash("phone", r.Phone)},
+		{Policy: s.limits.ByClient, Subject: r.ClientAddr},
+		{Policy: s.limits.ByPhone, Subject: s.ids.Hash("phone", r.Phone)},
 	}
 	for _, v := range visitors {
-		checks = append(checks, LimitCheck{s.limits.ByID, v.IDHash})
+		checks = append(checks, LimitCheck{Policy: s.limits.ByID, Subject: v.IDHash})
 	}
 	got, err := s.limiter.Allow(ctx, checks...)
 	if err != nil {

@@ -31,16 +31,25 @@ type LimitStatus struct {
 	Policy     LimitPolicy
 	Allowed    bool
 	Remaining  int           // requests that could be made at once now
-	RetryAfter time.Duration // when refused: until the next request is allowed
+	RetryAfter time.Duration // when refused: until the request would be allowed (Never: it never will)
 	Reset      time.Duration // until the allowance is full again
 }
 
 // LimitCheck asks whether subject (a client address, a phone's or an ID's
-// hash) may make one more request under policy.
+// hash) may make one more request under policy, or Cost more (0 means 1).
+// A cost larger than the policy's burst could never pass: it is refused
+// outright, with no retry time.
 type LimitCheck struct {
 	Policy  LimitPolicy
 	Subject string
+	Cost    int
 }
+
+// cost is the check's cost, at least 1.
+func (c LimitCheck) cost() int { return max(c.Cost, 1) }
+
+// Never is the RetryAfter of a request that no wait would let through.
+const Never = time.Duration(-1)
 
 // Limiter counts requests per policy and subject. Each check is answered on
 // its own (one key each); a refused check changes nothing.
@@ -122,11 +131,15 @@ func (l *LocalLimiter) Allow(_ context.Context, checks ...LimitCheck) ([]LimitSt
 	for i, c := range checks {
 		key := c.Policy.Name + ":" + c.Subject
 		interval := c.Policy.Interval()
+		if c.cost() > c.Policy.Burst {
+			out[i] = LimitStatus{Policy: c.Policy, RetryAfter: Never}
+			continue
+		}
 		tat := l.tat[key]
 		if tat.Before(now) {
 			tat = now
 		}
-		newTat := tat.Add(interval)
+		newTat := tat.Add(time.Duration(c.cost()) * interval)
 		allowAt := newTat.Add(-time.Duration(c.Policy.Burst) * interval)
 		if now.Before(allowAt) {
 			out[i] = LimitStatus{Policy: c.Policy, RetryAfter: allowAt.Sub(now), Reset: tat.Sub(now)}

@@ -38,7 +38,7 @@ func (l *Limiter) Allow(ctx context.Context, checks ...domain.LimitCheck) ([]dom
 	cmds := make([]*redis.Cmd, len(checks))
 	args := func(c domain.LimitCheck) ([]string, []any) {
 		key := l.prefix + "sg:limit:{" + c.Policy.Name + ":" + c.Subject + "}"
-		return []string{key}, []any{c.Policy.Burst, c.Policy.Interval().Microseconds()}
+		return []string{key}, []any{c.Policy.Burst, c.Policy.Interval().Microseconds(), max(c.Cost, 1)}
 	}
 	for i, c := range checks {
 		keys, argv := args(c)
@@ -56,8 +56,12 @@ func (l *Limiter) Allow(ctx context.Context, checks ...domain.LimitCheck) ([]dom
 		if err != nil || len(v) != 4 {
 			return nil, fmt.Errorf("check request limit %s: %v %v", checks[i].Policy.Name, v, err)
 		}
+		retry := time.Duration(v[2]) * time.Microsecond
+		if v[2] < 0 {
+			retry = domain.Never
+		}
 		out[i] = domain.LimitStatus{Policy: checks[i].Policy, Allowed: v[0] == 1, Remaining: int(v[1]),
-			RetryAfter: time.Duration(v[2]) * time.Microsecond, Reset: time.Duration(v[3]) * time.Microsecond}
+			RetryAfter: retry, Reset: time.Duration(v[3]) * time.Microsecond}
 	}
 	return out, nil
 }
