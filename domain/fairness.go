@@ -144,9 +144,10 @@ func (f *Fairness) Erase(ctx context.Context) (int, error) {
 	now := f.clock.Now()
 	total := 0
 	for _, v := range venues {
+		// Days at least EraseAfterDays ago are due: the bounds are exclusive.
 		today := v.Today(now)
-		hashes := today.AddDays(-max(v.NoShowWindowDays+v.RestrictionDays, v.EraseAfterDays))
-		n, err := f.store.Erase(ctx, v.ID, today.AddDays(-v.EraseAfterDays), hashes)
+		hashes := today.AddDays(1 - max(v.NoShowWindowDays+v.RestrictionDays, v.EraseAfterDays))
+		n, err := f.store.Erase(ctx, v.ID, today.AddDays(1-v.EraseAfterDays), hashes)
 		if err != nil {
 			return total, fmt.Errorf("erase personal data at %s: %w", v.Slug, err)
 		}

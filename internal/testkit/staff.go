@@ -43,3 +43,12 @@ func (ta *TestApp) SQL(t testing.TB, query string, args ...any) {
 	}
 	ta.Catalog.Forget()
 }
+
+// Twin starts a second instance on the same database, the same Redis and
+// the same clock, as a second app server behind a load balancer would run.
+func (ta *TestApp) Twin(t testing.TB) *TestApp {
+	t.Helper()
+	twin := &TestApp{DB: ta.DB, Redis: ta.Redis, Clock: ta.Clock, Config: ta.Config}
+	twin.start(t, nil)
+	return twin
+}
