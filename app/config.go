@@ -27,7 +27,7 @@ type Config struct {
 	DataDir             string        // SLOTGATE_DATA_DIR
 	AdminPassword       string        // SLOTGATE_ADMIN_PASSWORD
 	SigningKey          string        // SLOTGATE_SIGNING_KEY
-	RateLimits          string        // SLOTGATE_RATE_LIMITS: "on" or "off"
+	RateLimits          string        // SLOTGATE_RATE_LIMITS: "on", "off", or overrides like "booking-client=120/1m+40"
 	TrustedProxies      []*net.IPNet  // SLOTGATE_TRUSTED_PROXIES
 	LogLevel            slog.Level    // SLOTGATE_LOG_LEVEL
 	LogFormat           string        // SLOTGATE_LOG_FORMAT: text or json
