@@ -44,6 +44,7 @@ var pageTexts = map[string]text{
 	"venue.no.slots":      {"当天没有可预约的时段，请选择其他日期。", "There are no time slots on this day; please choose another day."},
 	"venue.live":          {"名额实时更新", "Places update live"},
 	"venue.remaining":     {"剩余 %d / %d", "%d of %d left"},
+	"venue.held":          {"另有 %d 个名额于 %s 开放", "%d more places open at %s"},
 	"venue.book":          {"预约", "Book"},
 	"venue.book.label":    {"预约 %s", "Book %s"},
 	"venue.next.open":     {"下一个开放日：%s", "Next open day: %s"},

@@ -246,6 +246,8 @@ type slotRow struct {
 	Bookable  bool
 	BookURL   string
 	BookLabel string
+	// HeldNote says when the places held back for latecomers open.
+	HeldNote string
 }
 
 type venueData struct {
@@ -357,6 +359,10 @@ func (s *server) venuePage(c echo.Context) error {
 			}
 		}
 		row.CountText = v.textf("venue.remaining", sv.Remaining, sv.Availability.Quota)
+		if sv.HeldBack > 0 {
+			at := sv.HeldBackReleaseAt.In(loc)
+			row.HeldNote = v.textf("venue.held", sv.HeldBack, shortDate(domain.DateOf(at), v.Lang)+" "+at.Format("15:04"))
+		}
 		row.BookLabel = v.textf("venue.book.label", row.Time)
 		data.Slots = append(data.Slots, row)
 	}

@@ -323,6 +323,9 @@ func TestHeldBackRelease(t *testing.T) {
 			if s.Quota != 10 || s.Remaining != 8 || s.HeldBack != 2 || s.ReleasesAt != "2026-03-03T17:00:00+08:00" {
 				t.Fatalf("before the release: %+v", s)
 			}
+			if page := ta.Do(t, nil, "GET", "/venues/beibei-theatre?date=2026-03-04&lang=en", nil); !strings.Contains(string(page.Body), "2 more places open at") {
+				t.Fatalf("the venue page does not say when held-back places open")
+			}
 			for i := range 8 {
 				if res := bookOne(t, ta, s.ID, fmt.Sprintf("1350000%04d", i), fmt.Sprintf("H%07d", i)); res.Status != 201 {
 					t.Fatalf("booking %d: %d %s", i, res.Status, res.Body)
