@@ -412,6 +412,12 @@ func (s *Store) BookingsOn(ctx context.Context, venueID int64, d domain.Date) ([
 	for _, v := range visitors {
 		byBooking[v.BookingID] = append(byBooking[v.BookingID], v)
 	}
+	return s.bookingsOf(ctx, rows, byBooking)
+}
+
+// bookingsOf completes booking rows with their slots, each read once, and
+// the visitors given (none for a booking absent from the map).
+func (s *Store) bookingsOf(ctx context.Context, rows []bookingRow, visitors map[int64][]visitorRow) ([]domain.Booking, error) {
 	slots := map[int64]domain.Slot{}
 	out := make([]domain.Booking, len(rows))
 	for i, r := range rows {
@@ -423,7 +429,7 @@ func (s *Store) BookingsOn(ctx context.Context, venueID int64, d domain.Date) ([
 			}
 			slots[r.SlotID] = sl
 		}
-		out[i] = r.booking(sl, byBooking[r.ID])
+		out[i] = r.booking(sl, visitors[r.ID])
 	}
 	return out, nil
 }

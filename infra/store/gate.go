@@ -192,18 +192,5 @@ func (s *Store) CancelledSince(ctx context.Context, venueID int64, d domain.Date
 		venueID, d.String(), string(domain.BookingCancelled), t.UTC()).Order("cancelled_at").Limit(10000).Find(&rows).Error; err != nil {
 		return nil, s.fault("list cancelled bookings", err)
 	}
-	out := make([]domain.Booking, len(rows))
-	slots := map[int64]domain.Slot{}
-	for i, r := range rows {
-		sl, ok := slots[r.SlotID]
-		if !ok {
-			var err error
-			if sl, err = s.Slot(ctx, r.SlotID); err != nil {
-				return nil, err
-			}
-			slots[r.SlotID] = sl
-		}
-		out[i] = r.booking(sl, nil)
-	}
-	return out, nil
+	return s.bookingsOf(ctx, rows, nil)
 }
