@@ -462,6 +462,9 @@ type formData struct {
 	Problems   []fieldProblem
 	Focus      string // the id of the field to put the cursor in
 	JSTexts    string // JSON: the words app.js needs for its feedback
+	// TitleKey and SubmitKey name the form's heading and button: a
+	// booking's, or the standby list's.
+	TitleKey, SubmitKey string
 }
 
 // newForm lays out an empty booking form of n rows for slot bs.
@@ -471,7 +474,8 @@ func (s *server) newForm(v *pageView, bs bookingSlot, n int) *formData {
 	f := &formData{Venue: s.venueCard(v, venue), DateLabel: longDate(bs.Slot.Date, v.Lang),
 		TimeLabel: timeWindow(bs.Slot.Slot, loc), Remaining: v.textf("form.remaining", bs.Slot.Remaining),
 		BackURL: "/venues/" + url.PathEscape(venue.Slug) + "?date=" + bs.Slot.Date.String(),
-		Action:  "/book/" + strconv.FormatInt(bs.Slot.ID, 10), Key: formKey(), Max: venue.MaxPartySize}
+		Action:  "/book/" + strconv.FormatInt(bs.Slot.ID, 10), Key: formKey(), Max: venue.MaxPartySize,
+		TitleKey: "form.title", SubmitKey: "form.submit"}
 	for k := 1; k <= venue.MaxPartySize; k++ {
 		f.Sizes = append(f.Sizes, sizeLink{N: k, Label: v.textf("form.size.option", k), URL: f.Action + "?n=" + strconv.Itoa(k), Current: k == n})
 	}
@@ -641,6 +645,9 @@ func (s *server) renderRefusal(c echo.Context, v *pageView, bs bookingSlot, err 
 	var de *domain.Error
 	if errors.As(err, &de) && de.Code == domain.CodeSoldOut && de.Remaining > 0 {
 		pv.Next = append(pv.Next, pageLink{v.textf("next.fewer", de.Remaining), "/book/" + strconv.FormatInt(bs.Slot.ID, 10) + "?n=" + strconv.Itoa(de.Remaining)})
+	}
+	if domain.CodeOf(err) == domain.CodeSoldOut {
+		pv.Next = append(pv.Next, pageLink{v.text("next.standby"), "/book/" + strconv.FormatInt(bs.Slot.ID, 10) + "/standby"})
 	}
 	pv.Next = append(pv.Next, pageLink{v.text("next.other.slot"), dayURL})
 	if domain.CodeOf(err) == domain.CodeRestricted {
