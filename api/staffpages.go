@@ -7,6 +7,8 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -30,6 +32,7 @@ func (s *server) registerStaffPages(e *echo.Echo) {
 	e.POST("/staff/logout", s.staffLogout)
 	e.GET("/staff/scan", s.scanPage)
 	e.GET("/staff/assets/*", echo.WrapHandler(http.StripPrefix("/staff/assets/", staffAssets(assets))))
+	s.registerAdminPages(e)
 }
 
 // staffAssets serves the page's script and style, cached for an hour.
@@ -56,6 +59,8 @@ type staffLoginView struct {
 	CSRF     string
 	Username string
 	Error    string
+	// Next is the page to return to after signing in (ours only).
+	Next string
 }
 
 // csrfToken is the double-submit token of the staff pages: a random value
@@ -71,15 +76,37 @@ func csrfToken(c echo.Context) string {
 	return v
 }
 
+// localNext is next when it is one of our staff or admin pages, and ""
+// otherwise: a sign-in must never lead to another site.
+func localNext(next string) string {
+	// Browsers drop tabs and line breaks from addresses and read a
+	// backslash as a slash, which would turn "/\t/evil" into "//evil".
+	if next == "" || len(next) > 1024 || strings.IndexFunc(next, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' }) >= 0 ||
+		strings.HasPrefix(next, "//") {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return ""
+	}
+	for _, root := range []string{"/admin", "/staff"} {
+		if u.Path == root || strings.HasPrefix(u.Path, root+"/") {
+			return next
+		}
+	}
+	return ""
+}
+
 func (s *server) staffLoginPage(c echo.Context) error {
 	staffPageHeaders(c)
-	return s.renderStaff(c, http.StatusOK, "login.html", staffLoginView{Lang: langOf(c), CSRF: csrfToken(c)})
+	return s.renderStaff(c, http.StatusOK, "login.html", staffLoginView{Lang: langOf(c), CSRF: csrfToken(c),
+		Next: localNext(c.QueryParam("next"))})
 }
 
 func (s *server) staffLogin(c echo.Context) error {
 	staffPageHeaders(c)
 	l := langOf(c)
-	view := staffLoginView{Lang: l, CSRF: csrfToken(c), Username: c.FormValue("username")}
+	view := staffLoginView{Lang: l, CSRF: csrfToken(c), Username: c.FormValue("username"), Next: localNext(c.FormValue("next"))}
 	if k, err := c.Cookie(csrfCookie); err != nil || k.Value != c.FormValue("csrf") {
 		view.Error = text{"页面已过期，请重新登录。", "The page expired; please sign in again."}.in(l)
 		return s.renderStaff(c, http.StatusForbidden, "login.html", view)
@@ -95,9 +122,16 @@ func (s *server) staffLogin(c echo.Context) error {
 		}
 		return s.renderStaff(c, p.Status, "login.html", view)
 	}
+	// The lifetime goes as Max-Age, counted by the browser from now, not as
+	// a date: a phone whose clock is off (or a test's clock) keeps the cookie.
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: c.IsTLS(),
-		SameSite: http.SameSiteStrictMode, Expires: sess.ExpiresAt})
-	return c.Redirect(http.StatusSeeOther, "/staff/scan")
+		SameSite: http.SameSiteStrictMode, MaxAge: max(int(sess.ExpiresAt.Sub(s.Clock.Now()).Seconds()), 1)})
+	// Back to the page that asked for a sign-in, or to the scanner.
+	next := view.Next
+	if next == "" {
+		next = "/staff/scan"
+	}
+	return c.Redirect(http.StatusSeeOther, next)
 }
 
 func (s *server) staffLogout(c echo.Context) error {
