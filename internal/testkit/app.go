@@ -107,6 +107,7 @@ func (ta *TestApp) start(t testing.TB, logs io.Writer) {
 	}
 	cfg := ta.Config
 	cfg.LogLevel = slog.LevelDebug
+	logs = keepLog(t, logs, &cfg) // and to SLOTGATE_TEST_LOG_DIR, when set
 	a, err := app.New(context.Background(), cfg, app.NewLogger(cfg, logs))
 	if err != nil {
 		t.Fatalf("start slotgate: %v", err)
