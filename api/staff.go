@@ -126,11 +126,12 @@ func (s *server) login(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	token, sess, err := s.Accounts.SignIn(c.Request().Context(), body.Username, body.Password, c.RealIP())
+	res, err := s.Accounts.SignIn(c.Request().Context(), body.Username, body.Password, c.RealIP())
+	setRateLimitHeaders(c, res.Limits)
 	if err != nil {
 		return err
 	}
-	out, err := s.sessionOut(c, token, sess)
+	out, err := s.sessionOut(c, res.Token, res.Session)
 	if err != nil {
 		return err
 	}

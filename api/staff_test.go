@@ -221,6 +221,10 @@ func TestSignIn(t *testing.T) {
 			if res.Status != 401 || res.Code() != "unauthorized" {
 				t.Fatalf("wrong password: %d %s", res.Status, res.Body)
 			}
+			if !strings.Contains(res.Header.Get("RateLimit-Policy"), `"login-user";q=4;w=60;burst=4`) ||
+				!strings.Contains(res.Header.Get("RateLimit"), `"login-user";r=`) {
+				t.Fatalf("sign-in answers without RateLimit fields: %v", res.Header)
+			}
 			res = ta.Do(t, nil, "POST", "/api/v1/auth/login", map[string]string{"username": "nobody", "password": "whatever"})
 			if res.Status != 401 {
 				t.Fatalf("unknown user: %d", res.Status)

@@ -111,7 +111,8 @@ func (s *server) staffLogin(c echo.Context) error {
 		view.Error = text{"页面已过期，请重新登录。", "The page expired; please sign in again."}.in(l)
 		return s.renderStaff(c, http.StatusForbidden, "login.html", view)
 	}
-	token, sess, err := s.Accounts.SignIn(c.Request().Context(), view.Username, c.FormValue("password"), c.RealIP())
+	res, err := s.Accounts.SignIn(c.Request().Context(), view.Username, c.FormValue("password"), c.RealIP())
+	setRateLimitHeaders(c, res.Limits)
 	if err != nil {
 		p := problemOf(err, l)
 		view.Error = p.Title
@@ -124,8 +125,8 @@ func (s *server) staffLogin(c echo.Context) error {
 	}
 	// The lifetime goes as Max-Age, counted by the browser from now, not as
 	// a date: a phone whose clock is off (or a test's clock) keeps the cookie.
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: c.IsTLS(),
-		SameSite: http.SameSiteStrictMode, MaxAge: max(int(sess.ExpiresAt.Sub(s.Clock.Now()).Seconds()), 1)})
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: res.Token, Path: "/", HttpOnly: true, Secure: c.IsTLS(),
+		SameSite: http.SameSiteStrictMode, MaxAge: max(int(res.Session.ExpiresAt.Sub(s.Clock.Now()).Seconds()), 1)})
 	// Back to the page that asked for a sign-in, or to the scanner.
 	next := view.Next
 	if next == "" {

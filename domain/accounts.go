@@ -133,23 +133,32 @@ var ErrUnauthorized = &Error{Code: CodeUnauthorized}
 // ErrForbidden is a signed-in user acting beyond their role or venues.
 var ErrForbidden = &Error{Code: CodeForbidden}
 
-// SignIn checks a username and password and opens a session; the token is
-// shown once and stored only as its hash.
-func (a *Accounts) SignIn(ctx context.Context, username, password, clientAddr string) (string, Session, error) {
+// SignInResult is a session opened, with its token (shown once and stored
+// only as its hash), and the sign-in limits the attempt was counted against.
+type SignInResult struct {
+	Token   string
+	Session Session
+	Limits  []LimitStatus
+}
+
+// SignIn checks a username and password and opens a session.
+func (a *Accounts) SignIn(ctx context.Context, username, password, clientAddr string) (SignInResult, error) {
+	var res SignInResult
 	if a.limiter != nil {
 		got, err := a.limiter.Allow(ctx, LimitCheck{Policy: a.limits.ByUser, Subject: username}, LimitCheck{Policy: a.limits.ByClient, Subject: clientAddr})
 		if err != nil {
 			a.log.WarnContext(ctx, "sign-in limits unavailable; letting the attempt through", "err", err)
 		}
+		res.Limits = got
 		for _, st := range got {
 			if !st.Allowed {
-				return "", Session{}, LimitedError(st)
+				return res, LimitedError(st)
 			}
 		}
 	}
 	u, err := a.store.UserByName(ctx, username)
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return "", Session{}, err
+		return res, err
 	}
 	hash := u.PasswordHash
 	if err != nil {
@@ -157,19 +166,20 @@ func (a *Accounts) SignIn(ctx context.Context, username, password, clientAddr st
 	}
 	if !a.passwords.Check(hash, password) || err != nil || u.Disabled {
 		a.auditSignIn(ctx, u, username, false)
-		return "", Session{}, ErrUnauthorized
+		return res, ErrUnauthorized
 	}
 	token, err := randomToken()
 	if err != nil {
-		return "", Session{}, err
+		return res, err
 	}
 	expires := a.clock.Now().Add(a.SessionLength)
 	if err := a.store.AddSession(ctx, TokenHash(token), u.ID, expires); err != nil {
-		return "", Session{}, err
+		return res, err
 	}
 	a.auditSignIn(ctx, u, username, true)
 	u.PasswordHash = ""
-	return token, Session{User: u, ExpiresAt: expires}, nil
+	res.Token, res.Session = token, Session{User: u, ExpiresAt: expires}
+	return res, nil
 }
 
 // Authenticate finds the session a token opens.

@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 )
@@ -19,8 +20,11 @@ type LimitPolicy struct {
 	Burst  int
 }
 
-// Interval is the time one request's allowance takes to come back.
-func (p LimitPolicy) Interval() time.Duration { return p.Window / time.Duration(p.Quota) }
+// Interval is the time one request's allowance takes to come back; at
+// least a microsecond, the limiter's resolution.
+func (p LimitPolicy) Interval() time.Duration {
+	return max(p.Window/time.Duration(max(p.Quota, 1)), time.Microsecond)
+}
 
 func (p LimitPolicy) String() string {
 	return fmt.Sprintf("%s: %d per %s, burst %d", p.Name, p.Quota, p.Window, p.Burst)
@@ -52,7 +56,8 @@ func (c LimitCheck) cost() int { return max(c.Cost, 1) }
 const Never = time.Duration(-1)
 
 // Limiter counts requests per policy and subject. Each check is answered on
-// its own (one key each); a refused check changes nothing.
+// its own (one key each); a refused check changes nothing, and when one
+// check of a request is refused, the request spends none of the others.
 type Limiter interface {
 	Allow(ctx context.Context, checks ...LimitCheck) ([]LimitStatus, error)
 }
@@ -115,7 +120,8 @@ func NewLocalLimiter() *LocalLimiter {
 // maxLocalKeys bounds the fallback's memory; past it, expired keys go.
 const maxLocalKeys = 200_000
 
-// Allow answers each check as the Redis limiter would.
+// Allow answers each check as the Redis limiter would: when any is
+// refused, none is spent.
 func (l *LocalLimiter) Allow(_ context.Context, checks ...LimitCheck) ([]LimitStatus, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -128,25 +134,33 @@ func (l *LocalLimiter) Allow(_ context.Context, checks ...LimitCheck) ([]LimitSt
 		}
 	}
 	out := make([]LimitStatus, len(checks))
+	next := make(map[string]time.Time, len(checks))
+	allowed := true
 	for i, c := range checks {
 		key := c.Policy.Name + ":" + c.Subject
 		interval := c.Policy.Interval()
 		if c.cost() > c.Policy.Burst {
-			out[i] = LimitStatus{Policy: c.Policy, RetryAfter: Never}
+			out[i], allowed = LimitStatus{Policy: c.Policy, RetryAfter: Never}, false
 			continue
 		}
-		tat := l.tat[key]
+		tat, seen := next[key] // a key checked twice in one call counts twice
+		if !seen {
+			tat = l.tat[key]
+		}
 		if tat.Before(now) {
 			tat = now
 		}
 		newTat := tat.Add(time.Duration(c.cost()) * interval)
 		allowAt := newTat.Add(-time.Duration(c.Policy.Burst) * interval)
 		if now.Before(allowAt) {
-			out[i] = LimitStatus{Policy: c.Policy, RetryAfter: allowAt.Sub(now), Reset: tat.Sub(now)}
+			out[i], allowed = LimitStatus{Policy: c.Policy, RetryAfter: allowAt.Sub(now), Reset: tat.Sub(now)}, false
 			continue
 		}
-		l.tat[key] = newTat
+		next[key] = newTat
 		out[i] = LimitStatus{Policy: c.Policy, Allowed: true, Remaining: int(now.Sub(allowAt) / interval), Reset: newTat.Sub(now)}
+	}
+	if allowed || len(checks) == 1 {
+		maps.Copy(l.tat, next)
 	}
 	return out, nil
 }

@@ -167,7 +167,8 @@ func TestLocalLimiterCost(t *testing.T) {
 }
 
 // TestLocalLimiterChecksAreIndependent: each policy and subject counts on
-// its own, and several checks in one call are answered each for itself.
+// its own; several checks in one call are answered each for itself; and a
+// call with one refused check spends none of the others.
 func TestLocalLimiterChecksAreIndependent(t *testing.T) {
 	t.Parallel()
 	l, _ := newManualLimiter()
@@ -176,25 +177,28 @@ func TestLocalLimiterChecksAreIndependent(t *testing.T) {
 	for range limitFast.Burst {
 		allowOne(t, l, spent)
 	}
-	got, err := l.Allow(context.Background(),
-		spent, // spent: refused
-		LimitCheck{Policy: limitFast, Subject: "b"}, // another subject: fresh
-		LimitCheck{Policy: other, Subject: "a"},     // the same subject under another policy: fresh
-		LimitCheck{Policy: limitFast, Subject: "b"}, // the same check again, in the same call: counted again
-	)
-	if err != nil || len(got) != 4 {
+	fresh := []LimitCheck{
+		{Policy: limitFast, Subject: "b"}, // another subject: fresh
+		{Policy: other, Subject: "a"},     // the same subject under another policy: fresh
+		{Policy: limitFast, Subject: "b"}, // the same check again, in the same call: counted again
+	}
+	got, err := l.Allow(context.Background(), append([]LimitCheck{spent}, fresh...)...)
+	if err != nil || len(got) != 4 || got[0].Allowed || got[0].Policy != limitFast {
+		t.Fatalf("a call with a spent check: %+v %v", got, err)
+	}
+	if len(l.tat) != 1 {
+		t.Fatalf("a refused call spent other checks: %v", l.tat)
+	}
+	got, err = l.Allow(context.Background(), fresh...)
+	if err != nil || len(got) != 3 {
 		t.Fatalf("allow: %v %v", got, err)
 	}
-	want := []struct {
-		allowed   bool
-		remaining int
-	}{{false, 0}, {true, 4}, {true, 4}, {true, 3}}
-	for i, w := range want {
-		if got[i].Allowed != w.allowed || got[i].Remaining != w.remaining {
-			t.Fatalf("check %d: %+v, want allowed %v with %d left", i, got[i], w.allowed, w.remaining)
+	for i, want := range []int{4, 4, 3} {
+		if !got[i].Allowed || got[i].Remaining != want {
+			t.Fatalf("check %d: %+v, want allowed with %d left", i, got[i], want)
 		}
 	}
-	if got[0].Policy != limitFast || got[2].Policy != other {
+	if got[1].Policy != other {
 		t.Fatalf("answers carry the wrong policies: %+v", got)
 	}
 	if len(l.tat) != 3 {

@@ -47,17 +47,42 @@ const (
 // on the wall clock as in Redis. It keeps nothing on disk: on restart the
 // buckets are loaded again from the store, as after a Redis restart.
 type Embedded struct {
-	srv *miniredis.Miniredis
+	srv  *miniredis.Miniredis
+	stop chan struct{}
+	done chan struct{}
 }
+
+// expiryTick is how often the embedded server moves its keys' TTLs on.
+// miniredis can age TTLs on every command (ClockTTL), but it walks every key
+// to do so, and request-limit keys pile up by the thousand: once every
+// tick costs the same walk a few times a second instead.
+const expiryTick = 100 * time.Millisecond
 
 // StartEmbedded listens on a free loopback port.
 func StartEmbedded() (*Embedded, error) {
 	srv := miniredis.NewMiniRedis()
-	srv.ClockTTL(true)
 	if err := srv.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("start embedded redis: %w", err)
 	}
-	return &Embedded{srv: srv}, nil
+	e := &Embedded{srv: srv, stop: make(chan struct{}), done: make(chan struct{})}
+	go e.age()
+	return e, nil
+}
+
+func (e *Embedded) age() {
+	defer close(e.done)
+	t := time.NewTicker(expiryTick)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case now := <-t.C:
+			e.srv.FastForward(now.Sub(last))
+			last = now
+		}
+	}
 }
 
 // Addr is the host:port the server listens on.
@@ -70,7 +95,15 @@ func (e *Embedded) URL() string { return "redis://" + e.srv.Addr() }
 func (e *Embedded) FlushAll() { e.srv.FlushAll() }
 
 // Close stops the server.
-func (e *Embedded) Close() { e.srv.Close() }
+func (e *Embedded) Close() {
+	select {
+	case <-e.stop:
+	default:
+		close(e.stop)
+		<-e.done
+	}
+	e.srv.Close()
+}
 
 // WaitReady waits until Redis answers or ctx ends.
 func WaitReady(ctx context.Context, rdb redis.UniversalClient) error {

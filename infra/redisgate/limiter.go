@@ -29,16 +29,38 @@ func NewLimiter(rdb redis.UniversalClient, prefix string) *Limiter {
 	return &Limiter{rdb: rdb, prefix: prefix}
 }
 
-// Allow answers every check in one round trip.
+// Allow answers every check. A request with several checks (a booking: its
+// address, phone and each ID) first looks at them all without spending
+// anything, so that a refusal by one spends none of the others; only when
+// all allow does it spend them, in a second round trip. Between the look
+// and the spending another request may take the last of an allowance: that
+// check is then refused and the others have been spent, a rare race
+// accepted for keeping one key per call (Redis Cluster).
 func (l *Limiter) Allow(ctx context.Context, checks ...domain.LimitCheck) ([]domain.LimitStatus, error) {
 	if len(checks) == 0 {
 		return nil, nil
 	}
+	if len(checks) > 1 {
+		look, err := l.run(ctx, checks, true)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range look {
+			if !st.Allowed {
+				return look, nil
+			}
+		}
+	}
+	return l.run(ctx, checks, false)
+}
+
+// run sends every check in one pipeline; look only answers, spending nothing.
+func (l *Limiter) run(ctx context.Context, checks []domain.LimitCheck, look bool) ([]domain.LimitStatus, error) {
 	pipe := l.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(checks))
 	args := func(c domain.LimitCheck) ([]string, []any) {
 		key := l.prefix + "sg:limit:{" + c.Policy.Name + ":" + c.Subject + "}"
-		return []string{key}, []any{c.Policy.Burst, c.Policy.Interval().Microseconds(), max(c.Cost, 1)}
+		return []string{key}, []any{c.Policy.Burst, c.Policy.Interval().Microseconds(), max(c.Cost, 1), flag(look)}
 	}
 	for i, c := range checks {
 		keys, argv := args(c)

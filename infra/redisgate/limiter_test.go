@@ -203,6 +203,13 @@ func TestLimiterCostAboveBurst(t *testing.T) {
 		if !got[3].Allowed || got[3].Remaining != steadyLimit.Burst-1 {
 			t.Fatalf("cost 0: %+v, want counted as one", got[3])
 		}
+		// Some checks of that call were refused, so it spent none of them.
+		if after := r.Client().Get(ctx, limitKey(r, steadyLimit, "used")).Val(); after != value {
+			t.Fatal("a call with refused checks spent its allowed ones")
+		}
+		if st := allow(t, l, domain.LimitCheck{Policy: steadyLimit, Subject: "used", Cost: 3})[0]; !st.Allowed || st.Remaining != 0 {
+			t.Fatalf("the cost of 3 alone: %+v", st)
+		}
 		if after := r.Client().Get(ctx, limitKey(r, steadyLimit, "used")).Val(); after == value {
 			t.Fatal("the allowed cost of 3 wrote nothing")
 		}
@@ -211,30 +218,33 @@ func TestLimiterCostAboveBurst(t *testing.T) {
 
 // TestLimiterOneKeyPerCheck: each policy and subject has a key of its own
 // (so that a Redis Cluster runs each check on one node), a spent subject
-// leaves the others alone, and several checks in one call are answered
-// each for itself.
+// leaves the others alone, a call with one refused check spends none of the
+// others, and several checks in one call are answered each for itself.
 func TestLimiterOneKeyPerCheck(t *testing.T) {
 	forEachLimiter(t, func(t *testing.T, r *testkit.Redis, l *redisgate.Limiter) {
 		ctx := context.Background()
 		other := domain.LimitPolicy{Name: "other", Quota: 60, Window: time.Minute, Burst: 5}
 		spent := domain.LimitCheck{Policy: steadyLimit, Subject: "a"}
 		allow(t, l, repeat(spent, steadyLimit.Burst)...)
-		got := allow(t, l,
-			spent,
-			domain.LimitCheck{Policy: steadyLimit, Subject: "b"},
-			domain.LimitCheck{Policy: other, Subject: "a"},
-			domain.LimitCheck{Policy: steadyLimit, Subject: "b"},
-		)
-		want := []struct {
-			allowed   bool
-			remaining int
-		}{{false, 0}, {true, 4}, {true, 4}, {true, 3}}
-		for i, w := range want {
-			if got[i].Allowed != w.allowed || got[i].Remaining != w.remaining {
-				t.Fatalf("check %d: %+v, want allowed %v with %d left", i, got[i], w.allowed, w.remaining)
+		fresh := []domain.LimitCheck{
+			{Policy: steadyLimit, Subject: "b"},
+			{Policy: other, Subject: "a"},
+			{Policy: steadyLimit, Subject: "b"},
+		}
+		got := allow(t, l, append([]domain.LimitCheck{spent}, fresh...)...)
+		if got[0].Allowed || got[0].Policy != steadyLimit {
+			t.Fatalf("the spent check: %+v", got[0])
+		}
+		if n, _ := r.Client().Exists(ctx, limitKey(r, steadyLimit, "b"), limitKey(r, other, "a")).Result(); n != 0 {
+			t.Fatalf("a refused call spent %d other checks", n)
+		}
+		got = allow(t, l, fresh...)
+		for i, want := range []int{4, 4, 3} {
+			if !got[i].Allowed || got[i].Remaining != want {
+				t.Fatalf("check %d: %+v, want allowed with %d left", i, got[i], want)
 			}
 		}
-		if got[0].Policy != steadyLimit || got[2].Policy != other {
+		if got[1].Policy != other {
 			t.Fatalf("answers carry the wrong policies: %+v", got)
 		}
 		keys, err := r.Client().Keys(ctx, r.Prefix+"*").Result()

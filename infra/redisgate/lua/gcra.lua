@@ -1,6 +1,8 @@
 -- A GCRA request limit (after go-redis/redis_rate), on Redis's own clock.
 -- KEYS[1] the subject's key (one key per call)
--- ARGV[1] burst, ARGV[2] interval between requests (microseconds), ARGV[3] cost
+-- ARGV[1] burst, ARGV[2] interval between requests (microseconds), ARGV[3] cost,
+-- ARGV[4] '1' to answer without spending anything (a look before a request
+-- with several checks spends them all or none)
 -- The key holds the theoretical arrival time (TAT), in microseconds.
 -- Returns {allowed 0/1, remaining, retry_after_us, reset_after_us}; a cost
 -- above the burst could never pass and is refused with retry_after -1.
@@ -24,5 +26,7 @@ if now < allow_at then
 end
 local remaining = math.floor((now - allow_at) / interval)
 local reset = new_tat - now
-redis.call('SET', KEYS[1], new_tat, 'PX', math.max(math.ceil(reset / 1000), 1000))
+if ARGV[4] ~= '1' then
+  redis.call('SET', KEYS[1], new_tat, 'PX', math.max(math.ceil(reset / 1000), 1000))
+end
 return {1, remaining, 0, reset}
