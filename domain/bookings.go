@@ -23,12 +23,17 @@ type Bookings struct {
 	log     *slog.Logger
 	limiter Limiter // nil: no per-client limits
 	limits  BookingLimits
+	// restrictions keeps IDs restricted for no-shows from booking.
+	restrictions restrictionCache
 }
 
 // NewBookings wires the booking use case.
 func NewBookings(catalog *Catalog, store Store, gate CapacityGate, signer CodeSigner, ids IDHasher, clock Clock, log *slog.Logger) *Bookings {
 	return &Bookings{catalog: catalog, store: store, gate: gate, signer: signer, ids: ids, clock: clock, log: log}
 }
+
+// RestrictWith refuses bookings of IDs restricted for no-shows in store.
+func (s *Bookings) RestrictWith(store FairnessStore) { s.restrictions.store = store }
 
 // LimitWith makes every booking request pass limits in limiter first.
 func (s *Bookings) LimitWith(limiter Limiter, limits BookingLimits) {
@@ -71,6 +76,9 @@ func (s *Bookings) Book(ctx context.Context, r BookingRequest) (BookResult, erro
 	}
 	limits, err := s.passLimits(ctx, r, visitors)
 	if err != nil {
+		return BookResult{Limits: limits}, err
+	}
+	if err := s.restrictions.check(ctx, venue, venue.Today(now), visitors); err != nil {
 		return BookResult{Limits: limits}, err
 	}
 	b, replayed, err := s.book(ctx, r, venue, slot, visitors, now)

@@ -22,6 +22,8 @@ type FairnessStore interface {
 	// (and standby entries) of days before namesBefore, and the ID hashes
 	// of days before hashesBefore; counts stay.
 	Erase(ctx context.Context, venueID int64, namesBefore, hashesBefore Date) (int, error)
+	// Restrictions lists a venue's restrictions in force on day today (every
+	// venue's, for venueID 0).
 	Restrictions(ctx context.Context, venueID int64, today Date) ([]Restriction, error)
 	// LiftRestriction ends a restriction early, with its audit entry.
 	LiftRestriction(ctx context.Context, id int64, by string, at time.Time, e AuditEntry) (Restriction, error)
@@ -37,6 +39,7 @@ type Released struct {
 type Restriction struct {
 	ID       int64
 	VenueID  int64
+	IDHash   string
 	IDMasked string
 	Until    Date
 	Strikes  int
@@ -101,6 +104,9 @@ func (f *Fairness) MarkNoShows(ctx context.Context) (int, error) {
 			n, err := f.store.MarkNoShows(ctx, v, cutoff, v.Today(now), 500)
 			if err != nil {
 				return total, fmt.Errorf("mark no-shows at %s: %w", v.Slug, err)
+			}
+			if n > 0 {
+				f.bookings.restrictions.forget() // new strikes may have made new restrictions
 			}
 			total += n
 			if n < 500 {
@@ -177,5 +183,7 @@ func (f *Fairness) LiftRestriction(ctx context.Context, by User, id int64, reaso
 		return Restriction{}, err
 	}
 	now := f.clock.Now()
-	return f.store.LiftRestriction(ctx, id, by.Username, now, entry(by, now, AuditRestriction, 0, fmt.Sprintf("restriction %d", id), reason))
+	r, err := f.store.LiftRestriction(ctx, id, by.Username, now, entry(by, now, AuditRestriction, 0, fmt.Sprintf("restriction %d", id), reason))
+	f.bookings.restrictions.forget()
+	return r, err
 }

@@ -34,8 +34,8 @@ func (s *Store) CreateBooking(ctx context.Context, nb domain.NewBooking) (domain
 	return row.booking(nb.Slot, visitors), nil
 }
 
-// insertBooking is the heart of a booking transaction: restrictions, the
-// conditional update that takes the places, the booking and its people.
+// insertBooking is the heart of a booking transaction: the conditional
+// update that takes the places, the booking and its people.
 func (s *Store) insertBooking(tx *gorm.DB, nb domain.NewBooking) (bookingRow, []visitorRow, error) {
 	n := len(nb.Visitors)
 	now := nb.CreatedAt.UTC()
@@ -46,9 +46,6 @@ func (s *Store) insertBooking(tx *gorm.DB, nb domain.NewBooking) (bookingRow, []
 	}
 	if nb.IdempotencyKey != "" {
 		row.IdempotencyKey = sql.NullString{String: nb.IdempotencyKey, Valid: true}
-	}
-	if err := s.restricted(tx, nb); err != nil {
-		return row, nil, err
 	}
 	res := tx.Exec(`UPDATE slots SET booked = booked + ? WHERE id = ? AND status = ? AND booked + ? <= quota - held_back`,
 		n, nb.Slot.ID, string(domain.SlotOpen), n)
@@ -85,9 +82,10 @@ func (s *Store) whyNoPlaces(tx *gorm.DB, slotID int64, n int) error {
 	return &domain.Error{Code: domain.CodeSoldOut, Remaining: max(r.Quota-r.HeldBack-r.Booked, 0), Detail: "store refused"}
 }
 
-// restricted refuses a booking any of whose people is restricted at the
-// venue for no-shows, naming the day the restriction ends. It runs inside
-// the booking's transaction, so only requests that got places pay for it.
+// restricted refuses a standby entry any of whose people is restricted at
+// the venue for no-shows, naming the day the restriction ends. (Bookings
+// are checked against the domain's cache of restrictions, before they
+// take places.)
 func (s *Store) restricted(tx *gorm.DB, nb domain.NewBooking) error {
 	if nb.Today.IsZero() {
 		return nil

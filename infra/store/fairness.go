@@ -39,7 +39,7 @@ func (restrictionRow) TableName() string { return "restrictions" }
 
 func (r restrictionRow) restriction() domain.Restriction {
 	until, _ := domain.ParseDate(r.UntilDate)
-	return domain.Restriction{ID: r.ID, VenueID: r.VenueID, IDMasked: r.IDMasked, Until: until, Strikes: r.Strikes,
+	return domain.Restriction{ID: r.ID, VenueID: r.VenueID, IDHash: r.IDHash, IDMasked: r.IDMasked, Until: until, Strikes: r.Strikes,
 		Lifted: r.LiftedAt.Valid, LiftedBy: r.LiftedBy.String}
 }
 
@@ -226,8 +226,11 @@ func (s *Store) Erase(ctx context.Context, venueID int64, namesBefore, hashesBef
 // Restrictions lists a venue's restrictions in force on day today.
 func (s *Store) Restrictions(ctx context.Context, venueID int64, today domain.Date) ([]domain.Restriction, error) {
 	var rows []restrictionRow
-	if err := s.db.WithContext(ctx).Where("venue_id = ? AND until_date > ? AND lifted_at IS NULL", venueID, today.String()).
-		Order("until_date").Find(&rows).Error; err != nil {
+	q := s.db.WithContext(ctx).Where("until_date > ? AND lifted_at IS NULL", today.String())
+	if venueID != 0 {
+		q = q.Where("venue_id = ?", venueID)
+	}
+	if err := q.Order("until_date").Find(&rows).Error; err != nil {
 		return nil, s.fault("list restrictions", err)
 	}
 	out := make([]domain.Restriction, len(rows))
