@@ -58,7 +58,7 @@ func (s *server) registerAdminPages(e *echo.Echo) {
 
 // adminView is what every admin template gets.
 type adminView struct {
-	Lang      Lang
+	langView
 	Title     string
 	Page      string // which part of admin.js runs: the body's data-page
 	Nav       string // the navigation entry of this page
@@ -68,20 +68,6 @@ type adminView struct {
 	Texts     string // JSON: the words the page's script needs
 	Data      any
 }
-
-// Other is the language the switch leads to.
-func (v *adminView) Other() Lang {
-	if v.Lang == EN {
-		return ZH
-	}
-	return EN
-}
-
-// HTMLLang is the page's language as the lang attribute writes it.
-func (v *adminView) HTMLLang() string { return htmlLang(v.Lang) }
-
-// OtherHTMLLang is the switch's language as the lang attribute writes it.
-func (v *adminView) OtherHTMLLang() string { return htmlLang(v.Other()) }
 
 func (v *adminView) tr(zh, en string) string { return text{zh, en}.in(v.Lang) }
 
@@ -102,7 +88,7 @@ func (s *server) adminPage(nav string, h adminHandler) echo.HandlerFunc {
 			c.SetCookie(&http.Cookie{Name: pageLangCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
 				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
 		}
-		v := &adminView{Lang: l, Nav: nav, SwitchURL: switchURL(c.Request().URL, l)}
+		v := &adminView{langView: langView{l}, Nav: nav, SwitchURL: switchURL(c.Request().URL, l)}
 		sess, err := s.pageSession(c)
 		switch {
 		case errors.Is(err, domain.ErrUnauthorized):
@@ -144,13 +130,6 @@ func signInURL(u *url.URL, l Lang) string {
 		out += "&lang=en"
 	}
 	return out
-}
-
-// switchURL is u in the other language.
-func switchURL(u *url.URL, l Lang) string {
-	q := u.Query()
-	q.Set("lang", string(map[Lang]Lang{ZH: EN, EN: ZH}[l]))
-	return u.Path + "?" + q.Encode()
 }
 
 func (s *server) renderAdminError(c echo.Context, v *adminView, err error) error {

@@ -107,21 +107,6 @@ func adminApp(t *testing.T) (*testkit.TestApp, *adminClient) {
 	return ta, admin
 }
 
-func wantAdminPage(t *testing.T, res testkit.Response, status int, texts ...string) {
-	t.Helper()
-	if res.Status != status {
-		t.Fatalf("status %d, want %d: %s", res.Status, status, res.Body)
-	}
-	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
-		t.Fatalf("Content-Type %q, want HTML", ct)
-	}
-	for _, s := range texts {
-		if !strings.Contains(string(res.Body), s) {
-			t.Errorf("page lacks %q: %s", s, res.Body)
-		}
-	}
-}
-
 var (
 	scriptTag  = regexp.MustCompile(`<script[^>]*>`)
 	inlineAttr = regexp.MustCompile(`\s(?:style|on[a-z]+)=`)
@@ -153,9 +138,9 @@ func TestAdminPageAccess(t *testing.T) {
 			t.Errorf("%s signed out: %d to %q, want 303 to %q", p, res.Status, res.Header.Get("Location"), want)
 		}
 		res = staff.get(p)
-		wantAdminPage(t, res, http.StatusForbidden, "没有权限", "管理页面仅限管理员使用", `href="/staff/scan"`)
+		wantPage(t, res, http.StatusForbidden, "没有权限", "管理页面仅限管理员使用", `href="/staff/scan"`)
 		res = admin.get(p)
-		wantAdminPage(t, res, http.StatusOK)
+		wantPage(t, res, http.StatusOK)
 		h := res.Header
 		if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "style-src 'self'") ||
 			strings.Contains(csp, "unsafe") || !strings.Contains(csp, "frame-ancestors 'none'") {
@@ -174,7 +159,7 @@ func TestAdminPageAccess(t *testing.T) {
 	}
 	// Unknown venues and days are pages too, not JSON.
 	for _, p := range []string{"/admin/venues/nowhere", "/admin/venues/nowhere/days/2026-03-03", "/admin/venues/jinyun-mountain/days/3-3"} {
-		wantAdminPage(t, admin.get(p), http.StatusNotFound, "没有这个场馆、日期或页面")
+		wantPage(t, admin.get(p), http.StatusNotFound, "没有这个场馆、日期或页面")
 	}
 	// The day picker without a script leads to the day's address.
 	if res := admin.get("/admin/venues/jinyun-mountain/days?date=2026-03-05"); res.Status != http.StatusSeeOther ||
@@ -254,7 +239,7 @@ func TestAdminPageDayView(t *testing.T) {
 	ta, admin := adminApp(t)
 	tuesday := slots(t, ta, "jinyun-mountain", "2026-03-03")
 	day := "/admin/venues/jinyun-mountain/days/2026-03-03"
-	wantAdminPage(t, admin.get(day), http.StatusOK, "缙云山", "2026年3月3日（周二）", "07:00–08:00", "17:00–18:00",
+	wantPage(t, admin.get(day), http.StatusOK, "缙云山", "2026年3月3日（周二）", "07:00–08:00", "17:00–18:00",
 		fmt.Sprintf(`id="slot-%d"`, tuesday[2].ID), `value="600"`, "可预约", "整天配额", "关闭范围", `data-page="day"`)
 
 	// The script's call: PUT with the cookie and the CSRF header, a reason.
@@ -280,14 +265,14 @@ func TestAdminPageDayView(t *testing.T) {
 	if !strings.Contains(first, "07:00–08:00") || !strings.Contains(first, "已结束") || !strings.Contains(first, " disabled") {
 		t.Errorf("the slot that is over: %s", first)
 	}
-	wantAdminPage(t, admin.get("/admin/venues/beibei-museum/days/2026-03-02"), http.StatusOK, "本馆当天按每周规定闭馆")
+	wantPage(t, admin.get("/admin/venues/beibei-museum/days/2026-03-02"), http.StatusOK, "本馆当天按每周规定闭馆")
 
 	en := admin.get(day + "?lang=en")
-	wantAdminPage(t, en, http.StatusOK, "Jinyun Mountain", "Tuesday 3 March 2026", "Quota", "Remaining", `lang="en"`)
+	wantPage(t, en, http.StatusOK, "Jinyun Mountain", "Tuesday 3 March 2026", "Quota", "Remaining", `lang="en"`)
 	if !strings.Contains(en.Header.Get("Set-Cookie"), "slotgate_lang=en") {
 		t.Errorf("?lang=en does not stick: %q", en.Header.Get("Set-Cookie"))
 	}
-	wantAdminPage(t, admin.get("/admin/users"), http.StatusOK, "Staff accounts")
+	wantPage(t, admin.get("/admin/users"), http.StatusOK, "Staff accounts")
 }
 
 // TestAdminPageVenueForm: the policy form holds the venue's settings under
@@ -296,11 +281,11 @@ func TestAdminPageDayView(t *testing.T) {
 func TestAdminPageVenueForm(t *testing.T) {
 	t.Parallel()
 	ta, admin := adminApp(t)
-	wantAdminPage(t, admin.get("/admin/venues/beibei-museum"), http.StatusOK, `data-action="/api/v1/admin/venues/beibei-museum"`,
+	wantPage(t, admin.get("/admin/venues/beibei-museum"), http.StatusOK, `data-action="/api/v1/admin/venues/beibei-museum"`,
 		`data-method="PUT"`, `name="name.zh" type="text" value="北碚博物馆"`, `name="hours.open" type="text"`, `value="09:00"`,
 		`name="closed_weekdays" value="1" checked`, `name="policy_ratio_pct"`, `name="approved_daily_capacity"`, `name="held_back_release"`,
 		`name="no_show_strikes"`, `name="gate_burst"`, `name="reason"`)
-	wantAdminPage(t, admin.get("/admin/new-venue"), http.StatusOK, `data-action="/api/v1/admin/venues"`, `data-method="POST"`, `name="slug"`)
+	wantPage(t, admin.get("/admin/new-venue"), http.StatusOK, `data-action="/api/v1/admin/venues"`, `data-method="POST"`, `name="slug"`)
 
 	evening := slots(t, ta, "beibei-library", "2026-03-04")[5] // 19:00–21:00
 	if res := ta.Do(t, nil, "POST", "/api/v1/bookings", body(evening.ID, "E31415926")); res.Status != http.StatusCreated {
@@ -321,9 +306,9 @@ func TestAdminPageVenueForm(t *testing.T) {
 	if len(out.Schedule.Kept) != 1 || out.Schedule.Kept[0].ID != evening.ID {
 		t.Errorf("booked slots kept: %+v", out.Schedule.Kept)
 	}
-	wantAdminPage(t, admin.get("/admin/venues/beibei-library"), http.StatusOK, `name="hours.close" type="text" inputmode="numeric" maxlength="5" placeholder="HH:MM" value="19:00"`,
+	wantPage(t, admin.get("/admin/venues/beibei-library"), http.StatusOK, `name="hours.close" type="text" inputmode="numeric" maxlength="5" placeholder="HH:MM" value="19:00"`,
 		`name="policy_ratio_pct" type="number" inputmode="numeric" step="1" min="1" value="50"`)
-	wantAdminPage(t, admin.get("/admin"), http.StatusOK, "核定日容量 1000 × 50%，均分到各时段", "每周一闭馆")
+	wantPage(t, admin.get("/admin"), http.StatusOK, "核定日容量 1000 × 50%，均分到各时段", "每周一闭馆")
 }
 
 // TestAdminPageAuditAndLive: the audit log filtered and paged as the API
@@ -338,7 +323,7 @@ func TestAdminPageAuditAndLive(t *testing.T) {
 		}
 	}
 	first := admin.get("/admin/audit?kind=slot_quota&venue=jinyun-mountain")
-	wantAdminPage(t, first, http.StatusOK, "共 55 条 · 第 1 / 2 页", "春季限流", "quota: 600 → 500", "时段配额", `rel="next"`)
+	wantPage(t, first, http.StatusOK, "共 55 条 · 第 1 / 2 页", "春季限流", "quota: 600 → 500", "时段配额", `rel="next"`)
 	if !strings.Contains(first.Header.Get("Link"), `rel="next"`) || first.Header.Get("X-Total-Count") != "55" {
 		t.Errorf("page 1 links: %q, total %q", first.Header.Get("Link"), first.Header.Get("X-Total-Count"))
 	}
@@ -346,16 +331,16 @@ func TestAdminPageAuditAndLive(t *testing.T) {
 		t.Errorf("%d entries on page 1", n)
 	}
 	second := admin.get("/admin/audit?kind=slot_quota&venue=jinyun-mountain&page=2")
-	wantAdminPage(t, second, http.StatusOK, "第 2 / 2 页", `rel="prev"`)
+	wantPage(t, second, http.StatusOK, "第 2 / 2 页", `rel="prev"`)
 	if n := strings.Count(string(second.Body), `<tr class="k-slot_quota">`); n != 5 {
 		t.Errorf("%d entries on page 2", n)
 	}
-	wantAdminPage(t, admin.get("/admin/audit?kind=sign_in&user=admin"), http.StatusOK, "共 1 条", "登录")
-	wantAdminPage(t, admin.get("/admin/audit?from=2026-03-02T09:00"), http.StatusOK, "共 0 条", "没有符合条件的记录")
-	wantAdminPage(t, admin.get("/admin/audit?venue=nowhere&from=yesterday"), http.StatusOK, "没有这个场馆", "请按 年-月-日 时:分 填写")
+	wantPage(t, admin.get("/admin/audit?kind=sign_in&user=admin"), http.StatusOK, "共 1 条", "登录")
+	wantPage(t, admin.get("/admin/audit?from=2026-03-02T09:00"), http.StatusOK, "共 0 条", "没有符合条件的记录")
+	wantPage(t, admin.get("/admin/audit?venue=nowhere&from=yesterday"), http.StatusOK, "没有这个场馆", "请按 年-月-日 时:分 填写")
 
 	live := admin.get("/admin/live")
-	wantAdminPage(t, live, http.StatusOK, `data-api="/api/v1/admin/live"`, `data-now="2026-03-02T08:00:00&#43;08:00"`,
+	wantPage(t, live, http.StatusOK, `data-api="/api/v1/admin/live"`, `data-now="2026-03-02T08:00:00&#43;08:00"`,
 		`class="live-card" data-venue="jinyun-mountain"`, `class="live-card" data-venue="beibei-art-gallery"`)
 	m := regexp.MustCompile(`(?s)<script type="application/json" id="live-data">(.*?)</script>`).FindSubmatch(live.Body)
 	if m == nil {
@@ -402,7 +387,7 @@ func TestAdminPageNoPersonalData(t *testing.T) {
 	pages = append(pages, "/admin/audit?page=1", "/admin/venues/jinyun-mountain/days/2026-03-02?lang=en")
 	for _, p := range pages {
 		res := admin.get(p)
-		wantAdminPage(t, res, http.StatusOK)
+		wantPage(t, res, http.StatusOK)
 		for _, secret := range append(ids, "13800138000") {
 			if strings.Contains(string(res.Body), secret) {
 				t.Errorf("%s shows %s", p, secret)

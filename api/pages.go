@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"runtime/debug"
 	"strconv"
@@ -222,7 +223,7 @@ func (pv *problemView) fill(p Problem, v *pageView) {
 // pageView is what every page template gets: the request's language, its
 // CSRF token, the language switch, and the page's own data.
 type pageView struct {
-	Lang      Lang
+	langView
 	Title     string
 	CSRF      string
 	SwitchURL string
@@ -233,28 +234,35 @@ type pageView struct {
 }
 
 func (s *server) newView(c echo.Context, nav string) *pageView {
-	v := &pageView{Lang: langOf(c), Nav: nav, c: c}
+	v := &pageView{langView: langView{langOf(c)}, Nav: nav, c: c}
 	if tok, ok := c.Get("csrf").(string); ok {
 		v.CSRF = tok
 	}
 	// The switch leads to the same page in the other language; after a
 	// form post that is the form's address, without what was typed.
 	u := *c.Request().URL
-	q := u.Query()
 	if c.Request().Method != http.MethodGet {
-		q = nil
+		u.RawQuery = ""
 	}
-	if q == nil {
-		q = map[string][]string{}
-	}
-	q.Set("lang", string(v.Other()))
-	u.RawQuery = q.Encode()
-	v.SwitchURL = u.Path + "?" + u.RawQuery
+	v.SwitchURL = switchURL(&u, v.Lang)
 	return v
 }
 
+// switchURL is u in the other language than l, keeping its query.
+func switchURL(u *url.URL, l Lang) string {
+	q := u.Query()
+	q.Set("lang", string(langView{l}.Other()))
+	return u.Path + "?" + q.Encode()
+}
+
+// langView is the language part that every page's view shares: the
+// page's language and the one its switch leads to.
+type langView struct {
+	Lang Lang
+}
+
 // Other is the language the switch leads to.
-func (v *pageView) Other() Lang {
+func (v langView) Other() Lang {
 	if v.Lang == EN {
 		return ZH
 	}
@@ -262,10 +270,10 @@ func (v *pageView) Other() Lang {
 }
 
 // HTMLLang is the page's language as the lang attribute writes it.
-func (v *pageView) HTMLLang() string { return htmlLang(v.Lang) }
+func (v langView) HTMLLang() string { return htmlLang(v.Lang) }
 
 // OtherHTMLLang is the switch's language as the lang attribute writes it.
-func (v *pageView) OtherHTMLLang() string { return htmlLang(v.Other()) }
+func (v langView) OtherHTMLLang() string { return htmlLang(v.Other()) }
 
 func htmlLang(l Lang) string {
 	if l == EN {

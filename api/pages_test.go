@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -381,24 +379,6 @@ func TestPageCSRF(t *testing.T) {
 	noFullIDs(t, pages)
 }
 
-// lockedBuffer collects an instance's logs while its requests run.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestPageRefusals: each refusal of a booking gets its page with the
 // API's words, its status, and a next step; what was typed comes back
 // except the ID numbers, which are shown masked.
@@ -406,7 +386,7 @@ func TestPageRefusals(t *testing.T) { inEveryMode(t, pageRefusals) }
 
 func pageRefusals(t *testing.T, mode testkit.Mode) {
 	var proxy *testkit.CuttingProxy
-	logs := &lockedBuffer{}
+	logs := &testkit.LogBuffer{}
 	ta := testkit.StartApp(t, mode, testkit.Options{
 		Logs: logs,
 		Configure: func(c *app.Config) {

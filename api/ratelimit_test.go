@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -69,24 +68,6 @@ func rlNets(t *testing.T, cidrs ...string) []*net.IPNet {
 		out = append(out, n)
 	}
 	return out
-}
-
-// rlLogs collects an instance's logs while its requests run.
-type rlLogs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *rlLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *rlLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 // rlSent is one answer to a request and when the request went out.
@@ -382,7 +363,7 @@ func TestLimitsFallBackWhenRedisIsGone(t *testing.T) {
 		t.Run(mode.Name, func(t *testing.T) {
 			t.Parallel()
 			var proxy *testkit.CuttingProxy
-			logs := &rlLogs{}
+			logs := &testkit.LogBuffer{}
 			ta := rlApp(t, mode, nil, testkit.Options{Logs: logs, RedisURL: func(r *testkit.Redis) string {
 				addr := strings.SplitN(r.URL, "/", 4)[2]
 				proxy = testkit.NewCuttingProxy(t, addr)

@@ -1,13 +1,11 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,24 +19,6 @@ import (
 // handles them, through HTTP, with everything logged, and then looks for
 // each one in the log. .ci/run checks the logs of the whole test run the
 // same way with internal/logcheck; this test makes plain go test check it.
-
-// logBuffer collects an instance's logs while its requests run.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // residentID completes 17 digits with their GB 11643 check character.
 func residentID(first17 string) string { return first17 + string(domain.ResidentCheckChar(first17)) }
@@ -100,7 +80,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	for _, r := range runs {
 		t.Run(r.mode.Name+"/"+r.format, func(t *testing.T) {
 			t.Parallel()
-			logs := &logBuffer{}
+			logs := &testkit.LogBuffer{}
 			var proxy *testkit.CuttingProxy
 			ta := testkit.StartApp(t, r.mode, testkit.Options{
 				Logs: logs,

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -50,33 +49,15 @@ func chromium(t *testing.T) string {
 
 // startApp starts an instance on the embedded defaults with its access
 // log on, collecting its logs so that a test can check what they hold.
-func startApp(t *testing.T) (*testkit.TestApp, *lockedBuffer) {
+func startApp(t *testing.T) (*testkit.TestApp, *testkit.LogBuffer) {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &testkit.LogBuffer{}
 	ta := testkit.StartApp(t, testkit.Modes(t)[0], testkit.Options{Logs: logs, Configure: func(c *app.Config) { c.AccessLog = true }})
 	return ta, logs
 }
 
-// lockedBuffer collects an instance's logs while its requests run.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // noIDInLogs fails if the instance logged any of ids in full.
-func noIDInLogs(t *testing.T, logs *lockedBuffer, ids ...string) {
+func noIDInLogs(t *testing.T, logs *testkit.LogBuffer, ids ...string) {
 	t.Helper()
 	got := logs.String()
 	if !strings.Contains(got, "route=/book/:slot") {

@@ -1,11 +1,13 @@
 package testkit
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"testing"
 
 	"slotgate/app"
@@ -46,4 +48,24 @@ func keepLog(t testing.TB, w io.Writer, cfg *app.Config) io.Writer {
 	cfg.LogLevel = slog.LevelDebug
 	cfg.AccessLog = true
 	return io.MultiWriter(w, f)
+}
+
+// LogBuffer collects an instance's logs (Options.Logs) while its requests
+// run on other goroutines.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String is everything logged so far.
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
