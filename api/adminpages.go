@@ -1,18 +1,13 @@
 package api
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"net/url"
-	"path"
 	"reflect"
 	"slices"
 	"strconv"
@@ -34,13 +29,10 @@ import (
 //go:embed adminweb
 var adminWeb embed.FS
 
-// adminTemplates are the admin pages by name, each its own file under
-// adminweb/templates joined with the shared layout.
-var adminTemplates = parseAdminPages()
-
-// adminAssetVersions are the static files' versions, taken from their
-// content, so that a browser's cached copy never outlives a change.
-var adminAssetVersions = loadAdminAssetVersions()
+// adminPages are the admin pages, from adminweb/.
+var adminPages = newPageSet("admin", adminWeb, "adminweb", "/admin/assets/", template.FuncMap{
+	"t": func(l Lang, zh, en string) string { return text{zh, en}.in(l) },
+})
 
 func (s *server) registerAdminPages(e *echo.Echo) {
 	e.GET("/admin", s.adminPage("venues", s.adminVenues))
@@ -52,8 +44,7 @@ func (s *server) registerAdminPages(e *echo.Echo) {
 	e.GET("/admin/users", s.adminPage("users", s.adminUsers))
 	e.GET("/admin/audit", s.adminPage("audit", s.adminAudit))
 	e.GET("/admin/live", s.adminPage("live", s.adminLive))
-	assets, _ := fs.Sub(adminWeb, "adminweb/static")
-	e.GET("/admin/assets/*", echo.WrapHandler(http.StripPrefix("/admin/assets/", staffAssets(assets))))
+	e.GET("/admin/assets/:name", adminPages.serveAsset)
 }
 
 // adminView is what every admin template gets.
@@ -144,64 +135,9 @@ func (s *server) renderAdminError(c echo.Context, v *adminView, err error) error
 	return s.renderAdmin(c, p.Status, "error", v)
 }
 
-// renderAdmin writes page name with status. The page is made in full first,
-// so that a template fault becomes an error, not half a page.
+// renderAdmin writes admin page name with status.
 func (s *server) renderAdmin(c echo.Context, status int, name string, v *adminView) error {
-	t, ok := adminTemplates[name]
-	if !ok {
-		return fmt.Errorf("no admin template %q", name)
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		return fmt.Errorf("render admin page %s: %w", name, err)
-	}
-	return c.HTMLBlob(status, buf.Bytes())
-}
-
-func parseAdminPages() map[string]*template.Template {
-	funcs := template.FuncMap{
-		"t":     func(l Lang, zh, en string) string { return text{zh, en}.in(l) },
-		"asset": adminAssetURL,
-	}
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(adminWeb, "adminweb/templates/layout.html"))
-	names, err := fs.Glob(adminWeb, "adminweb/templates/*.html")
-	if err != nil {
-		panic(err)
-	}
-	pages := map[string]*template.Template{}
-	for _, n := range names {
-		base := strings.TrimSuffix(path.Base(n), ".html")
-		if base == "layout" {
-			continue
-		}
-		pages[base] = template.Must(template.Must(layout.Clone()).ParseFS(adminWeb, n))
-	}
-	return pages
-}
-
-func loadAdminAssetVersions() map[string]string {
-	out := map[string]string{}
-	entries, err := fs.ReadDir(adminWeb, "adminweb/static")
-	if err != nil {
-		panic(err)
-	}
-	for _, e := range entries {
-		b, err := adminWeb.ReadFile("adminweb/static/" + e.Name())
-		if err != nil {
-			panic(err)
-		}
-		sum := sha256.Sum256(b)
-		out[e.Name()] = hex.EncodeToString(sum[:4])
-	}
-	return out
-}
-
-func adminAssetURL(name string) (string, error) {
-	v, ok := adminAssetVersions[name]
-	if !ok {
-		return "", fmt.Errorf("no admin asset %q", name)
-	}
-	return "/admin/assets/" + name + "?v=" + v, nil
+	return adminPages.render(c, status, name, v)
 }
 
 // adminOption is one choice of a select or a set of checkboxes.

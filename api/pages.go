@@ -1,19 +1,13 @@
 package api
 
 import (
-	"bytes"
 	"crypto/rand"
-	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"html/template"
-	"io/fs"
-	"mime"
 	"net/http"
 	"net/url"
-	"path"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -49,7 +43,7 @@ func (s *server) registerPages(e *echo.Echo) {
 	e.GET("/bookings/:code/cancel", s.cancelPage, mw...)
 	e.POST("/bookings/:code/cancel", s.cancelSubmit, mw...)
 	e.GET("/lookup", s.lookupPage, mw...)
-	e.GET("/assets/:name", pageAssetHandler)
+	e.GET("/assets/:name", visitorPages.serveAsset)
 	e.RouteNotFound("/*", s.pageNotFound)
 }
 
@@ -312,95 +306,13 @@ func (v *pageView) text(key string) string {
 
 func (v *pageView) textf(key string, args ...any) string { return fmt.Sprintf(v.text(key), args...) }
 
-// render writes page name with status. The page is made in full before
-// anything is sent, so a template fault becomes an error page, not half a page.
+// renderPage writes visitor page name with status.
 func (s *server) renderPage(c echo.Context, status int, name string, v *pageView) error {
-	t, ok := pageTemplates[name]
-	if !ok {
-		return fmt.Errorf("no page template %q", name)
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		return fmt.Errorf("render page %s: %w", name, err)
-	}
-	return c.HTMLBlob(status, buf.Bytes())
+	return visitorPages.render(c, status, name, v)
 }
 
-// pageTemplates are the pages by name, each its own file under
-// web/templates joined with the shared layout.
-var pageTemplates = parsePages()
-
-func parsePages() map[string]*template.Template {
-	funcs := template.FuncMap{"asset": pageAssetURL}
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(pageFiles, "web/templates/layout.html"))
-	names, err := fs.Glob(pageFiles, "web/templates/*.html")
-	if err != nil {
-		panic(err)
-	}
-	pages := map[string]*template.Template{}
-	for _, n := range names {
-		base := strings.TrimSuffix(path.Base(n), ".html")
-		if base == "layout" {
-			continue
-		}
-		pages[base] = template.Must(template.Must(layout.Clone()).ParseFS(pageFiles, n))
-	}
-	return pages
-}
-
-// pageAssets are the static files, with a version taken from their content so
-// that browsers may keep them for a long time and still see a change.
-var pageAssets = loadPageAssets()
-
-type pageAsset struct {
-	body    []byte
-	version string
-}
-
-func loadPageAssets() map[string]pageAsset {
-	out := map[string]pageAsset{}
-	entries, err := fs.ReadDir(pageFiles, "web/static")
-	if err != nil {
-		panic(err)
-	}
-	for _, e := range entries {
-		b, err := pageFiles.ReadFile("web/static/" + e.Name())
-		if err != nil {
-			panic(err)
-		}
-		sum := sha256.Sum256(b)
-		out[e.Name()] = pageAsset{body: b, version: hex.EncodeToString(sum[:4])}
-	}
-	return out
-}
-
-func pageAssetURL(name string) (string, error) {
-	a, ok := pageAssets[name]
-	if !ok {
-		return "", fmt.Errorf("no asset %q", name)
-	}
-	return "/assets/" + name + "?v=" + a.version, nil
-}
-
-func pageAssetHandler(c echo.Context) error {
-	name := c.Param("name")
-	a, ok := pageAssets[name]
-	if !ok {
-		return echo.ErrNotFound
-	}
-	h := c.Response().Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	if c.QueryParam("v") == a.version {
-		h.Set(echo.HeaderCacheControl, "public, max-age=31536000, immutable")
-	} else {
-		h.Set(echo.HeaderCacheControl, "public, max-age=300")
-	}
-	ctype := mime.TypeByExtension(path.Ext(name))
-	if ctype == "" {
-		ctype = "application/octet-stream"
-	}
-	return c.Blob(http.StatusOK, ctype, a.body)
-}
+// visitorPages are the visitor's pages, from web/.
+var visitorPages = newPageSet("visitor", pageFiles, "web", "/assets/", nil)
 
 // formKey is a fresh Idempotency-Key for a rendered booking form: posting
 // the same form twice (a double click, a reload) books once.
