@@ -50,10 +50,9 @@ type signedIn struct {
 	auth echo.MiddlewareFunc
 }
 
-func (r signedIn) GET(path string, h echo.HandlerFunc)    { r.g.GET(path, h, r.auth) }
-func (r signedIn) POST(path string, h echo.HandlerFunc)   { r.g.POST(path, h, r.auth) }
-func (r signedIn) PUT(path string, h echo.HandlerFunc)    { r.g.PUT(path, h, r.auth) }
-func (r signedIn) DELETE(path string, h echo.HandlerFunc) { r.g.DELETE(path, h, r.auth) }
+func (r signedIn) GET(path string, h echo.HandlerFunc)  { r.g.GET(path, h, r.auth) }
+func (r signedIn) POST(path string, h echo.HandlerFunc) { r.g.POST(path, h, r.auth) }
+func (r signedIn) PUT(path string, h echo.HandlerFunc)  { r.g.PUT(path, h, r.auth) }
 
 // bearer is the token of an Authorization: Bearer header, or of the
 // session cookie when the CSRF header matches its cookie.

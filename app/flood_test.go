@@ -145,6 +145,7 @@ func runCrowd(t *testing.T, ta *testkit.TestApp, variant string, proxy *testkit.
 	client := testkit.Client()
 	var done atomic.Int64
 	var wipeOnce sync.Once
+	var wiped atomic.Bool
 	if proxy != nil {
 		proxy.CutEvery(200 * time.Millisecond)
 	}
@@ -158,7 +159,7 @@ func runCrowd(t *testing.T, ta *testkit.TestApp, variant string, proxy *testkit.
 			defer wg.Done()
 			defer func() { <-sem }()
 			if variant == "redis-wiped" && done.Load() >= 10 {
-				wipeOnce.Do(func() { ta.Redis.Wipe(t) })
+				wipeOnce.Do(func() { ta.Redis.Wipe(t); wiped.Store(true) })
 			}
 			res := ta.Do(t, client, "POST", "/api/v1/bookings", a.body, "Idempotency-Key", a.key)
 			o := outcome{status: res.Status, code: res.Code(), replayed: res.Header.Get("Idempotent-Replayed") == "true"}
@@ -174,6 +175,9 @@ func runCrowd(t *testing.T, ta *testkit.TestApp, variant string, proxy *testkit.
 		}()
 	}
 	wg.Wait()
+	if variant == "redis-wiped" && !wiped.Load() {
+		t.Fatal("Redis was never wiped: the variant was not exercised")
+	}
 	if proxy != nil {
 		proxy.CutEvery(0)
 		if proxy.Cuts() < 3 {

@@ -1,7 +1,6 @@
 package redisgate
 
 import (
-	"context"
 	"fmt"
 	"net/url"
 	"time"
@@ -85,9 +84,6 @@ func (e *Embedded) age() {
 	}
 }
 
-// Addr is the host:port the server listens on.
-func (e *Embedded) Addr() string { return e.srv.Addr() }
-
 // URL is a redis:// URL for the server.
 func (e *Embedded) URL() string { return "redis://" + e.srv.Addr() }
 
@@ -103,19 +99,4 @@ func (e *Embedded) Close() {
 		<-e.done
 	}
 	e.srv.Close()
-}
-
-// WaitReady waits until Redis answers or ctx ends.
-func WaitReady(ctx context.Context, rdb redis.UniversalClient) error {
-	for {
-		if err := rdb.Ping(ctx).Err(); err == nil {
-			return nil
-		} else if ctx.Err() != nil {
-			return fmt.Errorf("redis not ready: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
