@@ -103,6 +103,8 @@ func New(d Deps) *echo.Echo {
 	v1.POST("/bookings", s.createBooking)
 	v1.GET("/bookings/:code", s.getBooking, s.limitLookups)
 	v1.DELETE("/bookings/:code", s.cancelBooking, s.limitLookups)
+	v1.GET("/bookings", s.findBooking, s.limitLookups)
+	v1.DELETE("/bookings/:code/visitors/:position", s.cancelPerson, s.limitLookups)
 	v1.GET("/bookings/:code/qr.png", s.bookingQR, s.limitLookups)
 	s.registerPages(e)
 	s.registerStaff(e, v1)

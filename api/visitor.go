@@ -114,6 +114,7 @@ func slotRef(s domain.Slot, loc *time.Location) slotRefJSON {
 
 type bookingJSON struct {
 	ID          int64         `json:"id"`
+	Number      string        `json:"number"`
 	Code        string        `json:"code"`
 	Status      string        `json:"status"`
 	Venue       string        `json:"venue"`
@@ -127,9 +128,12 @@ type bookingJSON struct {
 }
 
 type visitorJSON struct {
-	Name     string `json:"name"`
-	IDType   string `json:"id_type"`
-	IDMasked string `json:"id_masked"`
+	Position   int    `json:"position,omitempty"`
+	Name       string `json:"name"`
+	IDType     string `json:"id_type"`
+	IDMasked   string `json:"id_masked"`
+	Status     string `json:"status,omitempty"`
+	AdmittedAt string `json:"admitted_at,omitempty"`
 }
 
 func (s *server) listVenues(c echo.Context) error {
@@ -241,6 +245,38 @@ func (s *server) getBooking(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// findBooking answers GET /bookings?number=&phone=: a booking number is
+// found only with its phone.
+func (s *server) findBooking(c echo.Context) error {
+	b, err := s.Bookings.ByNumber(c.Request().Context(), c.QueryParam("number"), c.QueryParam("phone"))
+	if err != nil {
+		return err
+	}
+	return s.bookingAnswer(c, http.StatusOK, b)
+}
+
+// cancelPerson cancels one person of a party, named by position.
+func (s *server) cancelPerson(c echo.Context) error {
+	pos, err := strconv.Atoi(c.Param("position"))
+	if err != nil || pos < 1 {
+		return domain.ErrNotFound
+	}
+	b, err := s.Bookings.CancelPerson(c.Request().Context(), c.Param("code"), pos)
+	if err != nil {
+		return err
+	}
+	return s.bookingAnswer(c, http.StatusOK, b)
+}
+
+func (s *server) bookingAnswer(c echo.Context, status int, b domain.Booking) error {
+	out, err := s.bookingOut(c, b)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSON(status, out)
+}
+
 func (s *server) cancelBooking(c echo.Context) error {
 	b, err := s.Bookings.Cancel(c.Request().Context(), c.Param("code"))
 	if err != nil {
@@ -277,7 +313,7 @@ func (s *server) bookingOut(c echo.Context, b domain.Booking) (bookingJSON, erro
 	loc := v.Location()
 	code := s.Bookings.Code(b)
 	out := bookingJSON{
-		ID: b.ID, Code: code, Status: string(b.Status), Venue: v.Slug, Slot: slotRef(b.Slot, loc),
+		ID: b.ID, Number: b.Number, Code: code, Status: string(b.Status), Venue: v.Slug, Slot: slotRef(b.Slot, loc),
 		PartySize: b.PartySize, PhoneMasked: b.MaskedPhone(), QRURL: "/api/v1/bookings/" + code + "/qr.png",
 		CreatedAt: b.CreatedAt.In(loc).Format(time.RFC3339), Visitors: make([]visitorJSON, len(b.Visitors)),
 	}
@@ -285,7 +321,11 @@ func (s *server) bookingOut(c echo.Context, b domain.Booking) (bookingJSON, erro
 		out.CancelledAt = b.CancelledAt.In(loc).Format(time.RFC3339)
 	}
 	for i, vi := range b.Visitors {
-		out.Visitors[i] = visitorJSON{Name: vi.Name, IDType: string(vi.IDType), IDMasked: vi.IDMasked}
+		out.Visitors[i] = visitorJSON{Position: vi.Position, Name: vi.Name, IDType: string(vi.IDType), IDMasked: vi.IDMasked,
+			Status: string(vi.Status)}
+		if !vi.AdmittedAt.IsZero() {
+			out.Visitors[i].AdmittedAt = vi.AdmittedAt.In(loc).Format(time.RFC3339)
+		}
 	}
 	return out, nil
 }

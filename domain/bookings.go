@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -115,8 +116,8 @@ func (s *Bookings) passLimits(ctx context.Context, r BookingRequest, visitors []
 // It returns the booking and whether it was made earlier under the same
 // Idempotency-Key (a replay, not a new booking).
 func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot Slot, visitors []Visitor, now time.Time) (Booking, bool, error) {
-	nb := NewBooking{Slot: slot, Phone: r.Phone, Visitors: visitors, CreatedAt: now, Today: venue.Today(now),
-		Fingerprint: fingerprint(slot.ID, r.Phone, visitors)}
+	nb := NewBooking{Number: NewBookingNumber(), Slot: slot, Phone: r.Phone, Visitors: visitors, CreatedAt: now,
+		Today: venue.Today(now), Fingerprint: fingerprint(slot.ID, r.Phone, visitors)}
 	if r.IdempotencyKey != "" {
 		nb.IdempotencyKey = digest("idempotency", r.IdempotencyKey)
 	}
@@ -274,7 +275,24 @@ func (s *Bookings) ByCode(ctx context.Context, code string) (Booking, error) {
 	if err != nil {
 		return Booking{}, err
 	}
-	if b.VenueID != p.VenueID || b.Slot.ID != p.SlotID || b.PartySize != p.PartySize {
+	if b.VenueID != p.VenueID || b.Slot.ID != p.SlotID || b.partyBooked() != p.PartySize {
+		return Booking{}, ErrNotFound
+	}
+	return b, nil
+}
+
+// ByNumber finds a booking by its number and phone: a number alone finds
+// nothing, so that guessing numbers reveals nothing.
+func (s *Bookings) ByNumber(ctx context.Context, number, phone string) (Booking, error) {
+	phone, _, ok := NormalizePhone(phone)
+	if !ok || !CheckBookingNumber(number) {
+		return Booking{}, ErrNotFound
+	}
+	b, err := s.store.BookingByNumber(ctx, number)
+	if err != nil {
+		return Booking{}, err
+	}
+	if subtle.ConstantTimeCompare([]byte(b.Phone), []byte(phone)) != 1 {
 		return Booking{}, ErrNotFound
 	}
 	return b, nil
@@ -298,21 +316,69 @@ func (s *Bookings) Cancel(ctx context.Context, code string) (Booking, error) {
 	return s.cancelBooking(ctx, b, now)
 }
 
+// CancelPerson cancels the person at position in the booking a code stands
+// for: the place goes back on sale at once, and the standby list is served
+// as for any cancellation. Cancelling the last person cancels the booking;
+// cancelling a cancelled person answers the booking again.
+func (s *Bookings) CancelPerson(ctx context.Context, code string, position int) (Booking, error) {
+	b, err := s.ByCode(ctx, code)
+	if err != nil {
+		return Booking{}, err
+	}
+	p, ok := b.Person(position)
+	if !ok {
+		return Booking{}, ErrNotFound
+	}
+	if p.Status == BookingCancelled {
+		return b, nil
+	}
+	now := s.clock.Now()
+	if !b.Cancellable(now) || p.Status != BookingConfirmed {
+		return Booking{}, ErrNotCancellable
+	}
+	return s.release(ctx, b, 1, now, func(ctx context.Context) (Booking, error) {
+		after, err := s.store.CancelPerson(ctx, b.ID, position, now)
+		if errors.Is(err, ErrNotCancellable) {
+			if q, ok := after.Person(position); ok && q.Status == BookingCancelled {
+				return after, errAlreadyReleased // a concurrent cancel won
+			}
+		}
+		return after, err
+	})
+}
+
+// errAlreadyReleased tells release that another request gave the places
+// back first: the answer stands, and nothing more is released.
+var errAlreadyReleased = errors.New("places already given back")
+
 // cancelBooking gives a booking's places back, whatever the time: the
 // visitor's rules are checked by Cancel.
 func (s *Bookings) cancelBooking(ctx context.Context, b Booking, now time.Time) (Booking, error) {
+	return s.release(ctx, b, b.PartySize, now, func(ctx context.Context) (Booking, error) {
+		cancelled, err := s.store.CancelBooking(ctx, b.ID, now)
+		if errors.Is(err, ErrNotCancellable) && cancelled.Status == BookingCancelled {
+			return cancelled, errAlreadyReleased // a concurrent cancel won
+		}
+		return cancelled, err
+	})
+}
+
+// release gives places of booking b back: announced to the gate as a
+// hold before the store commits (so that reconciliation never counts them
+// twice), offered to the standby list, then shown to the public.
+func (s *Bookings) release(ctx context.Context, b Booking, places int, now time.Time, commit func(context.Context) (Booking, error)) (Booking, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
 	hold := newHold()
-	if err := s.gate.HoldRelease(ctx, b.Slot.ID, hold, b.PartySize, now); err != nil {
+	if err := s.gate.HoldRelease(ctx, b.Slot.ID, hold, places, now); err != nil {
 		// The store is the truth; the gate catches up by reconciliation.
 		s.log.WarnContext(ctx, "announce release of places", "slot", b.Slot.ID, "err", err)
 	}
-	cancelled, err := s.store.CancelBooking(ctx, b.ID, now)
+	cancelled, err := commit(ctx)
 	if err != nil {
 		s.settle(ctx, b.Slot.ID, hold, false)
-		if errors.Is(err, ErrNotCancellable) && cancelled.Status == BookingCancelled {
-			return cancelled, nil // a concurrent cancel won
+		if errors.Is(err, errAlreadyReleased) {
+			return cancelled, nil
 		}
 		return Booking{}, err
 	}

@@ -109,6 +109,7 @@ const (
 	RuleDate             Rule = "date"
 	RuleOutsideWindow    Rule = "outside_window"
 	RulePhone            Rule = "phone"
+	RulePhoneNotMobile   Rule = "phone_not_mobile"
 	RuleName             Rule = "name"
 	RuleIDType           Rule = "id_type"
 	RuleIDFormat         Rule = "id_format"

@@ -171,7 +171,7 @@ func (g *Admissions) let(ctx context.Context, v Venue, b Booking, gate string, u
 		}
 		return Admitted{}, err
 	}
-	b.Status = BookingAdmitted
+	b = b.admitted(now)
 	return Admitted{Booking: b, Admission: a, Occupancy: Occupancy{Inside: count.Inside, Capacity: v.InstantaneousCapacity}}, nil
 }
 
@@ -500,7 +500,7 @@ func (g *Admissions) uploadOne(ctx context.Context, v Venue, staff User, scanner
 		return res, err
 	}
 	res.Result = AttemptAdmitted
-	res.Booking.Status = BookingAdmitted
+	res.Booking = res.Booking.admitted(s.ScannedAt)
 	_ = a
 	return res, nil
 }

@@ -156,7 +156,7 @@ func (s *Bookings) promoteStandby(ctx context.Context, slot Slot) int {
 		if e.PartySize > free {
 			continue // a smaller party further down may fit
 		}
-		nb := NewBooking{Slot: slot, Phone: e.Phone, Visitors: e.Visitors, CreatedAt: now, Today: venue.Today(now),
+		nb := NewBooking{Number: NewBookingNumber(), Slot: slot, Phone: e.Phone, Visitors: e.Visitors, CreatedAt: now, Today: venue.Today(now),
 			Fingerprint: fingerprint(slot.ID, e.Phone, e.Visitors)}
 		b, err := s.store.BookStandby(ctx, e, nb, func(b Booking) NotificationText {
 			when := b.Slot.Start.In(loc).Format("2006-01-02 15:04")

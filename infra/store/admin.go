@@ -241,7 +241,7 @@ func (s *Store) CloseSlots(ctx context.Context, c domain.Closure, e domain.Audit
 				"status": string(domain.BookingCancelled), "cancelled_at": at, "updated_at": at}).Error; err != nil {
 				return err
 			}
-			if err := tx.Exec(`UPDATE booking_visitors SET live = NULL WHERE booking_id = ?`, b.ID).Error; err != nil {
+			if err := cancelPersons(tx, b.ID, at); err != nil {
 				return err
 			}
 			freed[b.SlotID] += b.PartySize

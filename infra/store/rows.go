@@ -173,10 +173,12 @@ func slotRowOf(s domain.Slot) slotRow {
 
 type bookingRow struct {
 	ID             int64
+	BookingNumber  sql.NullString
 	VenueID        int64
 	SlotID         int64
 	VisitDate      string
 	PartySize      int
+	PartyBooked    int
 	Status         string
 	Phone          string
 	IdempotencyKey sql.NullString
@@ -189,30 +191,37 @@ type bookingRow struct {
 func (bookingRow) TableName() string { return "bookings" }
 
 type visitorRow struct {
-	ID        int64
-	BookingID int64
-	VenueID   int64
-	VisitDate string
-	Position  int
-	Name      string
-	IDType    string `gorm:"column:id_type"`
-	IDHash    string `gorm:"column:id_hash"`
-	IDMasked  string `gorm:"column:id_masked"`
-	Live      sql.NullInt16
+	ID         int64
+	BookingID  int64
+	VenueID    int64
+	VisitDate  string
+	Position   int
+	Name       string
+	IDType     string `gorm:"column:id_type"`
+	IDHash     string `gorm:"column:id_hash"`
+	IDMasked   string `gorm:"column:id_masked"`
+	Live       sql.NullInt16
+	Status     string
+	AdmittedAt sql.NullTime
 }
 
 func (visitorRow) TableName() string { return "booking_visitors" }
 
 func (r bookingRow) booking(slot domain.Slot, visitors []visitorRow) domain.Booking {
 	b := domain.Booking{
-		ID: r.ID, VenueID: r.VenueID, Slot: slot, PartySize: r.PartySize, Status: domain.BookingStatus(r.Status),
+		ID: r.ID, Number: r.BookingNumber.String, VenueID: r.VenueID, Slot: slot,
+		PartySize: r.PartySize, PartyBooked: r.PartyBooked, Status: domain.BookingStatus(r.Status),
 		Phone: r.Phone, CreatedAt: r.CreatedAt, Visitors: make([]domain.Visitor, len(visitors)),
 	}
 	if r.CancelledAt.Valid {
 		b.CancelledAt = r.CancelledAt.Time
 	}
 	for i, v := range visitors {
-		b.Visitors[i] = domain.Visitor{Name: v.Name, IDType: domain.IDType(v.IDType), IDHash: v.IDHash, IDMasked: v.IDMasked}
+		b.Visitors[i] = domain.Visitor{Position: v.Position, Name: v.Name, IDType: domain.IDType(v.IDType), IDHash: v.IDHash,
+			IDMasked: v.IDMasked, Status: domain.BookingStatus(v.Status)}
+		if v.AdmittedAt.Valid {
+			b.Visitors[i].AdmittedAt = v.AdmittedAt.Time
+		}
 	}
 	return b
 }
