@@ -81,6 +81,7 @@ var titles = map[domain.Code]text{
 	domain.CodeCancelled:       {"预约已取消", "Booking was cancelled"},
 	domain.CodeFlowLimited:     {"入口限流中", "Entrance is flow-limited"},
 	domain.CodeBelowBooked:     {"低于已预约人数", "Below the places already booked"},
+	domain.CodeNobodyInside:    {"馆内人数不足", "Fewer people inside"},
 }
 
 // details say what to do next, where the title alone does not.
@@ -125,6 +126,8 @@ var ruleTexts = map[domain.Rule]text{
 	domain.RuleUnknownVenue:     {"没有这个场馆", "is not a known venue"},
 	domain.RuleGate:             {"入口名称为 1 至 32 个字符", "must be 1 to 32 characters"},
 	domain.RuleCount:            {"人数应为 1 至 %d", "must be 1 to %d"},
+	domain.RuleOneOf:            {"预约码、预约号、证件号码只能且必须填写一项", "give exactly one of code, number and id_number"},
+	domain.RulePosition:         {"该预约没有这位游客", "names a person the booking does not have"},
 }
 
 func ruleText(f domain.FieldError, l Lang) string {

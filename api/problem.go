@@ -32,6 +32,8 @@ type Problem struct {
 	Window    *windowJSON       `json:"window,omitempty"`
 	Venue     string            `json:"venue,omitempty"`
 	MustLeave int               `json:"must_leave,omitempty"`
+	// Inside is set on nobody_inside: the people counted inside.
+	Inside *int `json:"inside,omitempty"`
 	// RestrictedUntil is the day a restriction for no-shows ends.
 	RestrictedUntil string `json:"restricted_until,omitempty"`
 }
@@ -74,6 +76,7 @@ var statusOf = map[domain.Code]int{
 	domain.CodeCancelled:       http.StatusGone,
 	domain.CodeFlowLimited:     http.StatusTooManyRequests,
 	domain.CodeBelowBooked:     http.StatusConflict,
+	domain.CodeNobodyInside:    http.StatusConflict,
 }
 
 // unavailableRetry is what a 503 asks clients to wait before trying again.

@@ -32,6 +32,8 @@ const (
 	CodeCancelled       Code = "cancelled"
 	CodeFlowLimited     Code = "flow_limited"
 	CodeBelowBooked     Code = "below_booked"
+	// CodeNobodyInside refuses an exit count larger than the people inside.
+	CodeNobodyInside Code = "nobody_inside"
 )
 
 // Error is a refusal the visitor or operator can act on. Its fields carry
@@ -50,6 +52,7 @@ type Error struct {
 	From, To        time.Time     // wrong_time: the admission window
 	VenueID         int64         // wrong_venue: the venue the booking is for
 	Booked          int           // below_booked: the places booked
+	Inside          int           // nobody_inside: the people counted inside
 }
 
 func (e *Error) Error() string {
@@ -126,6 +129,8 @@ const (
 	RuleGate             Rule = "gate"
 	RuleCount            Rule = "count"
 	RulePercent          Rule = "percent"
+	RuleOneOf            Rule = "one_of"   // exactly one of code, number, id_number
+	RulePosition         Rule = "position" // a position the party does not have
 )
 
 // FieldError says which field is wrong and by which rule.

@@ -67,7 +67,7 @@ func (s *Store) insertBooking(tx *gorm.DB, nb domain.NewBooking) (bookingRow, []
 		visitors[i] = visitorRow{
 			BookingID: row.ID, VenueID: nb.Slot.VenueID, VisitDate: row.VisitDate, Position: i + 1,
 			Name: v.Name, IDType: string(v.IDType), IDHash: v.IDHash, IDMasked: v.IDMasked,
-			Live: sql.NullInt16{Int16: 1, Valid: true}, Status: string(domain.BookingConfirmed),
+			Live: sql.NullInt16{Int16: 1, Valid: true}, Status: string(domain.BookingConfirmed), Origin: v.Origin,
 		}
 	}
 	return row, visitors, tx.Create(&visitors).Error
