@@ -14,6 +14,8 @@ import (
 // audit entry in one transaction: no change without a trace.
 type AdminStore interface {
 	AuditLog
+	CalendarStore
+	DeskStore
 	AddVenue(ctx context.Context, v Venue, e AuditEntry) (Venue, error)
 	UpdateVenue(ctx context.Context, v Venue, e AuditEntry) error
 	// SetQuota sets a slot's quota under its row lock. Below the places

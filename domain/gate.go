@@ -303,11 +303,7 @@ func (g *Admissions) let(ctx context.Context, v Venue, b Booking, positions []in
 			inside = c.Inside
 		}
 	}
-	if fresh, err := g.store.Booking(ctx, b.ID); err == nil {
-		b = fresh
-	} else {
-		b = b.admittedPersons(a.Positions, now)
-	}
+	b = b.admittedPersons(a.Positions, now)
 	return Admitted{Booking: b, Admission: a, Occupancy: Occupancy{Inside: inside, Capacity: v.InstantaneousCapacity}}, nil
 }
 

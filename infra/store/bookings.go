@@ -268,6 +268,12 @@ func (s *Store) CancelPerson(ctx context.Context, id int64, position int, at tim
 		if err := tx.Model(&bookingRow{}).Where("id = ?", id).Updates(change).Error; err != nil {
 			return err
 		}
+		// The others all in already: the booking is admitted.
+		if err := tx.Exec(`UPDATE bookings SET status = ? WHERE id = ? AND status = ? AND NOT EXISTS
+			(SELECT 1 FROM booking_visitors v WHERE v.booking_id = ? AND v.status = ?)`,
+			string(domain.BookingAdmitted), id, string(domain.BookingConfirmed), id, string(domain.BookingConfirmed)).Error; err != nil {
+			return err
+		}
 		return tx.Exec(`UPDATE slots SET booked = booked - 1 WHERE id = ?`, r.SlotID).Error
 	})
 	if errors.Is(err, errRefused) {
