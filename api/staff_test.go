@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"slotgate/app"
+	"slotgate/internal/app"
 	"slotgate/domain"
 	"slotgate/internal/testkit"
 )

@@ -13,7 +13,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
-	"slotgate/app"
+	"slotgate/internal/app"
 	"slotgate/domain"
 	"slotgate/internal/testkit"
 )

@@ -31,7 +31,7 @@ import (
 	"syscall"
 	"time"
 
-	"slotgate/app"
+	"slotgate/internal/app"
 	"slotgate/domain"
 	"slotgate/infra/codes"
 	"slotgate/infra/store"
