@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"slotgate/internal/app"
 	"slotgate/domain"
+	"slotgate/internal/app"
 	"slotgate/internal/testkit"
 )
 

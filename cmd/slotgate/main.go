@@ -31,10 +31,10 @@ import (
 	"syscall"
 	"time"
 
-	"slotgate/internal/app"
 	"slotgate/domain"
 	"slotgate/infra/codes"
 	"slotgate/infra/store"
+	"slotgate/internal/app"
 )
 
 func main() {
