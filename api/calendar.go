@@ -58,7 +58,7 @@ func (s *server) setDay(c echo.Context) error {
 		}
 		hours = &domain.Hours{Open: o, Close: cl}
 	}
-	ch, err := s.Admin.SetDay(c.Request().Context(), sessionOf(c).User, c.Param("slug"), d, *body.Open, hours, body.Reason)
+	ch, err := s.Admin.SetDay(c.Request().Context(), SessionOf(c).User, c.Param("slug"), d, *body.Open, hours, body.Reason)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (s *server) listDays(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	days, err := s.Admin.Days(c.Request().Context(), sessionOf(c).User, v.Slug, from, to)
+	days, err := s.Admin.Days(c.Request().Context(), SessionOf(c).User, v.Slug, from, to)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func (s *server) deskSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, bs, err := s.Admin.DeskSearch(c.Request().Context(), sessionOf(c).User, slug, d, c.QueryParam("q"))
+	_, bs, err := s.Admin.DeskSearch(c.Request().Context(), SessionOf(c).User, slug, d, c.QueryParam("q"))
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (s *server) deskCancel(c echo.Context) error {
 	if err != nil {
 		return domain.ErrNotFound
 	}
-	b, err := s.Admin.DeskCancel(c.Request().Context(), sessionOf(c).User, id, body.Visitors, body.Reason)
+	b, err := s.Admin.DeskCancel(c.Request().Context(), SessionOf(c).User, id, body.Visitors, body.Reason)
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (s *server) dailyRows(c echo.Context) ([]dailyJSON, error) {
 	if err != nil {
 		return nil, err
 	}
-	venues, rows, err := s.Admin.DailyReport(c.Request().Context(), sessionOf(c).User, c.QueryParam("venue"), from, to)
+	venues, rows, err := s.Admin.DailyReport(c.Request().Context(), SessionOf(c).User, c.QueryParam("venue"), from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func (s *server) originRows(c echo.Context) ([]originJSON, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.Admin.OriginReport(c.Request().Context(), sessionOf(c).User, c.QueryParam("venue"), from, to)
+	rows, err := s.Admin.OriginReport(c.Request().Context(), SessionOf(c).User, c.QueryParam("venue"), from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +183,7 @@ func writeCSV(c echo.Context, filename string, rows [][]string) error {
 // csvHeader picks the header row in the request's language: Chinese
 // unless English is asked for (?lang=en or Accept-Language).
 func csvHeader(c echo.Context, zh, en []string) []string {
-	if c.QueryParam("lang") == "en" || (c.QueryParam("lang") == "" && langOf(c) == EN) {
+	if c.QueryParam("lang") == "en" || (c.QueryParam("lang") == "" && LangOf(c) == EN) {
 		return en
 	}
 	return zh
