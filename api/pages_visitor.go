@@ -404,7 +404,7 @@ func (s *server) slotForBooking(ctx context.Context, param string) (bookingSlot,
 		}
 	}
 	return bookingSlot{Venue: venue, Slot: domain.SlotView{Slot: slot,
-		Availability: slot.Availability(s.Clock.Now(), slot.Quota, slot.Booked, slot.Status == domain.SlotOpen)}}, nil
+		Availability: slot.Availability(s.Clock.Now(), venue, slot.Quota, slot.Booked, slot.Status == domain.SlotOpen)}}, nil
 }
 
 // visitorRow is one person's fieldset on the booking form.
