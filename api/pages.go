@@ -43,6 +43,7 @@ func (s *server) registerPages(e *echo.Echo) {
 	e.GET("/bookings/:code/cancel", s.cancelPage, mw...)
 	e.POST("/bookings/:code/cancel", s.cancelSubmit, mw...)
 	e.GET("/lookup", s.lookupPage, mw...)
+	s.registerMinePages(e, mw)
 	e.GET("/assets/:name", visitorPages.serveAsset)
 	e.RouteNotFound("/*", s.pageNotFound)
 }
@@ -286,8 +287,19 @@ func (v *pageView) T(key string) (string, error) {
 	return t.in(v.Lang), nil
 }
 
-// Tf is T with fmt.Sprintf's arguments.
+// Tf is T with fmt.Sprintf's arguments. In English a text whose first
+// number is 1 takes its singular form, the key with ".one", when it has one.
 func (v *pageView) Tf(key string, args ...any) (string, error) {
+	if v.Lang == EN {
+		for _, a := range args {
+			if n, ok := a.(int); ok {
+				if _, has := pageTexts[key+".one"]; has && n == 1 {
+					key += ".one"
+				}
+				break
+			}
+		}
+	}
 	s, err := v.T(key)
 	if err != nil {
 		return "", err
@@ -304,7 +316,13 @@ func (v *pageView) text(key string) string {
 	return s
 }
 
-func (v *pageView) textf(key string, args ...any) string { return fmt.Sprintf(v.text(key), args...) }
+func (v *pageView) textf(key string, args ...any) string {
+	s, err := v.Tf(key, args...)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
 
 // renderPage writes visitor page name with status.
 func (s *server) renderPage(c echo.Context, status int, name string, v *pageView) error {

@@ -138,6 +138,11 @@ func (g *Admissions) rules(ctx context.Context, v Venue, b Booking, now time.Tim
 	return nil
 }
 
+// AdmissionOf is the admission that let booking b's party in.
+func (g *Admissions) AdmissionOf(ctx context.Context, bookingID int64) (Admission, error) {
+	return g.records.AdmissionOf(ctx, bookingID)
+}
+
 func (g *Admissions) alreadyAdmitted(ctx context.Context, bookingID int64) error {
 	first, err := g.records.AdmissionOf(ctx, bookingID)
 	if err != nil {
