@@ -30,7 +30,7 @@ func (s *server) visitorSignIn(c echo.Context) error {
 		return err
 	}
 	limits, err := s.Visitors.RequestCode(c.Request().Context(), body.Phone, c.RealIP())
-	setRateLimitHeaders(c, limits)
+	SetRateLimitHeaders(c, limits)
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (s *server) visitorVerify(c echo.Context) error {
 		return err
 	}
 	token, limits, err := s.Visitors.Verify(c.Request().Context(), body.Phone, body.OTP, c.RealIP())
-	setRateLimitHeaders(c, limits)
+	SetRateLimitHeaders(c, limits)
 	if err != nil {
 		return visitorAuthFailed(c, err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"slotgate/app"
+	"slotgate/internal/app"
 	"slotgate/internal/testkit"
 )
 

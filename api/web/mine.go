@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"slotgate/api"
+	"slotgate/api/pages"
 	"slotgate/domain"
 )
 
@@ -87,7 +89,7 @@ func (s *server) mineRow(ctx context.Context, v *pageView, b domain.Booking) min
 		StatusTxt: v.text("status." + string(b.Status)), Party: v.textf("form.people", b.PartySize)}
 	if venue, err := s.Catalog.VenueByID(ctx, b.VenueID); err == nil {
 		row.Venue = s.venueCard(v, venue).Name
-		row.When = longDate(b.Slot.Date, v.Lang) + " " + timeWindow(b.Slot, venue.Location())
+		row.When = pages.LongDate(b.Slot.Date, v.Lang) + " " + pages.TimeWindow(b.Slot, venue.Location())
 	}
 	return row
 }
@@ -98,10 +100,10 @@ func (s *server) mineSendCode(c echo.Context) error {
 	v.Title = v.text("mine.title")
 	phone := c.FormValue("phone")
 	limits, err := s.Visitors.RequestCode(c.Request().Context(), phone, c.RealIP())
-	setRateLimitHeaders(c, limits)
+	api.SetRateLimitHeaders(c, limits)
 	d := mineData{Step: "phone", Phone: phone}
 	if err != nil {
-		p := problemOf(err, v.Lang)
+		p := api.ProblemOf(err, v.Lang)
 		var pv problemView
 		pv.fill(p, v)
 		d.Error, d.Retry = p.Detail, pv.Retry
@@ -124,11 +126,11 @@ func (s *server) mineSendCode(c echo.Context) error {
 func (s *server) mineVerify(c echo.Context) error {
 	phone := c.FormValue("phone")
 	token, limits, err := s.Visitors.Verify(c.Request().Context(), phone, c.FormValue("otp"), c.RealIP())
-	setRateLimitHeaders(c, limits)
+	api.SetRateLimitHeaders(c, limits)
 	if err != nil {
 		v := s.newView(c, "mine")
 		v.Title = v.text("mine.title")
-		p := problemOf(err, v.Lang)
+		p := api.ProblemOf(err, v.Lang)
 		d := mineData{Step: "code", Phone: phone, Error: v.text("mine.wrong")}
 		if p.Code != domain.CodeUnauthorized {
 			d.Error = p.Title
@@ -197,7 +199,7 @@ func (s *server) nearbySlots(ctx context.Context, v *pageView, bs bookingSlot, n
 			if gap < 0 {
 				gap = -gap
 			}
-			label := shortDate(d, v.Lang) + " " + timeWindow(sv.Slot, loc) + v.text("sep.colon") + v.textf("venue.remaining", sv.Remaining, sv.Availability.Quota)
+			label := pages.ShortDate(d, v.Lang) + " " + pages.TimeWindow(sv.Slot, loc) + v.text("sep.colon") + v.textf("venue.remaining", sv.Remaining, sv.Availability.Quota)
 			all = append(all, cand{pageLink{label, "/book/" + strconv.FormatInt(sv.ID, 10) + "?n=" + strconv.Itoa(n)}, gap})
 		}
 	}
