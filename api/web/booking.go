@@ -119,6 +119,7 @@ type formData struct {
 	// slot's standby list.
 	Alternatives []pageLink
 	StandbyURL   string
+	Fewer        *pageLink
 }
 
 // newForm lays out an empty booking form of n rows for slot bs.
@@ -278,6 +279,10 @@ func (s *server) bookingSubmit(c echo.Context) error {
 		n := max(len(posted.Request.Visitors), 1)
 		f.Alternatives = s.nearbySlots(c.Request().Context(), v, bs, n, 4)
 		f.StandbyURL = standbyURL(bs.Slot.ID, n)
+		var de *domain.Error
+		if errors.As(err, &de) && de.Remaining > 0 {
+			f.Fewer = &pageLink{v.textf("next.fewer", de.Remaining), "/book/" + strconv.FormatInt(bs.Slot.ID, 10) + "?n=" + strconv.Itoa(de.Remaining)}
+		}
 	}
 	v.Title, v.Data = v.text("form.title"), f
 	return s.renderPage(c, f.Alert.Status, "book", v)
@@ -321,8 +326,8 @@ func (s *server) renderRefusal(c echo.Context, v *pageView, bs bookingSlot, err 
 }
 
 // fillAgain puts a refused form's answers back, each error next to its
-// field. ID numbers are never written back into the page: the visitor
-// types them again, shown what they typed in masked form.
+// field. The ID numbers that were right are written back; a wrong one is
+// cleared, shown what was typed in masked form.
 func (s *server) fillAgain(v *pageView, f *formData, posted postedForm, err error) {
 	p := api.ProblemOf(err, v.Lang)
 	f.Alert = &problemView{}
