@@ -39,6 +39,7 @@ type Deps struct {
 	Admissions *domain.Admissions
 	Admin      *domain.Admin
 	Fairness   *domain.Fairness
+	Visitors   *domain.Visitors
 	// Limiter counts per-client requests (nil: SLOTGATE_RATE_LIMITS=off);
 	// LookupLimit bounds reads of bookings by code per client address.
 	Limiter     domain.Limiter
@@ -120,6 +121,7 @@ func New(d Deps) *echo.Echo {
 	v1.GET("/bookings", s.findBooking, s.limitLookups)
 	v1.DELETE("/bookings/:code/visitors/:position", s.cancelPerson, s.limitLookups)
 	v1.GET("/bookings/:code/qr.png", s.bookingQR, s.limitLookups)
+	s.registerVisitors(v1)
 	s.registerStaff(e, v1)
 	return e
 }

@@ -39,6 +39,11 @@ type venueJSON struct {
 	NoShowWindowDays              int                  `json:"no_show_window_days"`
 	RestrictionDays               int                  `json:"restriction_days"`
 	EraseAfterDays                int                  `json:"erase_after_days"`
+	BookingClosesMinutesBeforeEnd int                  `json:"booking_closes_minutes_before_end"`
+	ReleaseTime                   string               `json:"release_time"`
+	Address                       nameJSON             `json:"address"`
+	ContactPhone                  string               `json:"contact_phone"`
+	Notice                        nameJSON             `json:"notice"`
 }
 
 type nameJSON struct {
@@ -73,6 +78,8 @@ func venueOut(v domain.Venue, now time.Time) venueJSON {
 		HoursByWeekday:     weeklyHoursOut(v.HoursByWeekday),
 		NoShowGraceMinutes: v.NoShowGraceMinutes, NoShowStrikes: v.NoShowStrikes, NoShowWindowDays: v.NoShowWindowDays,
 		RestrictionDays: v.RestrictionDays, EraseAfterDays: v.EraseAfterDays,
+		BookingClosesMinutesBeforeEnd: v.BookingClosesMinutesBeforeEnd, ReleaseTime: v.ReleaseTime.String(),
+		Address: nameJSON{v.Address.ZH, v.Address.EN}, ContactPhone: v.ContactPhone, Notice: nameJSON{v.Notice.ZH, v.Notice.EN},
 	}
 }
 
@@ -99,6 +106,8 @@ type slotJSON struct {
 	// HeldBack places open for booking at ReleasesAt (the day before).
 	HeldBack   int    `json:"held_back,omitempty"`
 	ReleasesAt string `json:"releases_at,omitempty"`
+	// OpensAt is when a day past the booking window opens (not_yet_open).
+	OpensAt string `json:"opens_at,omitempty"`
 }
 
 type slotRefJSON struct {
@@ -180,6 +189,9 @@ func (s *server) listSlots(c echo.Context) error {
 		ref := slotRef(sv.Slot, loc)
 		out[i] = slotJSON{ID: ref.ID, Date: ref.Date, Start: ref.Start, End: ref.End,
 			Quota: sv.Slot.Quota, Booked: sv.Availability.Booked, Remaining: sv.Remaining, Status: sv.State}
+		if !sv.OpensAt.IsZero() {
+			out[i].OpensAt = sv.OpensAt.In(loc).Format(time.RFC3339)
+		}
 		if sv.HeldBack > 0 {
 			out[i].HeldBack, out[i].ReleasesAt = sv.HeldBack, sv.HeldBackReleaseAt.In(loc).Format(time.RFC3339)
 		}

@@ -211,6 +211,11 @@ func (g *Admissions) rules(ctx context.Context, v Venue, b Booking, now time.Tim
 	return nil
 }
 
+// AdmissionOf is the admission that let booking b's party in.
+func (g *Admissions) AdmissionOf(ctx context.Context, bookingID int64) (Admission, error) {
+	return g.records.AdmissionOf(ctx, bookingID)
+}
+
 // persons are the positions to admit of those asked for (none: the whole
 // party): the persons still outside. A position the party does not have is
 // refused; so is a list of persons all cancelled, or all already in.

@@ -95,6 +95,7 @@ type BookingRequest struct {
 	Visitors       []VisitorInput
 	IdempotencyKey string
 	ClientAddr     string // for the per-client request limit
+	walkIn         bool   // registered by staff at the gate: no confirmation message
 }
 
 // MaxIdempotencyKey bounds the Idempotency-Key header.
@@ -116,6 +117,9 @@ type NewBooking struct {
 	// Today is the venue's day the booking is made on: restrictions for
 	// no-shows that run past it refuse the booking.
 	Today Date
+	// Notice, when set, is the confirmation message the store queues in
+	// the booking's transaction (kind "booked").
+	Notice func(Booking) NotificationText
 }
 
 // IDHasher derives the keyed hash that stands for an ID number in storage.

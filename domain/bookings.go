@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -24,6 +25,8 @@ type Bookings struct {
 	log     *slog.Logger
 	limiter Limiter // nil: no per-client limits
 	limits  BookingLimits
+	// publicURL prefixes the links in messages ("" leaves them relative).
+	publicURL string
 	// restrictions keeps IDs restricted for no-shows from booking.
 	restrictions restrictionCache
 }
@@ -32,6 +35,12 @@ type Bookings struct {
 func NewBookings(catalog *Catalog, store Store, gate CapacityGate, signer CodeSigner, ids IDHasher, clock Clock, log *slog.Logger) *Bookings {
 	return &Bookings{catalog: catalog, store: store, gate: gate, signer: signer, ids: ids, clock: clock, log: log}
 }
+
+// NotifyWith sets the address of the pages that messages link to.
+func (s *Bookings) NotifyWith(publicURL string) { s.publicURL = strings.TrimRight(publicURL, "/") }
+
+// Link is the address of booking b's page.
+func (s *Bookings) Link(b Booking) string { return s.publicURL + "/bookings/" + s.Code(b) }
 
 // RestrictWith refuses bookings of IDs restricted for no-shows in store.
 func (s *Bookings) RestrictWith(store FairnessStore) { s.restrictions.store = store }
@@ -121,6 +130,9 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 	if r.IdempotencyKey != "" {
 		nb.IdempotencyKey = digest("idempotency", r.IdempotencyKey)
 	}
+	if !r.walkIn && r.Phone != "" {
+		nb.Notice = func(b Booking) NotificationText { return bookedNotice(venue, b, s.Code(b), s.Link(b)) }
+	}
 
 	if remaining, ok := s.catalog.knownSoldOut(slot.ID, len(visitors)); ok {
 		return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: remaining})
@@ -165,13 +177,14 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 	return Booking{}, false, err
 }
 
-// bookable checks the rules of time and state that close a slot to visitors.
+// bookable checks the rules of time and state that close a slot to
+// visitors. A slot under way stays bookable until the venue's sales end.
 func bookable(v Venue, s Slot, now time.Time) error {
 	switch {
-	case !now.Before(s.Start):
-		return &Error{Code: CodeSlotClosed, Detail: "slot has started"}
+	case !now.Before(v.SalesEnd(s)):
+		return &Error{Code: CodeSlotClosed, Detail: "slot no longer takes bookings"}
 	case v.LastBookableDay(now).Before(s.Date):
-		return &Error{Code: CodeSlotClosed, Detail: "slot is beyond the booking window"}
+		return &Error{Code: CodeSlotClosed, Detail: "the day is not open for booking yet", OpensAt: v.OpensAt(s.Date)}
 	case s.Status != SlotOpen:
 		return &Error{Code: CodeSlotClosed, Detail: "slot is closed"}
 	}
@@ -404,6 +417,7 @@ func (s *Bookings) release(ctx context.Context, b Booking, places int, now time.
 // the same rules as a booking but for the slot having started, and a phone
 // is optional; no per-client limits (staff make these requests).
 func (s *Bookings) bookWalkIn(ctx context.Context, r BookingRequest, v Venue, slot Slot, now time.Time) (BookResult, error) {
+	r.walkIn = true
 	visitors, err := r.checkParty(s.ids, v.MaxPartySize, now, false)
 	if err != nil {
 		return BookResult{}, err

@@ -53,6 +53,7 @@ type Error struct {
 	VenueID         int64         // wrong_venue: the venue the booking is for
 	Booked          int           // below_booked: the places booked
 	Inside          int           // nobody_inside: the people counted inside
+	OpensAt         time.Time     // slot_closed for a day not yet open: when it opens (venue time)
 }
 
 func (e *Error) Error() string {

@@ -40,22 +40,35 @@ type Availability struct {
 	Quota     int
 	Booked    int
 	Remaining int
-	State     string // open, full, closed, past
+	State     string    // open, full, closed, past, not_yet_open
+	OpensAt   time.Time // not_yet_open: when the day opens for booking
 }
 
+// Slot states as visitors see them.
+const (
+	StateOpen       = "open"
+	StateFull       = "full"
+	StateClosed     = "closed"
+	StatePast       = "past"
+	StateNotYetOpen = "not_yet_open"
+)
+
 // Availability computes the visitor's view of the slot at now from the
-// quota and places taken that the capacity gate reports.
-func (s Slot) Availability(now time.Time, quota, taken int, open bool) Availability {
+// quota and places taken that the capacity gate reports: open while it
+// takes bookings (after its start too, until the venue's sales end).
+func (s Slot) Availability(now time.Time, v Venue, quota, taken int, open bool) Availability {
 	a := Availability{Quota: quota, Booked: taken, Remaining: max(quota-taken, 0)}
 	switch {
-	case !now.Before(s.Start):
-		a.State = "past"
+	case !now.Before(v.SalesEnd(s)):
+		a.State = StatePast
 	case !open || s.Status != SlotOpen:
-		a.State = "closed"
+		a.State = StateClosed
+	case v.LastBookableDay(now).Before(s.Date):
+		a.State, a.OpensAt = StateNotYetOpen, v.OpensAt(s.Date)
 	case a.Remaining == 0:
-		a.State = "full"
+		a.State = StateFull
 	default:
-		a.State = "open"
+		a.State = StateOpen
 	}
 	return a
 }

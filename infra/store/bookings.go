@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
@@ -70,7 +71,20 @@ func (s *Store) insertBooking(tx *gorm.DB, nb domain.NewBooking) (bookingRow, []
 			Live: sql.NullInt16{Int16: 1, Valid: true}, Status: string(domain.BookingConfirmed), Origin: v.Origin,
 		}
 	}
-	return row, visitors, tx.Create(&visitors).Error
+	if err := tx.Create(&visitors).Error; err != nil {
+		return row, nil, err
+	}
+	if nb.Notice != nil {
+		payload, err := json.Marshal(nb.Notice(row.booking(nb.Slot, visitors)))
+		if err != nil {
+			return row, nil, err
+		}
+		if err := tx.Create(&outboxRow{Kind: "booked", BookingID: row.ID, Phone: row.Phone, Payload: string(payload),
+			CreatedAt: now, NextAttemptAt: now.Unix()}).Error; err != nil {
+			return row, nil, err
+		}
+	}
+	return row, visitors, nil
 }
 
 // withFreshNumber runs write, drawing a new booking number for nb each time

@@ -43,6 +43,14 @@ type venueRow struct {
 	NoShowWindowDays              int
 	RestrictionDays               int
 	EraseAfterDays                int
+
+	BookingClosesMinutesBeforeEnd int
+	ReleaseTime                   string
+	AddressZH                     string `gorm:"column:address_zh"`
+	AddressEN                     string `gorm:"column:address_en"`
+	ContactPhone                  string
+	NoticeZH                      string `gorm:"column:notice_zh"`
+	NoticeEN                      string `gorm:"column:notice_en"`
 }
 
 func (venueRow) TableName() string { return "venues" }
@@ -66,6 +74,10 @@ func (r venueRow) venue() domain.Venue {
 	v.HoursByWeekday = parseWeeklyHours(r.HoursByWeekday)
 	v.NoShowGraceMinutes, v.NoShowStrikes, v.NoShowWindowDays = r.NoShowGraceMinutes, r.NoShowStrikes, r.NoShowWindowDays
 	v.RestrictionDays, v.EraseAfterDays = r.RestrictionDays, r.EraseAfterDays
+	v.BookingClosesMinutesBeforeEnd = r.BookingClosesMinutesBeforeEnd
+	v.ReleaseTime, _ = domain.ParseMinute(r.ReleaseTime)
+	v.Address, v.Notice = domain.LocalText{ZH: r.AddressZH, EN: r.AddressEN}, domain.LocalText{ZH: r.NoticeZH, EN: r.NoticeEN}
+	v.ContactPhone = r.ContactPhone
 	return v
 }
 
@@ -114,6 +126,9 @@ func venueRowOf(v domain.Venue) venueRow {
 		HoursByWeekday:     formatWeeklyHours(v.HoursByWeekday),
 		NoShowGraceMinutes: v.NoShowGraceMinutes, NoShowStrikes: v.NoShowStrikes, NoShowWindowDays: v.NoShowWindowDays,
 		RestrictionDays: v.RestrictionDays, EraseAfterDays: v.EraseAfterDays,
+		BookingClosesMinutesBeforeEnd: v.BookingClosesMinutesBeforeEnd, ReleaseTime: v.ReleaseTime.String(),
+		AddressZH: v.Address.ZH, AddressEN: v.Address.EN, ContactPhone: v.ContactPhone,
+		NoticeZH: v.Notice.ZH, NoticeEN: v.Notice.EN,
 	}
 }
 
