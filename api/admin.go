@@ -591,6 +591,9 @@ type LiveJSON struct {
 	Booked    int            `json:"booked_today"`
 	Quota     int            `json:"quota_today"`
 	Admitted  int            `json:"admitted_today"`
+	// UTCOffsetMinutes is the venue's offset from UTC now: the charts label
+	// their time axis in the venue's time, whatever the server's zone.
+	UTCOffsetMinutes int `json:"utc_offset_minutes"`
 }
 
 type minuteJSON struct {
@@ -619,6 +622,8 @@ func LiveOut(c echo.Context, admin *domain.Admin) ([]LiveJSON, error) {
 		o := LiveJSON{Venue: l.Venue.Slug, Name: nameJSON{l.Venue.NameZH, l.Venue.NameEN}, Inside: l.Occupancy.Inside,
 			Capacity: l.Occupancy.Capacity, NoShows: l.NoShows, Booked: l.BookedDay, Quota: l.QuotaDay, Admitted: l.AdmitToday,
 			PerMinute: make([]minuteJSON, len(l.PerMinute)), Slots: make([]liveSlotJSON, len(l.Slots))}
+		_, off := time.Now().In(loc).Zone()
+		o.UTCOffsetMinutes = off / 60
 		for j, m := range l.PerMinute {
 			o.PerMinute[j] = minuteJSON{Minute: m.Minute.In(loc).Format(time.RFC3339), People: m.People}
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -81,7 +82,7 @@ func (s *server) deskCancel(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-type dailyJSON struct {
+type DailyRow struct {
 	Date      string `json:"date"`
 	Venue     string `json:"venue"`
 	Quota     int    `json:"quota"`
@@ -92,7 +93,7 @@ type dailyJSON struct {
 	WalkIns   int    `json:"walk_ins"`
 }
 
-type originJSON struct {
+type OriginRow struct {
 	Region   string `json:"region"`
 	Name     string `json:"name"`
 	NameEN   string `json:"name_en"`
@@ -102,8 +103,8 @@ type originJSON struct {
 
 // reportRange reads ?from= and ?to= (default: the 30 days to today in
 // China time, the venues' zone).
-func (s *server) reportRange(c echo.Context) (domain.Date, domain.Date, error) {
-	today := domain.Venue{Timezone: "Asia/Shanghai"}.Today(s.Clock.Now())
+func reportRange(c echo.Context, now time.Time) (domain.Date, domain.Date, error) {
+	today := domain.Venue{Timezone: "Asia/Shanghai"}.Today(now)
 	if c.QueryParam("from") == "" {
 		from := today.AddDays(-30)
 		if q := c.QueryParam("to"); q != "" {
@@ -118,12 +119,16 @@ func (s *server) reportRange(c echo.Context) (domain.Date, domain.Date, error) {
 	return dateRange(c, today, 30)
 }
 
-func (s *server) dailyRows(c echo.Context) ([]dailyJSON, error) {
-	from, to, err := s.reportRange(c)
+func (s *server) dailyRows(c echo.Context) ([]DailyRow, error) {
+	from, to, err := reportRange(c, s.Clock.Now())
 	if err != nil {
 		return nil, err
 	}
-	venues, rows, err := s.Admin.DailyReport(c.Request().Context(), SessionOf(c).User, c.QueryParam("venue"), from, to)
+	return dailyRows(c, s.Admin, from, to)
+}
+
+func dailyRows(c echo.Context, admin *domain.Admin, from, to domain.Date) ([]DailyRow, error) {
+	venues, rows, err := admin.DailyReport(c.Request().Context(), SessionOf(c).User, c.QueryParam("venue"), from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -131,30 +136,49 @@ func (s *server) dailyRows(c echo.Context) ([]dailyJSON, error) {
 	for _, v := range venues {
 		slugs[v.ID] = v.Slug
 	}
-	out := make([]dailyJSON, len(rows))
+	out := make([]DailyRow, len(rows))
 	for i, r := range rows {
-		out[i] = dailyJSON{Date: r.Date.String(), Venue: slugs[r.VenueID], Quota: r.Quota, Booked: r.Booked,
+		out[i] = DailyRow{Date: r.Date.String(), Venue: slugs[r.VenueID], Quota: r.Quota, Booked: r.Booked,
 			Admitted: r.Admitted, NoShow: r.NoShow, Cancelled: r.Cancelled, WalkIns: r.WalkIns}
 	}
 	return out, nil
 }
 
-func (s *server) originRows(c echo.Context) ([]originJSON, error) {
-	from, to, err := s.reportRange(c)
+func (s *server) originRows(c echo.Context) ([]OriginRow, error) {
+	from, to, err := reportRange(c, s.Clock.Now())
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.Admin.OriginReport(c.Request().Context(), SessionOf(c).User, c.QueryParam("venue"), from, to)
+	return originRows(c, s.Admin, from, to)
+}
+
+// Reports are the daily figures and the origins of ?venue=&from=&to=, for
+// the reports page.
+func Reports(c echo.Context, admin *domain.Admin, now time.Time) ([]DailyRow, []OriginRow, domain.Date, domain.Date, error) {
+	from, to, err := reportRange(c, now)
+	if err != nil {
+		return nil, nil, from, to, err
+	}
+	daily, err := dailyRows(c, admin, from, to)
+	if err != nil {
+		return nil, nil, from, to, err
+	}
+	origins, err := originRows(c, admin, from, to)
+	return daily, origins, from, to, err
+}
+
+func originRows(c echo.Context, admin *domain.Admin, from, to domain.Date) ([]OriginRow, error) {
+	rows, err := admin.OriginReport(c.Request().Context(), SessionOf(c).User, c.QueryParam("venue"), from, to)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]originJSON, len(rows))
+	out := make([]OriginRow, len(rows))
 	for i, r := range rows {
 		name := domain.Regions[r.Region]
 		if name.ZH == "" {
 			name = domain.Region{ZH: r.Region, EN: r.Region}
 		}
-		out[i] = originJSON{Region: r.Region, Name: name.ZH, NameEN: name.EN, Visitors: r.Visitors, Booked: r.Booked}
+		out[i] = OriginRow{Region: r.Region, Name: name.ZH, NameEN: name.EN, Visitors: r.Visitors, Booked: r.Booked}
 	}
 	return out, nil
 }
