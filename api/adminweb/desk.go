@@ -46,6 +46,23 @@ func personTag(st domain.BookingStatus, l api.Lang) string {
 	}[st].In(l)
 }
 
+// bookingTag names where a booking stands, counting a party partly in.
+func bookingTag(b domain.Booking, l api.Lang) string {
+	if b.Status == domain.BookingConfirmed {
+		in := 0
+		for _, p := range b.Visitors {
+			if p.Status == domain.BookingAdmitted {
+				in++
+			}
+		}
+		if in > 0 {
+			return api.Text{"部分入场 %d/%d", "%d of %d in"}.Format(l, in, in+len(b.Outside()))
+		}
+		return api.Text{"有效", "valid"}.In(l)
+	}
+	return personTag(b.Status, l)
+}
+
 // adminDesk is GET /admin/desk?venue=&date=&q=: admins and the venue's
 // staff find any booking of a day by phone, number, name or ID number.
 func (s *server) adminDesk(c echo.Context, v *adminView) (string, error) {
@@ -95,7 +112,7 @@ func (s *server) adminDesk(c echo.Context, v *adminView) (string, error) {
 	}
 	for _, b := range bs {
 		row := deskRow{ID: b.ID, Number: b.Number, Time: b.Slot.Start.In(loc).Format("15:04") + "–" + b.Slot.End.In(loc).Format("15:04"),
-			Status: string(b.Status), StatusTag: personTag(b.Status, v.Lang), Phone: b.MaskedPhone()}
+			Status: string(b.Status), StatusTag: bookingTag(b, v.Lang), Phone: b.MaskedPhone()}
 		open := b.Status == domain.BookingConfirmed && now.Before(b.Slot.End)
 		for _, p := range b.Visitors {
 			dp := deskPerson{Position: p.Position, Name: p.Name, IDMasked: p.IDMasked, Status: string(p.Status), Tag: personTag(p.Status, v.Lang),
