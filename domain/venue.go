@@ -72,7 +72,7 @@ type Venue struct {
 
 	// Days are the special days of the holiday calendar: days opened or
 	// closed against the weekly rule. They come with the venue.
-	Days map[Date]SpecialDay
+	Days map[Date]SpecialDay `json:"-"`
 }
 
 // LocalText is a text in Chinese and English.
