@@ -10,13 +10,13 @@ import (
 // museum open on a public-holiday Monday, with its own hours, or a day
 // closed ahead, with the reason.
 type SpecialDay struct {
-	VenueID   int64
-	Date      Date
-	Open      bool
-	Hours     Hours // an open day's hours
-	Reason    string
-	UpdatedBy string
-	UpdatedAt time.Time
+	VenueID   int64     `json:"-"`
+	Date      Date      `json:"-"`
+	Open      bool      `json:"open"`
+	Hours     Hours     `json:"hours"` // an open day's hours
+	Reason    string    `json:"reason"`
+	UpdatedBy string    `json:"-"`
+	UpdatedAt time.Time `json:"-"`
 }
 
 // CalendarStore keeps the special days.
