@@ -278,7 +278,7 @@ var auditFieldNames = map[string]api.Text{
 	"InstantaneousCapacity": {"瞬时承载量", "instantaneous capacity"}, "GateFlowPerMinute": {"入口每分钟通行", "gate flow a minute"},
 	"GateBurst": {"入口突发量", "gate burst"}, "ApprovedDailyCapacity": {"核定日承载量", "approved daily capacity"},
 	"ApprovedInstantaneousCapacity": {"核定瞬时承载量", "approved instantaneous capacity"},
-	"PolicyRatioPct": {"预约比例（%）", "policy ratio (%)"}, "HeldBackPct": {"预留比例（%）", "held back (%)"},
+	"PolicyRatioPct":                {"预约比例（%）", "policy ratio (%)"}, "HeldBackPct": {"预留比例（%）", "held back (%)"},
 	"HeldBackRelease": {"预留放出时间", "held-back release"}, "HoursByWeekday": {"按星期的开放时间", "hours by weekday"},
 	"NoShowGraceMinutes": {"爽约宽限（分钟）", "no-show grace (min)"}, "NoShowStrikes": {"爽约次数上限", "no-show strikes"},
 	"NoShowWindowDays": {"爽约统计天数", "no-show window (days)"}, "RestrictionDays": {"限制天数", "restriction (days)"},
