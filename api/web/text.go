@@ -60,7 +60,7 @@ var pageTexts = map[string]api.Text{
 	"state.low":           {"名额紧张", "Few places left"},
 	"state.full":          {"已约满", "Fully booked"},
 	"state.closed":        {"不可预约", "Not bookable"},
-	"state.past":          {"已开始", "Started"},
+	"state.past":          {"已截止", "Booking closed"},
 	"state.over":          {"已结束", "Over"},
 
 	"form.title":         {"填写预约信息", "Your booking"},

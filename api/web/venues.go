@@ -351,7 +351,7 @@ func (s *server) venuePage(c echo.Context) error {
 		}
 		row.CountText = v.textf("venue.remaining", sv.Remaining, sv.Availability.Quota)
 		switch sv.State {
-		case domain.StateClosed:
+		case domain.StateClosed, domain.StatePast:
 			row.CountText, row.Width = "", 0
 		case domain.StateNotYetOpen:
 			row.StateText, row.CountText = v.textf("venue.opens", opensAt(sv.OpensAt.In(loc), v.Lang)), ""
