@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -240,8 +240,8 @@ type venueData struct {
 	Slots      []slotRow
 	// What a visitor reads before booking.
 	Address, Contact, Notice string
-	LiveURL    string
-	LiveTexts  string // JSON: the words app.js needs to update the slots
+	LiveURL                  string
+	LiveTexts                string // JSON: the words app.js needs to update the slots
 }
 
 // venuePage shows a venue's booking window as a day picker and the slots
