@@ -258,6 +258,16 @@ func (a *Accounts) AddUser(ctx context.Context, n NewUser) (User, error) {
 	return u, err
 }
 
+// User is the account named username, with its password hash.
+func (a *Accounts) User(ctx context.Context, username string) (User, error) {
+	return a.store.UserByName(ctx, username)
+}
+
+// SignOutEverywhere ends every session of a user.
+func (a *Accounts) SignOutEverywhere(ctx context.Context, userID int64) error {
+	return a.store.DeleteSessions(ctx, userID)
+}
+
 // SetPassword changes a user's password and signs them out everywhere.
 func (a *Accounts) SetPassword(ctx context.Context, username, password string) error {
 	if len(password) < MinPasswordLength || len(password) > 72 {

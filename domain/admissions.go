@@ -22,10 +22,22 @@ type Admissions struct {
 	log      *slog.Logger
 }
 
-// NewAdmissions wires the gate use case.
-func NewAdmissions(catalog *Catalog, bookings *Bookings, store Store, records GateStore, counter GateCounter, signer CodeSigner, clock Clock, log *slog.Logger) *Admissions {
-	return &Admissions{catalog: catalog, bookings: bookings, store: store, records: records, counter: counter,
-		signer: signer, clock: clock, log: log}
+// AdmissionsDeps are the parts the admission use case works with.
+type AdmissionsDeps struct {
+	Catalog  *Catalog
+	Bookings *Bookings
+	Store    Store
+	Records  GateStore   // admissions, attempts and exits
+	Counter  GateCounter // occupancy and gate flow, shared by the instances
+	Signer   CodeSigner  // checks the codes scanned
+	Clock    Clock
+	Log      *slog.Logger
+}
+
+// NewAdmissions wires the admission use case.
+func NewAdmissions(d AdmissionsDeps) *Admissions {
+	return &Admissions{catalog: d.Catalog, bookings: d.Bookings, store: d.Store, records: d.Records, counter: d.Counter,
+		signer: d.Signer, clock: d.Clock, log: d.Log}
 }
 
 // Scan is a code read at a gate.
@@ -328,14 +340,14 @@ func (g *Admissions) WalkIn(ctx context.Context, staff User, slug, gate string, 
 		return Admitted{}, err
 	}
 	r.SlotID = slot.ID
-	res, err := g.bookings.bookWalkIn(ctx, r, v, slot, now)
+	res, err := g.bookings.BookWalkIn(ctx, r, v, slot, now)
 	if err != nil {
 		return Admitted{}, err
 	}
 	attempt := Attempt{VenueID: v.ID, BookingID: res.Booking.ID, Gate: gate, UserID: staff.ID, At: now}
 	a, err := g.let(ctx, v, res.Booking, gate, staff.ID, AdmittedWalkIn, attempt)
 	if err != nil {
-		if _, cerr := g.bookings.cancelBooking(ctx, res.Booking, now); cerr != nil {
+		if _, cerr := g.bookings.Revoke(ctx, res.Booking, now); cerr != nil {
 			g.log.ErrorContext(ctx, "undo walk-in booking that could not be admitted", "booking", res.Booking.ID, "err", cerr)
 		}
 		return Admitted{}, g.refuse(ctx, attempt, err)
