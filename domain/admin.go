@@ -518,7 +518,7 @@ func (a *Admin) UpdateUser(ctx context.Context, by User, username string, c User
 		for i, slug := range c.Venues {
 			v, err := a.catalog.Venue(ctx, slug)
 			if err != nil {
-				return User{}, Invalid(fmt.Sprintf("venues[%d]", i), RuleUnknownVenue)
+				return User{}, InvalidAt(Element("venues", i), RuleUnknownVenue)
 			}
 			u.VenueIDs = append(u.VenueIDs, v.ID)
 		}

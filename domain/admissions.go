@@ -301,7 +301,7 @@ func (g *Admissions) Exit(ctx context.Context, staff User, slug, gate string, pe
 		return Occupancy{}, err
 	}
 	if people < 1 || people > MaxExitCount {
-		return Occupancy{}, &ValidationError{Fields: []FieldError{{Field: "count", Rule: RuleCount, Limit: MaxExitCount}}}
+		return Occupancy{}, &ValidationError{Fields: []FieldError{{Field: Field("count"), Rule: RuleCount, Limit: MaxExitCount}}}
 	}
 	now := g.clock.Now()
 	vd := VenueDay{VenueID: v.ID, Date: v.Today(now)}
@@ -426,13 +426,13 @@ func (g *Admissions) Upload(ctx context.Context, staff User, slug, scannerID str
 	}
 	for i, s := range scans {
 		if s.Nonce == "" || len(s.Nonce) > 64 {
-			errs.Add(fmt.Sprintf("scans[%d].nonce", i), RuleRequired)
+			errs.AddAt(ElementField("scans", i, "nonce"), RuleRequired)
 		}
 		if checkGate(s.Gate) != nil {
-			errs.Add(fmt.Sprintf("scans[%d].gate", i), RuleGate)
+			errs.AddAt(ElementField("scans", i, "gate"), RuleGate)
 		}
 		if s.ScannedAt.IsZero() || s.ScannedAt.After(g.clock.Now().Add(5*time.Minute)) {
-			errs.Add(fmt.Sprintf("scans[%d].scanned_at", i), RuleDate)
+			errs.AddAt(ElementField("scans", i, "scanned_at"), RuleDate)
 		}
 	}
 	if err := errs.OrNil(); err != nil {

@@ -178,9 +178,9 @@ func (v *pageView) Row(r visitorRow) rowView {
 func (s *server) slotRefusal(bs bookingSlot) error {
 	now := s.Clock.Now()
 	switch {
-	case bs.Slot.State == "full":
+	case bs.Slot.State == domain.SlotStateFull:
 		return &domain.Error{Code: domain.CodeSoldOut}
-	case bs.Slot.State != "open", bs.Venue.LastBookableDay(now).Before(bs.Slot.Date):
+	case bs.Slot.State != domain.SlotStateOpen, bs.Venue.LastBookableDay(now).Before(bs.Slot.Date):
 		return domain.ErrSlotClosed
 	}
 	return nil
@@ -382,14 +382,14 @@ func nextToField(v *pageView, labelKey, message string) string {
 // placeError puts one field error next to its field and says which input
 // it is about; the summary links there. Errors no input holds go to the alert.
 func (s *server) placeError(v *pageView, f *formData, posted postedForm, fp api.FieldProblem) (id, label string) {
-	switch {
-	case fp.Field == "phone":
+	switch path := fp.Path; {
+	case path == domain.Field("phone"):
 		f.PhoneError = nextToField(v, "form.phone", fp.Message)
 		return "phone", v.text("form.phone")
-	case fp.Field == "visitors":
+	case path == domain.Field("visitors"):
 		f.PartyError = capitalize(fp.Message)
 		return "size", v.text("form.size")
-	case fp.Field == "Idempotency-Key":
+	case path == domain.Field("Idempotency-Key"):
 		// The form's hidden key is the fault, not the visitor: a fresh form
 		// key lets the next post through.
 		f.Key = formKey()
@@ -397,10 +397,9 @@ func (s *server) placeError(v *pageView, f *formData, posted postedForm, fp api.
 			f.Alert.Detail = v.text("form.key.reused")
 			return "", ""
 		}
-	case strings.HasPrefix(fp.Field, "visitors["):
-		var k int
-		var name string
-		if _, err := fmt.Sscanf(fp.Field, "visitors[%d].%s", &k, &name); err != nil || k < 0 || k >= len(posted.Sent) {
+	case path.Name == "visitors" && path.InList:
+		k := path.Index
+		if k < 0 || k >= len(posted.Sent) {
 			break
 		}
 		row := posted.Sent[k]
@@ -409,7 +408,7 @@ func (s *server) placeError(v *pageView, f *formData, posted postedForm, fp api.
 		}
 		r := &f.Rows[row]
 		prefix := "v" + strconv.Itoa(row) + "-"
-		switch name {
+		switch path.Item {
 		case "name":
 			r.NameError = nextToField(v, "form.name", fp.Message)
 			return prefix + "name", v.textf("form.field.visitor", row+1, v.text("form.name"))

@@ -200,7 +200,7 @@ func describe(err error) error {
 	if errors.As(err, &v) {
 		var parts []string
 		for _, f := range v.Fields {
-			parts = append(parts, f.Field+": "+string(f.Rule))
+			parts = append(parts, f.Field.String()+": "+string(f.Rule))
 		}
 		return fmt.Errorf("not valid: %s", strings.Join(parts, "; "))
 	}

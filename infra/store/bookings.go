@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -115,7 +114,7 @@ func (s *Store) bookingFault(ctx context.Context, nb domain.NewBooking, err erro
 	case strings.Contains(index, "visitors"):
 		e := &domain.Error{Code: domain.CodeAlreadyBooked, Detail: "a visitor already holds a booking that day"}
 		if i, ok := s.bookedVisitor(ctx, nb); ok {
-			e.Field = "visitors[" + strconv.Itoa(i) + "].id_number"
+			e.Field = domain.ElementField("visitors", i, "id_number")
 		}
 		return e
 	}

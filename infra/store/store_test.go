@@ -245,7 +245,7 @@ func TestCreateBookingRules(t *testing.T) {
 		}
 		// A person already booked that day at that venue is refused, named.
 		_, err = s.CreateBooking(ctx, newBooking(slot, append(party(1, 20), party(1, 2)...), ""))
-		if !errors.As(err, &de) || de.Code != domain.CodeAlreadyBooked || de.Field != "visitors[1].id_number" {
+		if !errors.As(err, &de) || de.Code != domain.CodeAlreadyBooked || de.Field.String() != "visitors[1].id_number" {
 			t.Fatalf("same person twice: %v", err)
 		}
 		// The same idempotency key again is a replay, and changes nothing.
