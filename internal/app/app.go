@@ -81,7 +81,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		}
 	}()
 
-	a.Store, err = store.Open(ctx, store.Config{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, MaxOpenConns: cfg.MySQLMaxConns, Log: log})
+	a.Store, err = openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -125,11 +125,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	a.Counter = redisgate.NewCounter(a.Redis, cfg.RedisPrefix)
 	a.Admissions = domain.NewAdmissions(domain.AdmissionsDeps{Catalog: a.Catalog, Bookings: a.Bookings, Store: a.Store,
 		Records: a.Store, Counter: a.Counter, Signer: signer, Clock: a.Clock, Log: log})
-	a.Accounts = domain.NewAccounts(a.Store, codes.Passwords{Cost: cfg.BcryptCost}, a.Catalog, a.Clock, log)
+	a.Accounts = newAccounts(a.Store, a.Catalog, cfg, a.Clock, log)
 	if a.Limiter != nil {
 		a.Accounts.LimitWith(a.Limiter, cfg.LoginLimits)
 	}
-	a.Accounts.AuditWith(a.Store)
 	a.Schedule = domain.NewSchedule(a.Store, a.Clock)
 	a.Admin = domain.NewAdmin(domain.AdminDeps{Catalog: a.Catalog, Bookings: a.Bookings, Accounts: a.Accounts,
 		Admissions: a.Admissions, Schedule: a.Schedule, Store: a.Store, Admin: a.Store, Gate: a.Gate, Clock: a.Clock, Log: log})
