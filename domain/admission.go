@@ -57,8 +57,9 @@ type Exit struct {
 	At        time.Time
 }
 
-// GateStore keeps what happens at the gate.
-type GateStore interface {
+// AdmissionStore keeps what happens at the entrance gates: admissions,
+// refused attempts, walk-ins and exits.
+type AdmissionStore interface {
 	// AdmitBooking marks a confirmed booking admitted, records the
 	// admission and the attempt that made it, in one transaction. If the
 	// booking is no longer confirmed it returns the booking's status as an
@@ -121,10 +122,11 @@ const (
 	GateFlowLimited
 )
 
-// GateCounter keeps people inside each venue and each gate's flow, in
-// Redis. Every change is made under a hold id, so a retried script changes
+// OccupancyCounter keeps people inside each venue and each entrance
+// gate's flow, in Redis (not to be confused with the CapacityGate, which
+// counts places booked). Every change is made under a hold id, so a retried script changes
 // nothing twice, and an entry can be undone if its admission fails.
-type GateCounter interface {
+type OccupancyCounter interface {
 	// Enter lets people in if the venue has room and the gate's flow allows.
 	Enter(ctx context.Context, v VenueDay, hold string, people, capacity int, flow GateFlow) (GateCount, error)
 	// Undo gives back an Enter at gate whose admission did not happen.

@@ -15,8 +15,8 @@ type Admissions struct {
 	catalog  *Catalog
 	bookings *Bookings
 	store    Store
-	records  GateStore
-	counter  GateCounter
+	records  AdmissionStore
+	counter  OccupancyCounter
 	signer   CodeSigner
 	clock    Clock
 	log      *slog.Logger
@@ -27,9 +27,9 @@ type AdmissionsDeps struct {
 	Catalog  *Catalog
 	Bookings *Bookings
 	Store    Store
-	Records  GateStore   // admissions, attempts and exits
-	Counter  GateCounter // occupancy and gate flow, shared by the instances
-	Signer   CodeSigner  // checks the codes scanned
+	Records  AdmissionStore   // admissions, attempts and exits
+	Counter  OccupancyCounter // occupancy and gate flow, shared by the instances
+	Signer   CodeSigner       // checks the codes scanned
 	Clock    Clock
 	Log      *slog.Logger
 }

@@ -26,7 +26,7 @@ var (
 	leaveScript = redis.NewScript(leaveSrc)
 )
 
-// Counter implements domain.GateCounter: people inside each venue and the
+// Counter implements domain.OccupancyCounter: people inside each venue and the
 // flow of each of its gates, all under the venue's hash tag, e.g.
 // sg:{venue:3}:inside:2026-03-02 and sg:{venue:3}:flow:North.
 type Counter struct {
