@@ -31,5 +31,7 @@
 // Bookings.PromoteStandby, Fairness asks Bookings.ForgetRestrictions).
 // Refusals are *Error values with a Code, and *ValidationError lists each
 // wrong field by its FieldPath and Rule; the API turns both into words.
-// Time comes from an injected Clock, never from time.Now.
+// The time of the rules (slot windows, booking days, admission windows)
+// comes from an injected Clock; only the in-memory caches' lifetimes
+// (Catalog, the restriction cache, LocalLimiter) run on the wall clock.
 package domain
