@@ -54,8 +54,8 @@ func (s *server) slotForBooking(ctx context.Context, param string) (bookingSlot,
 		Availability: slot.Availability(s.Clock.Now(), slot.Quota, slot.Booked, slot.Status == domain.SlotOpen)}}, nil
 }
 
-// visitorRow is one person's fieldset on the booking form.
-type visitorRow struct {
+// formRow is one person's fieldset on the booking form.
+type formRow struct {
 	Key           string // the row's index in field names and ids
 	Legend        string
 	RemoveLabel   string
@@ -99,8 +99,8 @@ type formData struct {
 	Key        string
 	Max        int
 	Sizes      []sizeLink
-	Rows       []visitorRow
-	Blank      visitorRow // the row app.js copies to add a visitor
+	Rows       []formRow
+	Blank      formRow // the row app.js copies to add a visitor
 	IDTypes    []option
 	Phone      string
 	PhoneError string
@@ -129,7 +129,7 @@ func (s *server) newForm(v *pageView, bs bookingSlot, n int) *formData {
 	for i := range n {
 		f.Rows = append(f.Rows, newRow(v, i))
 	}
-	f.Blank = visitorRow{Key: "__I__", Legend: strings.Replace(v.text("form.visitor"), "%d", "__N__", 1),
+	f.Blank = formRow{Key: "__I__", Legend: strings.Replace(v.text("form.visitor"), "%d", "__N__", 1),
 		RemoveLabel: strings.Replace(v.text("form.remove"), "%d", "__N__", 1), Autocomplete: "off", IDType: string(domain.IDResident)}
 	for _, t := range domain.IDTypes {
 		f.IDTypes = append(f.IDTypes, option{Value: string(t), Label: v.text("id." + string(t))})
@@ -148,8 +148,8 @@ func (s *server) newForm(v *pageView, bs bookingSlot, n int) *formData {
 
 // newRow is row i of an empty form; the first person's name may come
 // from the browser's autofill, the others' may not.
-func newRow(v *pageView, i int) visitorRow {
-	r := visitorRow{Key: strconv.Itoa(i), Legend: v.textf("form.visitor", i+1),
+func newRow(v *pageView, i int) formRow {
+	r := formRow{Key: strconv.Itoa(i), Legend: v.textf("form.visitor", i+1),
 		RemoveLabel: v.textf("form.remove", i+1), Autocomplete: "off", IDType: string(domain.IDResident)}
 	if i == 0 {
 		r.Autocomplete = "name"
@@ -160,12 +160,12 @@ func newRow(v *pageView, i int) visitorRow {
 // rowView is what the row template needs: the row and the page around it.
 type rowView struct {
 	V     *pageView
-	R     visitorRow
+	R     formRow
 	Types []option
 }
 
 // Row hands the row template one visitor row of the booking form.
-func (v *pageView) Row(r visitorRow) rowView {
+func (v *pageView) Row(r formRow) rowView {
 	f, _ := v.Data.(*formData)
 	var types []option
 	if f != nil {

@@ -132,11 +132,11 @@ func user(ctx context.Context, cfg app.Config, log *slog.Logger, args []string) 
 		return err
 	}
 	// The same wiring as the server's (internal/app), on the same database.
-	accounts, err := app.OpenAccounts(ctx, cfg, log)
+	accounts, closeStore, err := app.OpenAccounts(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer accounts.Close()
+	defer closeStore()
 	password, generated, err := readPassword(verb == "add")
 	if err != nil {
 		return err

@@ -33,33 +33,24 @@ func Migrate(ctx context.Context, cfg Config, log *slog.Logger) (dialect string,
 	return string(s.Dialect()), s.Close()
 }
 
-// Accounts is the accounts use case on the configured database, for the
-// user command: wired as the server wires it, without Redis or HTTP.
+// OpenAccounts is the accounts use case on the configured database, for
+// the user command: wired as the server wires it, without Redis or HTTP.
 // The venues are seeded first, since staff may be added before the first
-// start and must name venues that exist. Close releases the database.
-type Accounts struct {
-	*domain.Accounts
-	store *store.Store
-}
-
-// OpenAccounts opens the configured database for the user command.
-func OpenAccounts(ctx context.Context, cfg Config, log *slog.Logger) (*Accounts, error) {
+// start and must name venues that exist. close releases the database.
+func OpenAccounts(ctx context.Context, cfg Config, log *slog.Logger) (accounts *domain.Accounts, close func() error, err error) {
 	clock := cfg.Clock
 	if clock == nil {
 		clock = domain.SystemClock{}
 	}
 	s, err := openStore(ctx, cfg, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := domain.NewSchedule(s, clock).Seed(ctx); err != nil {
 		_ = s.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	// No capacity gate: accounts read only the venues.
 	catalog := domain.NewCatalog(s, nil, clock, log, cfg.CatalogCacheTTL)
-	return &Accounts{Accounts: newAccounts(s, catalog, cfg, clock, log), store: s}, nil
+	return newAccounts(s, catalog, cfg, clock, log), s.Close, nil
 }
-
-// Close releases the database.
-func (a *Accounts) Close() error { return a.store.Close() }

@@ -28,7 +28,7 @@ func TestUserCommandSharesTheServersWiring(t *testing.T) {
 			cfg.DisableBackground = true
 			log := app.NewLogger(cfg, io.Discard)
 
-			accounts, err := app.OpenAccounts(ctx, cfg, log)
+			accounts, closeStore, err := app.OpenAccounts(ctx, cfg, log)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,7 +48,7 @@ func TestUserCommandSharesTheServersWiring(t *testing.T) {
 			if err := accounts.SetPassword(ctx, "gatekeeper", "second-password"); err != nil {
 				t.Fatal(err)
 			}
-			if err := accounts.Close(); err != nil {
+			if err := closeStore(); err != nil {
 				t.Fatal(err)
 			}
 
