@@ -187,28 +187,28 @@ func (g *Admissions) let(ctx context.Context, v Venue, b Booking, gate string, u
 	return Admitted{Booking: b, Admission: a, Occupancy: Occupancy{Inside: count.Inside, Capacity: v.InstantaneousCapacity}}, nil
 }
 
-// enter asks the gate counter for room, rebuilding the count from the
+// enter asks the occupancy counter for room, rebuilding the count from the
 // records when Redis has none.
-func (g *Admissions) enter(ctx context.Context, v Venue, vd VenueDay, hold string, people int, gate string) (GateCount, error) {
+func (g *Admissions) enter(ctx context.Context, v Venue, vd VenueDay, hold string, people int, gate string) (OccupancyCount, error) {
 	flow := GateFlow{Gate: gate, PerMinute: v.GateFlowPerMinute, Burst: v.GateBurst}
 	for range 2 {
 		c, err := g.counter.Enter(ctx, vd, hold, people, v.InstantaneousCapacity, flow)
 		if err != nil {
-			return GateCount{}, Unavailable("gate counter", err)
+			return OccupancyCount{}, Unavailable("occupancy counter", err)
 		}
 		switch c.Outcome {
-		case GateOK:
+		case OccupancyOK:
 			return c, nil
-		case GateFull:
+		case OccupancyFull:
 			return c, &Error{Code: CodeFlowLimited, MustLeave: c.MustLeave, Detail: "venue at capacity"}
-		case GateFlowLimited:
+		case OccupancyFlowLimited:
 			return c, &Error{Code: CodeFlowLimited, RetryAfter: c.RetryAfter, Detail: "gate flow limit"}
 		}
 		if _, err := g.rebuild(ctx, v, vd); err != nil {
-			return GateCount{}, err
+			return OccupancyCount{}, err
 		}
 	}
-	return GateCount{}, Unavailable("gate counter", fmt.Errorf("occupancy of %s does not stay loaded", v.Slug))
+	return OccupancyCount{}, Unavailable("occupancy counter", fmt.Errorf("occupancy of %s does not stay loaded", v.Slug))
 }
 
 // closesAt is when venue v closes on day d; occupancy ends with the day.
@@ -222,7 +222,7 @@ func (g *Admissions) rebuild(ctx context.Context, v Venue, vd VenueDay) (int, er
 	}
 	ttl := closesAt(v, vd.Date).Add(time.Hour).Sub(g.clock.Now())
 	if err := g.counter.Load(ctx, vd, n, ttl); err != nil {
-		return 0, Unavailable("gate counter", err)
+		return 0, Unavailable("occupancy counter", err)
 	}
 	g.log.InfoContext(ctx, "occupancy rebuilt from records", "venue", v.Slug, "inside", n)
 	return n, nil
@@ -276,7 +276,7 @@ func (g *Admissions) Occupancy(ctx context.Context, staff User, slug string) (Oc
 	}
 	n, ok, err := g.counter.Inside(ctx, vd)
 	if err != nil {
-		return Occupancy{}, Unavailable("gate counter", err)
+		return Occupancy{}, Unavailable("occupancy counter", err)
 	}
 	if !ok {
 		if n, err = g.rebuild(ctx, v, vd); err != nil {
@@ -313,9 +313,9 @@ func (g *Admissions) Exit(ctx context.Context, staff User, slug, gate string, pe
 	if fresh {
 		c, err := g.counter.Leave(ctx, vd, newHold(), people)
 		if err != nil {
-			return Occupancy{}, Unavailable("gate counter", err)
+			return Occupancy{}, Unavailable("occupancy counter", err)
 		}
-		if c.Outcome == GateOK {
+		if c.Outcome == OccupancyOK {
 			return Occupancy{Inside: c.Inside, Capacity: v.InstantaneousCapacity}, nil
 		}
 		// Not loaded: the rebuild below counts this exit from its record.
