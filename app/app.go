@@ -120,6 +120,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		a.Bookings.LimitWith(a.Limiter, cfg.BookingLimits)
 	}
 	a.Counter = redisgate.NewCounter(a.Redis, cfg.RedisPrefix)
+	if cfg.GateFlowClock != nil {
+		a.Counter.WithClock(cfg.GateFlowClock)
+	}
 	a.Admissions = domain.NewAdmissions(a.Catalog, a.Bookings, a.Store, a.Store, a.Counter, signer, a.Clock, log)
 	a.Accounts = domain.NewAccounts(a.Store, codes.Passwords{Cost: cfg.BcryptCost}, a.Catalog, a.Clock, log)
 	if a.Limiter != nil {
