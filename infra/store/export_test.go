@@ -23,3 +23,12 @@ func LoadMigrations(fsys fs.FS, dialect string) ([]string, error) {
 	}
 	return names, nil
 }
+
+// UniqueIndexes are the unique indexes the store tells duplicates by.
+func UniqueIndexes() []string {
+	return []string{idxVenuesSlug, idxBookingsIdempotency, idxVisitorsPersonDay, idxUsersUsername,
+		idxAdmissionsBooking, idxAttemptsRequest, idxAttemptsScan, idxExitsRequest}
+}
+
+// UniqueViolation is uniqueViolation, for tests.
+var UniqueViolation = uniqueViolation

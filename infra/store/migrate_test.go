@@ -242,3 +242,52 @@ func TestMigrationChecksumsAddedToOldTable(t *testing.T) {
 		mustRefuse(t, err, "0001_core.sql", "changed")
 	})
 }
+
+// TestUniqueIndexNamesMatchMigrations: every unique index the store tells
+// duplicates by exists under that name in both dialects' migrations, and a
+// violation of it is recognized by error number and named, on each database.
+func TestUniqueIndexNamesMatchMigrations(t *testing.T) {
+	names := store.UniqueIndexes()
+	if len(names) < 8 {
+		t.Fatalf("only %d index names: %v", len(names), names)
+	}
+	for _, dialect := range []string{"mysql", "sqlite"} {
+		var all strings.Builder
+		files, _ := fs.Glob(migrations.FS, dialect+"/*.sql")
+		for _, f := range files {
+			b, _ := fs.ReadFile(migrations.FS, f)
+			all.Write(b)
+		}
+		for _, name := range names {
+			want := "UNIQUE KEY " + name + " ("
+			if dialect == "sqlite" {
+				want = "CREATE UNIQUE INDEX " + name + " ON "
+			}
+			if !strings.Contains(all.String(), want) {
+				t.Errorf("%s migrations have no %q", dialect, want)
+			}
+		}
+	}
+	forEachDB(t, func(t *testing.T, db testkit.DB) {
+		s := open(t, db)
+		for _, c := range []struct{ index, insert string }{
+			{"uq_venues_slug", `INSERT INTO venues (slug, name_zh, name_en, kind, timezone, open_minute, close_minute, closed_weekdays,
+				slot_minutes, default_quota, booking_window_days, max_party_size, admission_minutes_before,
+				instantaneous_capacity, gate_flow_per_minute, gate_burst, created_at, updated_at)
+				VALUES ('dup', 'a', 'a', 'museum', 'Asia/Shanghai', 540, 1020, '', 60, 10, 7, 5, 30, 100, 60, 10, '2026-03-02 08:00:00', '2026-03-02 08:00:00')`},
+			{"uq_users_username", `INSERT INTO users (username, password_hash, role, disabled, created_at, updated_at) VALUES ('dup', 'x', 'staff', 0, '2026-03-02 08:00:00', '2026-03-02 08:00:00')`},
+		} {
+			for i := range 2 {
+				_, err := s.DB().Exec(c.insert)
+				if i == 0 && err != nil {
+					t.Fatalf("%s: first insert: %v", c.index, err)
+				}
+				if i == 1 {
+					if got, dup := store.UniqueViolation(err); !dup || got != c.index {
+						t.Errorf("second insert: %v read as %q, %v; want %s", err, got, dup, c.index)
+					}
+				}
+			}
+		}
+	})
+}
