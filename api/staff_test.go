@@ -582,6 +582,18 @@ func TestOfflineScanners(t *testing.T) {
 			if len(list.Codes) != 1 || list.Codes[0].Code != gone.Code {
 				t.Fatalf("cancelled codes: %+v", list)
 			}
+			// as_of is the service's time: passed back as since, it lists
+			// exactly what was cancelled after it.
+			if list.AsOf != ta.Clock.Now().UTC().Format(time.RFC3339) {
+				t.Fatalf("as_of %s, the service's clock says %s", list.AsOf, ta.Clock.Now().UTC().Format(time.RFC3339))
+			}
+			later := book(t, ta, "jinyun-mountain", "09:00", 1)
+			ta.Clock.Advance(time.Minute)
+			ta.Do(t, nil, "DELETE", "/api/v1/bookings/"+later.Code, nil)
+			ta.Do(t, nil, "GET", "/api/v1/venues/jinyun-mountain/cancellations?since="+list.AsOf, nil, "Authorization", north).JSON(t, &list)
+			if len(list.Codes) != 1 || list.Codes[0].Code != later.Code {
+				t.Fatalf("cancelled since the last as_of: %+v", list)
+			}
 
 			ta.Clock.Set(at("08:50:00"))
 			upload := func(scanner string, scans ...map[string]any) []map[string]any {
