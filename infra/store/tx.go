@@ -27,7 +27,14 @@ func (s *Store) transact(ctx context.Context, fn func(tx *gorm.DB) error) error 
 			break
 		}
 		s.log.DebugContext(ctx, "transaction retried", "attempt", attempt, "err", err)
-		time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+		pause := time.NewTimer(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			pause.Stop()
+			// Nothing was committed: say why it failed and why it stopped.
+			return s.fault("transaction", errors.Join(err, ctx.Err()))
+		case <-pause.C:
+		}
 	}
 	return err
 }
