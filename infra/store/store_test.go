@@ -391,3 +391,52 @@ func TestSettingIsGeneratedOnceForAll(t *testing.T) {
 		}
 	})
 }
+
+// TestMarkNoShowsCountsWhatCommitted makes the first no-show's transaction
+// fail: on MySQL with a deadlock (1213), which is retried and then commits;
+// on SQLite with an error that rolls it back. The count is of bookings
+// marked and committed, once each.
+func TestMarkNoShowsCountsWhatCommitted(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testkit.DB) {
+		s, _ := seeded(t, db)
+		ctx := context.Background()
+		slot := slotWithQuota(t, s, "jinyun-mountain", domain.DateOf(monday0800).AddDays(1), 10)
+		b, err := s.CreateBooking(ctx, newBooking(slot, party(2, 1), ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var setup []string
+		want := 1
+		if s.Dialect() == store.MySQL {
+			setup = []string{
+				`CREATE TABLE inject_fail (n INT NOT NULL) ENGINE=MEMORY`, // not rolled back with the transaction
+				`INSERT INTO inject_fail VALUES (1)`,
+				`CREATE TRIGGER no_show_deadlock BEFORE INSERT ON no_shows FOR EACH ROW BEGIN
+					IF (SELECT n FROM inject_fail) > 0 THEN
+						UPDATE inject_fail SET n = n - 1;
+						SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, MESSAGE_TEXT = 'injected deadlock';
+					END IF;
+				END`,
+			}
+		} else {
+			setup = []string{`CREATE TRIGGER no_show_fails BEFORE INSERT ON no_shows BEGIN SELECT RAISE(ABORT, 'injected failure'); END`}
+			want = 0
+		}
+		for _, q := range setup {
+			if _, err := s.DB().Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		n, err := s.MarkNoShows(ctx, venue(t, s, "jinyun-mountain"), slot.End.Add(time.Hour), slot.Date, 10)
+		if n != want || (want == 0) != (err != nil) {
+			t.Fatalf("marked %d, %v; want %d", n, err, want)
+		}
+		var status string
+		var strikes int
+		s.DB().QueryRow(`SELECT status FROM bookings WHERE id = ?`, b.ID).Scan(&status)
+		s.DB().QueryRow(`SELECT COUNT(*) FROM no_shows WHERE booking_id = ?`, b.ID).Scan(&strikes)
+		if want == 1 && (status != "no_show" || strikes != 2) || want == 0 && (status != "confirmed" || strikes != 0) {
+			t.Fatalf("booking %s with %d strikes", status, strikes)
+		}
+	})
+}
