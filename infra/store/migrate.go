@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -19,7 +20,7 @@ type migration struct {
 	version  int64
 	name     string
 	sql      string
-	checksum string // sha256 of the file, hex
+	checksum string // sha256 of the file with LF line endings, hex
 }
 
 // file is the migration's file name, as the messages to an operator name it.
@@ -308,7 +309,9 @@ func loadMigrations(fsys fs.FS, dialect string) ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		sum := sha256.Sum256(body)
+		// Line endings are not part of the sum: a checkout that turned them
+		// into CRLF builds a binary that must still accept the database.
+		sum := sha256.Sum256(bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n")))
 		out = append(out, migration{version: v, name: rest, sql: string(body), checksum: hex.EncodeToString(sum[:])})
 	}
 	if len(out) == 0 {

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -56,6 +57,7 @@ func mustRefuse(t *testing.T, err error, words ...string) {
 	if err == nil {
 		t.Fatalf("the store started; want a refusal naming %q", words)
 	}
+	t.Logf("refused: %v", err)
 	if !errors.Is(err, store.ErrMigrationDrift) {
 		t.Errorf("refusal %v does not wrap ErrMigrationDrift", err)
 	}
@@ -97,9 +99,17 @@ func TestMigrationChangedFileRefused(t *testing.T) {
 		f.Data = append(f.Data, []byte("\n-- edited after release\n")...)
 		_, err := openWith(t, db, changed)
 		mustRefuse(t, err, "0002_gate.sql", "changed")
-		// The files as shipped still open it.
+		// The files as shipped still open it, and so do they with CRLF line
+		// endings (a Windows checkout): those are not a change.
 		if _, err := openWith(t, db, migrations.FS); err != nil {
 			t.Fatalf("reopen with the shipped files: %v", err)
+		}
+		crlf := shippedFS(t)
+		for _, f := range crlf {
+			f.Data = bytes.ReplaceAll(f.Data, []byte("\n"), []byte("\r\n"))
+		}
+		if _, err := openWith(t, db, crlf); err != nil {
+			t.Fatalf("reopen with CRLF line endings: %v", err)
 		}
 	})
 }
