@@ -123,6 +123,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		a.Bookings.LimitWith(a.Limiter, cfg.BookingLimits)
 	}
 	a.Counter = redisgate.NewCounter(a.Redis, cfg.RedisPrefix)
+	if cfg.GateFlowClock != nil {
+		a.Counter.WithClock(cfg.GateFlowClock)
+	}
 	a.Admissions = domain.NewAdmissions(domain.AdmissionsDeps{Catalog: a.Catalog, Bookings: a.Bookings, Store: a.Store,
 		Records: a.Store, Counter: a.Counter, Signer: signer, Clock: a.Clock, Log: log})
 	a.Accounts = newAccounts(a.Store, a.Catalog, cfg, a.Clock, log)
