@@ -103,7 +103,7 @@ var titles = map[domain.Code]Text{
 var details = map[domain.Code]Text{
 	domain.CodeSoldOut:        {"请选择其他时段或日期。", "Please choose another time slot or day."},
 	domain.CodeAlreadyBooked:  {"同一证件每天在同一场馆只能预约一次，可查询或取消已有预约。", "One booking per ID per venue per day; look up or cancel the existing booking."},
-	domain.CodeSlotClosed:     {"该时段已开始、已关闭或尚未开放预约，请选择其他时段。", "The slot has started, is closed, or is not yet open for booking; please choose another."},
+	domain.CodeSlotClosed:     {"该时段已停止预约、已关闭或尚未开放预约，请选择其他时段。", "The slot no longer takes bookings, is closed, or is not yet open for booking; please choose another."},
 	domain.CodeRateLimited:    {"请稍后再试。", "Please try again later."},
 	domain.CodeUnavailable:    {"请稍后再试，您的信息未被提交。", "Please try again shortly; nothing was booked."},
 	domain.CodeNotCancellable: {"已入场、已过期或时段已开始的预约不能取消。", "Bookings that were used, missed, or whose slot has started cannot be cancelled."},

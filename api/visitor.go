@@ -188,7 +188,7 @@ func (s *server) listSlots(c echo.Context) error {
 	for i, sv := range views {
 		ref := slotRef(sv.Slot, loc)
 		out[i] = slotJSON{ID: ref.ID, Date: ref.Date, Start: ref.Start, End: ref.End,
-			Quota: sv.Slot.Quota, Booked: sv.Availability.Booked, Remaining: sv.Remaining, Status: sv.State}
+			Quota: sv.Slot.Quota, Booked: sv.Availability.Booked, Remaining: sv.Remaining, Status: string(sv.State)}
 		if !sv.OpensAt.IsZero() {
 			out[i].OpensAt = sv.OpensAt.In(loc).Format(time.RFC3339)
 		}

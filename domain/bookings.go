@@ -42,6 +42,10 @@ func (s *Bookings) NotifyWith(publicURL string) { s.publicURL = strings.TrimRigh
 // Link is the address of booking b's page.
 func (s *Bookings) Link(b Booking) string { return s.publicURL + "/bookings/" + s.Code(b) }
 
+// ForgetRestrictions drops the cached restrictions, after the no-show
+// count (Fairness) made new ones or lifted one.
+func (s *Bookings) ForgetRestrictions() { s.restrictions.forget() }
+
 // RestrictWith refuses bookings of IDs restricted for no-shows in store.
 func (s *Bookings) RestrictWith(store FairnessStore) { s.restrictions.store = store }
 
@@ -134,7 +138,7 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 		nb.Notice = func(b Booking) NotificationText { return bookedNotice(venue, b, s.Code(b), s.Link(b)) }
 	}
 
-	if remaining, ok := s.catalog.knownSoldOut(slot.ID, len(visitors)); ok {
+	if remaining, ok := s.catalog.KnownSoldOut(slot.ID, len(visitors)); ok {
 		return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: remaining})
 	}
 	hold := newHold()
@@ -148,7 +152,7 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 	switch take.Outcome {
 	case TakeSoldOut:
 		if take.Pending == 0 {
-			s.catalog.noteSoldOut(slot.ID, take.Remaining)
+			s.catalog.NoteSoldOut(slot.ID, take.Remaining)
 		}
 		return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: take.Remaining})
 	case TakeClosed:
@@ -207,7 +211,7 @@ func (s *Bookings) take(ctx context.Context, slotID int64, hold string, places i
 			if loads++; loads > 2 {
 				return Take{}, Unavailable("capacity gate", fmt.Errorf("bucket of slot %d does not stay loaded", slotID))
 			}
-			if err := s.catalog.ensureLoaded(ctx, slotID); err != nil {
+			if err := s.catalog.EnsureLoaded(ctx, slotID); err != nil {
 				if CodeOf(err) == CodeNotFound {
 					return Take{}, err
 				}
@@ -326,7 +330,7 @@ func (s *Bookings) Cancel(ctx context.Context, code string) (Booking, error) {
 	if !b.Cancellable(now) {
 		return Booking{}, ErrNotCancellable
 	}
-	return s.cancelBooking(ctx, b, now)
+	return s.Revoke(ctx, b, now)
 }
 
 // CancelPerson cancels the person at position in the booking a code stands
@@ -370,9 +374,10 @@ func (s *Bookings) cancelPerson(ctx context.Context, b Booking, position int, no
 // back first: the answer stands, and nothing more is released.
 var errAlreadyReleased = errors.New("places already given back")
 
-// cancelBooking gives a booking's places back, whatever the time: the
-// visitor's rules are checked by Cancel.
-func (s *Bookings) cancelBooking(ctx context.Context, b Booking, now time.Time) (Booking, error) {
+// Revoke cancels booking b and gives its places back, whatever the time:
+// the visitor's rules are checked by Cancel. Admissions revokes a walk-in
+// it could not record.
+func (s *Bookings) Revoke(ctx context.Context, b Booking, now time.Time) (Booking, error) {
 	return s.release(ctx, b, b.PartySize, now, func(ctx context.Context) (Booking, error) {
 		cancelled, err := s.store.CancelBooking(ctx, b.ID, now)
 		if errors.Is(err, ErrNotCancellable) && cancelled.Status == BookingCancelled {
@@ -403,20 +408,20 @@ func (s *Bookings) release(ctx context.Context, b Booking, places int, now time.
 	}
 	// The freed places go to the standby list first: booked in MySQL and
 	// counted in Redis before the release shows the rest to the public.
-	if n := s.promoteStandby(ctx, b.Slot); n > 0 {
+	if n := s.PromoteStandby(ctx, b.Slot); n > 0 {
 		if err := s.gate.Adjust(ctx, b.Slot.ID, 0, n, b.Slot.Status == SlotOpen); err != nil {
 			s.log.WarnContext(ctx, "count standby bookings in the gate; reconciliation will", "slot", b.Slot.ID, "err", err)
 		}
 	}
 	s.settle(ctx, b.Slot.ID, hold, true)
-	s.catalog.forgetSoldOut(b.Slot.ID)
+	s.catalog.ForgetSoldOut(b.Slot.ID)
 	return cancelled, nil
 }
 
-// bookWalkIn books people registered at the gate into the slot under way:
+// BookWalkIn books people registered at the gate into the slot under way:
 // the same rules as a booking but for the slot having started, and a phone
 // is optional; no per-client limits (staff make these requests).
-func (s *Bookings) bookWalkIn(ctx context.Context, r BookingRequest, v Venue, slot Slot, now time.Time) (BookResult, error) {
+func (s *Bookings) BookWalkIn(ctx context.Context, r BookingRequest, v Venue, slot Slot, now time.Time) (BookResult, error) {
 	r.walkIn = true
 	visitors, err := r.checkParty(s.ids, v.MaxPartySize, now, false)
 	if err != nil {

@@ -118,7 +118,7 @@ func (a *Admin) DeskCancel(ctx context.Context, by User, bookingID int64, positi
 	}
 	before := b
 	if len(positions) == len(b.Visitors) {
-		b, err = a.bookings.cancelBooking(ctx, b, now)
+		b, err = a.bookings.Revoke(ctx, b, now)
 	} else {
 		for _, p := range positions {
 			if b, err = a.bookings.cancelPerson(ctx, b, p, now); err != nil {

@@ -192,7 +192,7 @@ func (s *server) nearbySlots(ctx context.Context, v *pageView, bs bookingSlot, n
 			return nil
 		}
 		for _, sv := range views {
-			if sv.ID == bs.Slot.ID || sv.State != domain.StateOpen || sv.Remaining < n {
+			if sv.ID == bs.Slot.ID || sv.State != domain.SlotStateOpen || sv.Remaining < n {
 				continue
 			}
 			gap := sv.Start.Sub(bs.Slot.Start)

@@ -161,12 +161,14 @@ func TestPageRoutes(t *testing.T) {
 		texts  []string
 	}{
 		{"/", 200, []string{`<html lang="zh-CN">`, "选择场馆", "缙云山", "北碚博物馆", "今天 · 3月2日 周一", "明天 · 3月3日 周二", "每周一闭馆", "闭馆"}},
-		{"/venues/jinyun-mountain", 200, []string{"缙云山", "选择日期", "剩余 600 / 600", `href="/book/`, "已开始"}},
+		{"/venues/jinyun-mountain", 200, []string{"缙云山", "选择日期", "剩余 600 / 600", `href="/book/`, "已截止"}},
 		// The museum is closed on Mondays: its page opens on Tuesday and marks Monday.
 		{"/venues/beibei-museum", 200, []string{`aria-current="date" data-date="2026-03-03"`, `class="day closed" aria-disabled="true"`}},
 		{"/venues/beibei-museum?date=2026-03-02", 200, []string{"本馆 2026年3月2日（周一） 闭馆", "下一个开放日：3月3日 周二"}},
 		{"/venues/jinyun-mountain?date=2026-3-3", 422, []string{"日期格式应为 YYYY-MM-DD"}},
-		{"/venues/jinyun-mountain?date=2026-03-10", 422, []string{"不在可预约日期范围内"}},
+		// The day after the window shows when it opens, with no booking.
+		{"/venues/jinyun-mountain?date=2026-03-10", 200, []string{"03-03 00:00 开放预约", "未开放", `class="day soon sel"`}},
+		{"/venues/jinyun-mountain?date=2026-03-11", 422, []string{"不在可预约日期范围内"}},
 		{"/venues/nowhere", 404, []string{"未找到", "请检查预约码或链接是否完整。"}},
 		{fmt.Sprintf("/book/%d", open), 200, []string{"填写预约信息", "参观者 1", "居民身份证", `name="visitors[0].id_number"`, "该时段剩余 600 个名额"}},
 		{fmt.Sprintf("/book/%d?n=3", open), 200, []string{`name="visitors[2].name"`}},

@@ -60,7 +60,7 @@ var pageTexts = map[string]api.Text{
 	"state.low":           {"名额紧张", "Few places left"},
 	"state.full":          {"已约满", "Fully booked"},
 	"state.closed":        {"不可预约", "Not bookable"},
-	"state.past":          {"已开始", "Started"},
+	"state.past":          {"已截止", "Booking closed"},
 	"state.over":          {"已结束", "Over"},
 
 	"form.title":         {"填写预约信息", "Your booking"},
@@ -186,7 +186,7 @@ var pageTexts = map[string]api.Text{
 	"lookup.title":           {"查询我的预约", "Find my booking"},
 	"lookup.intro":           {"输入预约码（预约成功页面上二维码下方的一串字符），可查看、打印或取消预约。", "Enter the booking code (the line of characters under the QR code on your confirmation) to see, print or cancel the booking."},
 	"lookup.code":            {"预约码", "Booking code"},
-	"lookup.code.hint":       {"可直接粘贴预约码或预约链接", "Paste the code, or the pageLink to your booking"},
+	"lookup.code.hint":       {"可直接粘贴预约码或预约链接", "Paste the code, or the link to your booking"},
 	"lookup.submit":          {"查询", "Find booking"},
 	"mine.title":             {"我的预约", "My bookings"},
 	"mine.intro":             {"输入预约时填写的手机号，我们会发送短信验证码，验证后即可看到该号码的全部预约。", "Enter the mobile number you booked with. We text you a code; with it you see every booking of that number."},

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -94,7 +92,7 @@ func (s *Store) withFreshNumber(nb *domain.NewBooking, write func() error) error
 	var err error
 	for range 5 {
 		err = write()
-		if index, dup := uniqueViolation(err); !dup || !strings.Contains(index, "number") {
+		if !isViolationOf(err, idxBookingsNumber) {
 			return err
 		}
 		nb.Number = domain.NewBookingNumber()
@@ -143,12 +141,12 @@ func (s *Store) bookingFault(ctx context.Context, nb domain.NewBooking, err erro
 	switch {
 	case !dup:
 		return s.fault("create booking", err)
-	case strings.Contains(index, "idempotency"):
+	case index == idxBookingsIdempotency:
 		return domain.ErrIdempotentReplay
-	case strings.Contains(index, "visitors"):
+	case index == idxVisitorsPersonDay:
 		e := &domain.Error{Code: domain.CodeAlreadyBooked, Detail: "a visitor already holds a booking that day"}
 		if i, ok := s.bookedVisitor(ctx, nb); ok {
-			e.Field = "visitors[" + strconv.Itoa(i) + "].id_number"
+			e.Field = domain.ElementField("visitors", i, "id_number")
 		}
 		return e
 	}

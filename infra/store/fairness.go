@@ -95,7 +95,11 @@ func (s *Store) MarkNoShows(ctx context.Context, v domain.Venue, endedBefore tim
 	windowStart := today.AddDays(-v.NoShowWindowDays).String()
 	until := today.AddDays(v.RestrictionDays).String()
 	for _, id := range ids {
+		// Counted once committed: the transaction may run again after a
+		// deadlock, or roll back after marking.
+		mine := false
 		err := s.transact(ctx, func(tx *gorm.DB) error {
+			mine = false
 			// The persons still outside are the no-shows; a party of
 			// which someone came is admitted, not missed.
 			var visitors []visitorRow
@@ -120,7 +124,7 @@ func (s *Store) MarkNoShows(ctx context.Context, v domain.Venue, endedBefore tim
 				string(domain.BookingNoShow), id, string(domain.BookingConfirmed)).Error; err != nil {
 				return err
 			}
-			marked++
+			mine = true
 			var b bookingRow
 			if err := tx.Select("visit_date").Where("id = ?", id).Take(&b).Error; err != nil {
 				return err
@@ -158,6 +162,9 @@ func (s *Store) MarkNoShows(ctx context.Context, v domain.Venue, endedBefore tim
 		})
 		if err != nil {
 			return marked, s.fault("mark no-show", err)
+		}
+		if mine {
+			marked++
 		}
 	}
 	return marked, nil

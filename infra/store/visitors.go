@@ -52,7 +52,7 @@ func (s *Store) PutSignInCode(ctx context.Context, phoneKey, otpHash string, now
 	if soon != nil {
 		return soon
 	}
-	if _, dup := uniqueViolation(err); dup {
+	if _, dup := uniqueViolation(err); dup { // the primary key
 		// Another request for the same phone inserted its code first.
 		return &domain.TooSoonError{RetryAt: now.Add(now.Sub(resendAfter))}
 	}

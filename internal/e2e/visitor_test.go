@@ -283,14 +283,14 @@ func TestRefusals(t *testing.T) {
 	b.noFullID(ids...)
 	b.screenshot("already-booked", false)
 
-	// A slot that has started cannot be booked.
+	// A slot whose booking has closed (the hour is over) cannot be booked.
 	started := slotAt(t, ta, "jinyun-mountain", "2026-03-02", "07:00")
 	if st := b.open(fmt.Sprintf("/book/%d", started)); st != 409 {
 		t.Fatalf("a started slot: %d", st)
 	}
-	b.see("该时段不可预约", "该时段已开始", "选择其他时段")
+	b.see("该时段不可预约", "该时段已停止预约", "选择其他时段")
 	b.open("/venues/jinyun-mountain?date=2026-03-02")
-	b.see("已开始")
+	b.see("已截止")
 	if n := bookings(t, ta); n != 1 {
 		t.Fatalf("%d bookings, want the one that fitted", n)
 	}

@@ -105,6 +105,7 @@ func TestVisitorsAsTheyAre(t *testing.T) {
 	b.typeIn("#phone", "13900002222")
 	b.follow("#submit")
 	b.see("预约已确认", "参观者（2 人）", "取消此人")
+	b.screenshot("booking-persons", false)
 	before := remaining(t, ta, "jinyun-mountain", next, "2026-03-02")
 	b.follow(`#party li:nth-child(2) .person-cancel button`)
 	b.see("参观者（1 人）", "陈二", "已取消")

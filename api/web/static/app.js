@@ -31,7 +31,7 @@
         if (label && state) state.textContent = label;
         if (label && off) off.textContent = label;
         var count = li.querySelector(".slot-count");
-        var text = s.status === "closed" || s.status === "not_yet_open" ? "" :
+        var text = s.status === "closed" || s.status === "past" || s.status === "not_yet_open" ? "" :
           (t.remaining || "%d / %d").replace("%d", s.remaining).replace("%d", s.quota);
         if (count && count.textContent !== text) count.textContent = text;
         var fill = li.querySelector(".fill");

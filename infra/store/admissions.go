@@ -215,7 +215,7 @@ func (s *Store) PersonOn(ctx context.Context, venueID int64, d domain.Date, hash
 func (s *Store) RecordAttempt(ctx context.Context, a domain.Attempt) error {
 	row := attemptRowOf(a)
 	err := s.db.WithContext(ctx).Create(&row).Error
-	if _, dup := uniqueViolation(err); dup {
+	if isViolationOf(err, idxAttemptsRequest, idxAttemptsScan) {
 		return nil
 	}
 	return s.faultOrNil("record attempt", err)
@@ -244,7 +244,7 @@ func (s *Store) AddExit(ctx context.Context, e domain.Exit) (bool, error) {
 	row := exitRow{VenueID: e.VenueID, VisitDate: e.Date.String(), Gate: e.Gate, People: e.People, UserID: e.UserID,
 		RequestID: sql.NullString{String: e.RequestID, Valid: e.RequestID != ""}, At: e.At.UTC()}
 	err := s.db.WithContext(ctx).Create(&row).Error
-	if _, dup := uniqueViolation(err); dup {
+	if isViolationOf(err, idxExitsRequest) {
 		return false, nil
 	}
 	if err != nil {
