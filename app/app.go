@@ -48,6 +48,7 @@ type App struct {
 	AdminPassword string
 	Schedule      *domain.Schedule
 	Reconcile     *domain.Reconciler
+	Failover      *domain.Failover
 	Echo          *echo.Echo
 	Registry      *prometheus.Registry
 
@@ -138,6 +139,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	a.Postman = domain.NewPostman(a.Store, sender, a.Clock, log)
 	a.Fairness = domain.NewFairness(a.Catalog, a.Bookings, a.Store, a.Store, a.Gate, a.Clock, log)
 	a.Reconcile = domain.NewReconciler(a.Store, a.Gate, a.Clock)
+	a.Failover = domain.NewFailover(a.Store, a.Gate, a.Reconcile, a.Catalog, a.Counter, a.Clock, log)
 
 	if err := a.Schedule.Seed(ctx); err != nil {
 		return nil, err
@@ -235,6 +237,14 @@ func (a *App) StartBackground(ctx context.Context) {
 			a.Log.InfoContext(ctx, "fairness round", "no_shows", r.NoShows, "held_back_released", r.Released,
 				"standby_booked", r.StandbyBooked, "standby_expired", r.StandbyExpired, "bookings_erased", r.Erased)
 		}
+		return err
+	})
+	// Learn which Redis masters serve now; a change later means a failover.
+	if _, err := a.Failover.Check(ctx); err != nil {
+		a.Log.WarnContext(ctx, "read Redis layout", "err", err)
+	}
+	a.every(ctx, a.Config.FailoverCheckEvery, "failover check", func(ctx context.Context) error {
+		_, err := a.Failover.Check(ctx)
 		return err
 	})
 	a.every(ctx, a.Config.ReconcileEvery, "reconcile", func(ctx context.Context) error {

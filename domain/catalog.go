@@ -73,6 +73,13 @@ func (c *Catalog) forgetSoldOut(slotID int64) {
 	delete(c.soldOut, slotID)
 }
 
+// forgetSoldOutAll drops every sold-out note (the gate was repaired).
+func (c *Catalog) forgetSoldOutAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.soldOut)
+}
+
 type cachedSlot struct {
 	slot  Slot
 	err   error
