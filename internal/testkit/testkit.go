@@ -115,7 +115,7 @@ type Redis struct {
 	Embedded *redisgate.Embedded
 	// Cluster is set for a Redis Cluster of this test's own.
 	Cluster *Cluster
-	client   redis.UniversalClient
+	client  redis.UniversalClient
 }
 
 // Redises are the Redis servers a suite runs on: the embedded one always,
