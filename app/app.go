@@ -52,8 +52,9 @@ type App struct {
 	Echo          *echo.Echo
 	Registry      *prometheus.Registry
 
-	stop    sync.WaitGroup
-	metrics *metrics
+	stop       sync.WaitGroup
+	metrics    *metrics
+	stopListen context.CancelFunc
 }
 
 // NewLogger makes the service's logger from its settings.
@@ -105,6 +106,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 
 	a.Catalog = domain.NewCatalog(a.Store, a.Gate, a.Clock, log, cfg.CatalogCacheTTL)
 	a.Catalog.SoldOutMemory = cfg.SoldOutMemory
+	// Changes made on any instance reach every other through Redis pub/sub
+	// within moments; the caches' expiry is the safety net.
+	changes := redisgate.NewChanges(a.Redis, cfg.RedisPrefix)
+	a.Catalog.Changes().PublishWith(changes)
+	listen, stopListen := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopListen = stopListen
+	if err := changes.Listen(listen, a.Catalog.Changes().Received); err != nil {
+		log.WarnContext(ctx, "news of other instances' changes unavailable; caches expire on their own", "err", err)
+	}
 	a.Bookings = domain.NewBookings(a.Catalog, a.Store, a.Gate, signer, domain.NewIDHasher(idKey), a.Clock, log)
 	a.Bookings.RestrictWith(a.Store)
 	if cfg.RateLimits == "on" {
@@ -279,6 +289,9 @@ func (a *App) every(ctx context.Context, d time.Duration, name string, fn func(c
 
 // Close releases every part.
 func (a *App) Close() {
+	if a.stopListen != nil {
+		a.stopListen()
+	}
 	if a.Redis != nil {
 		_ = a.Redis.Close()
 	}

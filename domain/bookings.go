@@ -29,7 +29,9 @@ type Bookings struct {
 
 // NewBookings wires the booking use case.
 func NewBookings(catalog *Catalog, store Store, gate CapacityGate, signer CodeSigner, ids IDHasher, clock Clock, log *slog.Logger) *Bookings {
-	return &Bookings{catalog: catalog, store: store, gate: gate, signer: signer, ids: ids, clock: clock, log: log}
+	s := &Bookings{catalog: catalog, store: store, gate: gate, signer: signer, ids: ids, clock: clock, log: log}
+	catalog.Changes().On(TopicRestrictions, s.restrictions.forget)
+	return s
 }
 
 // RestrictWith refuses bookings of IDs restricted for no-shows in store.

@@ -106,7 +106,8 @@ func (f *Fairness) MarkNoShows(ctx context.Context) (int, error) {
 				return total, fmt.Errorf("mark no-shows at %s: %w", v.Slug, err)
 			}
 			if n > 0 {
-				f.bookings.restrictions.forget() // new strikes may have made new restrictions
+				// New strikes may have made new restrictions.
+				f.catalog.Changes().Changed(ctx, TopicRestrictions)
 			}
 			total += n
 			if n < 500 {
@@ -184,6 +185,6 @@ func (f *Fairness) LiftRestriction(ctx context.Context, by User, id int64, reaso
 	}
 	now := f.clock.Now()
 	r, err := f.store.LiftRestriction(ctx, id, by.Username, now, entry(by, now, AuditRestriction, 0, fmt.Sprintf("restriction %d", id), reason))
-	f.bookings.restrictions.forget()
+	f.catalog.Changes().Changed(ctx, TopicRestrictions)
 	return r, err
 }
