@@ -83,7 +83,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
-		dialector, dialect = sqlite.Open(sqliteDSN(filepath.Join(dir, "slotgate.db"))), SQLite
+		dialector, dialect = sqlite.Open(sqliteDSN(filepath.Join(dir, sqliteFile))), SQLite
 	}
 	db, err := gorm.Open(dialector, gcfg)
 	// Switching a new SQLite file to WAL takes a lock that another process
