@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"slotgate/app"
+	"slotgate/domain"
 	"slotgate/internal/testkit"
 )
 
@@ -107,16 +108,35 @@ func TestRedisClusterFailover(t *testing.T) {
 	killedAt.Store(&kill)
 	t.Logf("killed master %s after %d bookings", hot.Addr, created.Load())
 
-	// Flood on for 7 s after the kill, and until the quota is sold.
-	soldOut := func() bool {
+	// Flood on for at least 6 s after the kill, and until the quota is
+	// sold and the bucket agrees with MySQL while bookings keep coming (at
+	// most 10 s after the kill).
+	agrees := func() (domain.Bucket, domain.SlotCount, bool) {
 		c, err := ta.Store.SlotCounts(context.Background(), []int64{slotID})
-		return err == nil && c[0].Booked >= quota
+		if err != nil {
+			t.Fatal(err)
+		}
+		bs, err := ta.Gate.Buckets(context.Background(), []int64{slotID})
+		b := bs[slotID]
+		return b, c[0], err == nil && b.Loaded && c[0].Booked == quota && b.Quota == c[0].Quota && b.Booked == c[0].Booked
 	}
-	for time.Since(kill) < 7*time.Second || (!soldOut() && time.Since(kill) < 20*time.Second) {
+	var agreedUnderLoad time.Duration
+	for time.Since(kill) < 10*time.Second {
+		if _, _, ok := agrees(); ok && agreedUnderLoad == 0 {
+			agreedUnderLoad = time.Since(kill)
+		}
+		if agreedUnderLoad > 0 && time.Since(kill) > 6*time.Second {
+			break
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	halt.Store(true)
 	wg.Wait()
+	if b, c, _ := agrees(); agreedUnderLoad == 0 {
+		t.Errorf("the bucket did not agree with MySQL under load within 10 s of the kill: %+v, MySQL %+v", b, c)
+	} else {
+		t.Logf("sold out, and the bucket agreed with MySQL %v after the kill while the flood went on", agreedUnderLoad.Round(time.Millisecond))
+	}
 
 	// The replica took over.
 	if now := cluster.MasterOf(t, ta.Gate.KeysOf(slotID)[0]); now == hot {
@@ -128,7 +148,8 @@ func TestRedisClusterFailover(t *testing.T) {
 		t.Errorf("no failover repair logged")
 	}
 	for _, line := range strings.Split(logs.String(), "\n") {
-		if strings.Contains(line, "failover") || strings.Contains(line, "old Redis master") || strings.Contains(line, "master replaced") {
+		if strings.Contains(line, "failover") || strings.Contains(line, "old Redis master") || strings.Contains(line, "master replaced") ||
+			strings.Contains(line, "repaired") {
 			t.Log(line)
 		}
 	}

@@ -18,6 +18,10 @@ type ReplacedGate interface {
 	Holds(ctx context.Context, ids []int64) (map[int64][]string, error)
 	// DropHolds ends the named holds without counting them.
 	DropHolds(ctx context.Context, slotID int64, holds []string) (int, error)
+	// RaiseBooked raises a bucket's booked count toward the store's c,
+	// less what requests in flight hold (nothing when c is full); it never
+	// lowers it, and returns the places added.
+	RaiseBooked(ctx context.Context, c SlotCount) (int, error)
 }
 
 // Failover repairs what Redis loses when a master dies and its replica takes
@@ -29,8 +33,15 @@ type ReplacedGate interface {
 //   - the holds present when the change is seen and still present a grace
 //     later belong to requests that ended long ago (a request takes
 //     milliseconds): they are dropped;
-//   - then reconciliation passes run at once, until every bucket agrees
-//     with the store or the tries run out (the periodic pass goes on);
+//   - a bucket that counts fewer bookings than the store (a take or a
+//     settle lost) has its booked count raised to the store's, less the
+//     places held in flight, which may be counted in the store already: a
+//     repair that works while bookings keep coming, and errs only toward
+//     counting too few, which the store's guarded update makes harmless.
+//     Counting too many (a release lost) is left to reconciliation, which
+//     finds a full bucket quiet;
+//   - reconciliation passes run at once, until every bucket agrees with
+//     the store or the tries run out (the periodic pass goes on);
 //   - occupancy counts of today are dropped, to be rebuilt from the records,
 //     and sold-out answers remembered in this process are forgotten.
 type Failover struct {
@@ -112,6 +123,9 @@ func (f *Failover) Repair(ctx context.Context) error {
 		}
 	}
 	for try := 0; try < f.Tries; try++ {
+		if err := f.raise(ctx, ids); err != nil {
+			f.log.WarnContext(ctx, "raise booked counts after failover", "err", err)
+		}
 		pass, drift, err := f.reconcile.Run(ctx)
 		if err != nil {
 			f.log.WarnContext(ctx, "reconcile after failover", "err", err)
@@ -128,6 +142,27 @@ func (f *Failover) Repair(ctx context.Context) error {
 		}
 	}
 	f.log.WarnContext(ctx, "capacity gate still busy after failover; periodic reconciliation continues")
+	return nil
+}
+
+// raise brings every bucket that counts fewer bookings than the store up
+// to it, less what is in flight.
+func (f *Failover) raise(ctx context.Context, ids []int64) error {
+	counts, err := f.store.SlotCounts(ctx, ids)
+	if err != nil {
+		return err
+	}
+	added := 0
+	for _, c := range counts {
+		n, err := f.gate.RaiseBooked(ctx, c)
+		if err != nil {
+			return err
+		}
+		added += n
+	}
+	if added > 0 {
+		f.log.InfoContext(ctx, "bookings lost with the old Redis master counted again", "places", added)
+	}
 	return nil
 }
 

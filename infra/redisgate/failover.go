@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"slotgate/domain"
 )
 
 var (
@@ -85,6 +87,23 @@ func (g *Gate) DropHolds(ctx context.Context, slotID int64, holds []string) (int
 	n, err := dropScript.Run(ctx, g.rdb, g.keys(slotID), args...).Int()
 	if err != nil {
 		return 0, fmt.Errorf("drop holds of slot %d: %w", slotID, err)
+	}
+	return n, nil
+}
+
+var (
+	//go:embed lua/raise.lua
+	raiseSrc    string
+	raiseScript = redis.NewScript(raiseSrc)
+)
+
+// RaiseBooked raises a slot's booked count toward the store's, discounting
+// the places held by requests in flight unless the store's slot is full;
+// it never lowers it. It returns the places added.
+func (g *Gate) RaiseBooked(ctx context.Context, c domain.SlotCount) (int, error) {
+	n, err := raiseScript.Run(ctx, g.rdb, g.keys(c.SlotID), c.Booked, flag(c.Booked < c.Quota)).Int()
+	if err != nil {
+		return 0, fmt.Errorf("raise booked count of slot %d: %w", c.SlotID, err)
 	}
 	return n, nil
 }
