@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"slotgate/app"
+	"slotgate/internal/app"
 	"slotgate/domain"
 	"slotgate/internal/testkit"
 )
