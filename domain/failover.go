@@ -55,7 +55,10 @@ type Failover struct {
 	// Grace is how long a hold may be in flight: one still present this
 	// long after the change was seen is taken as lost with the old master.
 	Grace time.Duration
-	// Tries and Pause bound the reconciliation passes after a change.
+	// Tries passes, Pause apart, follow a change: raising counts and
+	// reconciling until every bucket agrees with the store. Under a flood
+	// that goes on, agreement may wait for the flood to end; raising keeps
+	// the buckets from counting too few meanwhile.
 	Tries int
 	Pause time.Duration
 
@@ -65,7 +68,7 @@ type Failover struct {
 // NewFailover watches gate for replaced servers.
 func NewFailover(store Store, gate ReplacedGate, reconcile *Reconciler, catalog *Catalog, counter GateCounter, clock Clock, log *slog.Logger) *Failover {
 	return &Failover{store: store, gate: gate, reconcile: reconcile, catalog: catalog, counter: counter, clock: clock, log: log,
-		Grace: time.Second, Tries: 40, Pause: 250 * time.Millisecond}
+		Grace: time.Second, Tries: 120, Pause: 250 * time.Millisecond}
 }
 
 // Check reads the layout and repairs when it changed since the last check
@@ -139,6 +142,12 @@ func (f *Failover) Repair(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(f.Pause):
+		}
+		// Another master replaced meanwhile: start over, with its holds.
+		if layout, err := f.gate.Layout(ctx); err == nil && layout != "" && layout != f.layout {
+			f.layout = layout
+			f.log.WarnContext(ctx, "Redis master replaced again; repairing from the store anew")
+			return f.Repair(ctx)
 		}
 	}
 	f.log.WarnContext(ctx, "capacity gate still busy after failover; periodic reconciliation continues")
