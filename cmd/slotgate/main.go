@@ -35,6 +35,7 @@ import (
 
 	"slotgate/domain"
 	"slotgate/infra/codes"
+	"slotgate/infra/redisgate"
 	"slotgate/infra/store"
 	"slotgate/internal/app"
 )
@@ -52,6 +53,7 @@ func run(args []string) error {
 		return err
 	}
 	log := app.NewLogger(cfg, os.Stderr)
+	redisgate.LogTo(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

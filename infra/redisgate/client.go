@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -178,4 +180,31 @@ func (e *Embedded) Close() {
 		<-e.done
 	}
 	e.srv.Close()
+}
+
+// LogTo sends go-redis's own messages (a dial refused, a node failing) to
+// log, one a second at most with a count of those left out: while a master
+// is down every pool would otherwise print a line per failed dial. It sets
+// go-redis's logger for the whole process.
+func LogTo(log *slog.Logger) { redis.SetLogger(&clientLog{log: log}) }
+
+type clientLog struct {
+	log     *slog.Logger
+	mu      sync.Mutex
+	last    time.Time
+	dropped int
+}
+
+func (l *clientLog) Printf(ctx context.Context, format string, v ...any) {
+	l.mu.Lock()
+	now := time.Now()
+	if now.Sub(l.last) < time.Second {
+		l.dropped++
+		l.mu.Unlock()
+		return
+	}
+	dropped := l.dropped
+	l.last, l.dropped = now, 0
+	l.mu.Unlock()
+	l.log.WarnContext(ctx, "redis client: "+fmt.Sprintf(format, v...), "similar_left_out", dropped)
 }
