@@ -42,18 +42,18 @@ func (c *Changes) Publish(ctx context.Context, t domain.Topic) error {
 }
 
 // Listen subscribes, waiting up to a few seconds for Redis to confirm, and
-// then hands every topic another instance changed to fn until ctx ends.
-// Every time the subscription is made again (Redis restarted, a cluster
-// node failed over), news may have been missed meanwhile: fn gets every
-// topic then.
+// hands every topic another instance changed to fn until ctx ends. Every
+// time the subscription is made again (Redis restarted, a cluster node
+// failed over, or Redis was down when Listen began), news may have been
+// missed meanwhile: fn gets every topic then. An error says that the first
+// subscription was not confirmed; it is retried all the same.
 func (c *Changes) Listen(ctx context.Context, fn func(domain.Topic)) error {
 	ps := c.rdb.Subscribe(ctx, c.channel)
 	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
 	_, err := ps.Receive(wait)
 	cancel()
 	if err != nil {
-		_ = ps.Close()
-		return fmt.Errorf("subscribe to %s: %w", c.channel, err)
+		err = fmt.Errorf("subscribe to %s: %w", c.channel, err)
 	}
 	go func() {
 		defer ps.Close()
@@ -82,5 +82,5 @@ func (c *Changes) Listen(ctx context.Context, fn func(domain.Topic)) error {
 			}
 		}
 	}()
-	return nil
+	return err
 }

@@ -116,7 +116,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	listen, stopListen := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopListen = stopListen
 	if err := changes.Listen(listen, a.Catalog.Changes().Received); err != nil {
-		log.WarnContext(ctx, "news of other instances' changes unavailable; caches expire on their own", "err", err)
+		log.WarnContext(ctx, "news of other instances' changes not yet received; retrying, and caches expire on their own meanwhile", "err", err)
 	}
 	a.Bookings = domain.NewBookings(a.Catalog, a.Store, a.Gate, signer, domain.NewIDHasher(idKey), a.Clock, log)
 	a.Bookings.RestrictWith(a.Store)
