@@ -7,10 +7,11 @@ import (
 	"time"
 )
 
-// ReplacedGate is what a capacity gate tells of the servers behind it, so
+// ReplacedGate is a capacity gate that tells of the servers behind it, so
 // that the places it may have lost when one of them was replaced are
 // repaired from the store.
 type ReplacedGate interface {
+	CapacityGate
 	// Layout names the servers that hold the keys; it changes when a
 	// master is replaced. Empty: the gate cannot tell.
 	Layout(ctx context.Context) (string, error)
@@ -155,14 +156,31 @@ func (f *Failover) Repair(ctx context.Context) error {
 }
 
 // raise brings every bucket that counts fewer bookings than the store up
-// to it, less what is in flight.
+// to it, less what is in flight: one read of the buckets, and a script
+// only for those behind.
 func (f *Failover) raise(ctx context.Context, ids []int64) error {
-	counts, err := f.store.SlotCounts(ctx, ids)
+	buckets, err := f.gate.Buckets(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var behind []int64
+	for _, id := range ids {
+		if buckets[id].Loaded {
+			behind = append(behind, id)
+		}
+	}
+	if len(behind) == 0 {
+		return nil
+	}
+	counts, err := f.store.SlotCounts(ctx, behind)
 	if err != nil {
 		return err
 	}
 	added := 0
 	for _, c := range counts {
+		if buckets[c.SlotID].Booked >= c.Booked {
+			continue
+		}
 		n, err := f.gate.RaiseBooked(ctx, c)
 		if err != nil {
 			return err

@@ -40,7 +40,7 @@ func TestRedisClusterFailover(t *testing.T) {
 		t.Skip("a test of seconds; run without -race")
 	}
 	testkit.NeedRedisServer(t)
-	const quota, killAfter, workers = 400, 120, 8
+	const quota, killAfter, workers = 240, 100, 8
 	mode := testkit.Mode{Name: "mysql+cluster", DB: "mysql", Redis: "cluster"}
 	logs := &testkit.LogBuffer{}
 	opts := testkit.Options{Logs: logs, Configure: func(c *app.Config) {
