@@ -111,6 +111,19 @@ func TestRedisClusterFailover(t *testing.T) {
 	kill := time.Now()
 	cluster.Kill(t, hot)
 	killedAt.Store(&kill)
+	// Readiness holds: the other masters still serve their slots, and a
+	// load balancer pulling every instance would make the outage whole.
+	var notReady atomic.Int64
+	probed := make(chan struct{})
+	go func() {
+		defer close(probed)
+		for !halt.Load() {
+			if res := ta.Do(t, client, "GET", "/readyz", nil); res.Status != http.StatusOK {
+				notReady.Add(1)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
 	t.Logf("killed master %s after %d bookings", hot.Addr, created.Load())
 
 	// Flood on for at least 6 s after the kill, and until the quota is
@@ -137,6 +150,10 @@ func TestRedisClusterFailover(t *testing.T) {
 	}
 	halt.Store(true)
 	wg.Wait()
+	<-probed
+	if n := notReady.Load(); n > 0 {
+		t.Errorf("/readyz answered not ready %d times after the kill", n)
+	}
 	if b, c, _ := agrees(); agreedUnderLoad == 0 {
 		t.Errorf("the bucket did not agree with MySQL under load within 10 s of the kill: %+v, MySQL %+v", b, c)
 	} else {
