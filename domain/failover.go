@@ -50,7 +50,7 @@ type Failover struct {
 	gate      ReplacedGate
 	reconcile *Reconciler
 	catalog   *Catalog
-	counter   GateCounter
+	counter   OccupancyCounter
 	clock     Clock
 	log       *slog.Logger
 	// Grace is how long a hold may be in flight: one still present this
@@ -67,7 +67,7 @@ type Failover struct {
 }
 
 // NewFailover watches gate for replaced servers.
-func NewFailover(store Store, gate ReplacedGate, reconcile *Reconciler, catalog *Catalog, counter GateCounter, clock Clock, log *slog.Logger) *Failover {
+func NewFailover(store Store, gate ReplacedGate, reconcile *Reconciler, catalog *Catalog, counter OccupancyCounter, clock Clock, log *slog.Logger) *Failover {
 	return &Failover{store: store, gate: gate, reconcile: reconcile, catalog: catalog, counter: counter, clock: clock, log: log,
 		Grace: time.Second, Tries: 120, Pause: 250 * time.Millisecond}
 }

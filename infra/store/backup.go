@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"slotgate/migrations"
 )
 
 // sqliteFile is the embedded store's database inside the data directory.
@@ -88,7 +90,12 @@ func checkBackup(ctx context.Context, file string) error {
 	if verdict != "ok" {
 		return fmt.Errorf("integrity check: %s", verdict)
 	}
-	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	// Rows of migrations left half-way are not applied ones; a table from
+	// before migration states were kept has applied rows only.
+	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations WHERE state = 'applied'`)
+	if err != nil {
+		rows, err = db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	}
 	if err != nil {
 		return fmt.Errorf("not a slotgate database (no schema_migrations): %w", err)
 	}
@@ -102,7 +109,7 @@ func checkBackup(ctx context.Context, file string) error {
 		applied[v] = true
 	}
 	rows.Close()
-	all, err := loadMigrations(string(SQLite))
+	all, err := loadMigrations(migrations.FS, string(SQLite))
 	if err != nil {
 		return err
 	}
