@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -172,7 +173,12 @@ func (c *Cluster) waitFor(t testing.TB, ctx context.Context, what string, ok fun
 	for !ok() {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("Redis Cluster: gave up waiting for %s (logs in %s)", what, c.dir)
+			var logs strings.Builder
+			for _, n := range c.Nodes {
+				b, _ := os.ReadFile(filepath.Join(c.dir, "redis-"+strings.TrimPrefix(n.Addr, "127.0.0.1:")+".log"))
+				fmt.Fprintf(&logs, "\n--- %s\n%s", n.Addr, b)
+			}
+			t.Fatalf("Redis Cluster: gave up waiting for %s%s", what, logs.String())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -249,10 +255,4 @@ func (c *Cluster) Stop() {
 			n.dead = true
 		}
 	}
-}
-
-// Log is the server log of a node, for a failing test to show.
-func (c *Cluster) Log(n *ClusterNode) string {
-	b, _ := os.ReadFile(filepath.Join(c.dir, "redis-"+strings.TrimPrefix(n.Addr, "127.0.0.1:")+".log"))
-	return string(b)
 }
