@@ -73,6 +73,8 @@ func New(d Deps) *echo.Echo {
 	e.Server.ReadHeaderTimeout = 10 * time.Second
 	e.Server.IdleTimeout = 2 * time.Minute
 
+	e.Pre(headAsGet)
+	e.Use(noSniff)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		RequestIDHandler: func(c echo.Context, id string) {
 			r := c.Request()

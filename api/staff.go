@@ -79,7 +79,7 @@ func (s *server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sess, err := s.Accounts.Authenticate(c.Request().Context(), bearer(c))
 		if err != nil {
-			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="slotgate"`)
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, authChallenge)
 			return err
 		}
 		c.Set(sessionKey, sess)
@@ -127,6 +127,9 @@ func (s *server) login(c echo.Context) error {
 	}
 	res, err := s.Accounts.SignIn(c.Request().Context(), body.Username, body.Password, c.RealIP())
 	setRateLimitHeaders(c, res.Limits)
+	if domain.CodeOf(err) == domain.CodeUnauthorized {
+		return badCredentials{err}
+	}
 	if err != nil {
 		return err
 	}
