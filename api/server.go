@@ -99,6 +99,7 @@ func New(d Deps) *echo.Echo {
 	e.GET("/metrics", metricsHandler(d.Registry))
 
 	v1 := e.Group("/api/v1")
+	v1.GET("/openapi.json", s.openAPI)
 	v1.GET("/venues", s.listVenues)
 	v1.GET("/venues/:slug", s.getVenue)
 	v1.GET("/venues/:slug/slots", s.listSlots)

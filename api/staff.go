@@ -434,7 +434,16 @@ func (s *server) uploadOffline(c echo.Context) error {
 			conflicts++
 		}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"results": out, "refused": conflicts})
+	return c.JSON(http.StatusOK, offlineUploadJSON{Results: out, Refused: conflicts})
+}
+
+type offlineUploadJSON struct {
+	Results []offlineResultJSON `json:"results"`
+	Refused int                 `json:"refused"`
+}
+
+type decodedJSON struct {
+	Text string `json:"text"`
 }
 
 // maxFrameBytes bounds a camera frame sent for decoding.
@@ -454,7 +463,7 @@ func (s *server) decodeScan(c echo.Context) error {
 	if err != nil {
 		return &domain.Error{Code: domain.CodeInvalidCode, Detail: "no QR code found in the image"}
 	}
-	return c.JSON(http.StatusOK, map[string]string{"text": text})
+	return c.JSON(http.StatusOK, decodedJSON{Text: text})
 }
 
 func clearStaffCookies(c echo.Context) {
