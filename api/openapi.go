@@ -79,7 +79,7 @@ var pathParams = map[string]apiParam{
 }
 
 var (
-	bookingCodes   = []domain.Code{domain.CodeValidation, domain.CodeSoldOut, domain.CodeAlreadyBooked, domain.CodeSlotClosed, domain.CodeRestricted, domain.CodeConflict}
+	bookingCodes   = []domain.Code{domain.CodeNotFound, domain.CodeValidation, domain.CodeSoldOut, domain.CodeAlreadyBooked, domain.CodeSlotClosed, domain.CodeRestricted, domain.CodeConflict}
 	admissionCodes = []domain.Code{domain.CodeValidation, domain.CodeInvalidCode, domain.CodeAlreadyAdmitted, domain.CodeWrongVenue,
 		domain.CodeWrongTime, domain.CodeCancelled, domain.CodeFlowLimited, domain.CodeNotFound}
 )

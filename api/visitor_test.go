@@ -156,7 +156,7 @@ func TestVisitorAPIErrors(t *testing.T) {
 				{"bad date", "GET", "/api/v1/venues/jinyun-mountain/slots?date=2026-3-3", nil, nil, 422, "validation_failed", "date"},
 				{"garbage code", "GET", "/api/v1/bookings/not-a-code", nil, nil, 404, "not_found", ""},
 				{"unknown route", "GET", "/api/v1/nothing", nil, nil, 404, "not_found", ""},
-				{"wrong method", "PUT", "/api/v1/bookings", nil, nil, 405, "malformed_request", ""},
+				{"wrong method", "PUT", "/api/v1/bookings", nil, nil, 405, "method_not_allowed", ""},
 			}
 			before := countRows(t, ta)
 			for _, c := range cases {
