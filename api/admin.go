@@ -375,9 +375,9 @@ func (s *server) closeVenue(c echo.Context) error {
 }
 
 type closureJSON struct {
-	SlotsClosed       int `json:"slots_closed"`
 	BookingsCancelled int `json:"bookings_cancelled"`
 	PeopleNotified    int `json:"people_notified"`
+	SlotsClosed       int `json:"slots_closed"`
 }
 
 type userBody struct {

@@ -12,19 +12,25 @@ import (
 // bearer token (or the session cookie with its CSRF header).
 const authChallenge = `Bearer realm="slotgate"`
 
-// headAsGet answers HEAD wherever GET is answered: the request is routed
-// and handled as a GET, and net/http drops the body of a HEAD answer while
-// keeping its headers (Content-Length included when the body is small).
-// It runs before routing (Echo's Pre), so no route needs a HEAD twin.
-func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		if r.Method == http.MethodHead {
-			g := r.WithContext(r.Context())
-			g.Method = http.MethodGet
-			c.SetRequest(g)
+// answerHead adds a HEAD route beside every GET route that has none,
+// answered by the GET route's own handler (its middleware included);
+// net/http drops the body of a HEAD answer and keeps its headers. New
+// calls it after every route is registered, so that a GET route added
+// anywhere gets its HEAD.
+func answerHead(e *echo.Echo) {
+	has := map[string]bool{}
+	for _, r := range e.Routes() {
+		has[r.Method+" "+r.Path] = true
+	}
+	for _, r := range e.Routes() {
+		if r.Method != http.MethodGet || has[http.MethodHead+" "+r.Path] {
+			continue
 		}
-		return next(c)
+		has[http.MethodHead+" "+r.Path] = true
+		e.Add(http.MethodHead, r.Path, func(c echo.Context) error {
+			e.Router().Find(http.MethodGet, echo.GetPath(c.Request()), c)
+			return c.Handler()(c)
+		})
 	}
 }
 

@@ -214,10 +214,10 @@ func writeProblem(c echo.Context, p Problem) error {
 		h.Set(echo.HeaderWWWAuthenticate, authChallenge)
 	}
 	setContentLanguage(c, langOf(c))
+	// c.JSON keeps a Content-Type already set.
+	h.Set(echo.HeaderContentType, "application/problem+json")
 	if c.Request().Method == http.MethodHead {
 		return c.NoContent(p.Status)
 	}
-	// c.JSON keeps a Content-Type already set.
-	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	return c.JSON(p.Status, p)
 }

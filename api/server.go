@@ -73,7 +73,6 @@ func New(d Deps) *echo.Echo {
 	e.Server.ReadHeaderTimeout = 10 * time.Second
 	e.Server.IdleTimeout = 2 * time.Minute
 
-	e.Pre(headAsGet)
 	e.Use(noSniff)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		RequestIDHandler: func(c echo.Context, id string) {
@@ -107,8 +106,10 @@ func New(d Deps) *echo.Echo {
 	v1.GET("/bookings/:code", s.getBooking, s.limitLookups)
 	v1.DELETE("/bookings/:code", s.cancelBooking, s.limitLookups)
 	v1.GET("/bookings/:code/qr.png", s.bookingQR, s.limitLookups)
+	s.registerAPIDocs(e)
 	s.registerPages(e)
 	s.registerStaff(e, v1)
+	answerHead(e)
 	return e
 }
 
