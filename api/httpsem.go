@@ -93,3 +93,36 @@ func requireJSON(c echo.Context) error {
 	}
 	return nil
 }
+
+// htmlLanguage marks every HTML answer with the language its text was
+// written in (the request's, by ?lang=, the pages' cookie or
+// Accept-Language), just before its header goes out, unless the handler
+// said so itself.
+func htmlLanguage(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		res := c.Response()
+		res.Before(func() {
+			h := res.Header()
+			if strings.HasPrefix(h.Get(echo.HeaderContentType), echo.MIMETextHTML) && h.Get("Content-Language") == "" {
+				setContentLanguage(c, langOf(c))
+			}
+		})
+		return next(c)
+	}
+}
+
+// compressible says which answers gzip may compress when asked: the
+// pages and their CSS and JS. The API's JSON is left alone (it is small,
+// and clients of the API need not decode gzip), as are images, which are
+// compressed already, /metrics (promhttp compresses its own), and the
+// health checks.
+func compressible(c echo.Context) bool {
+	p := c.Request().URL.Path
+	switch {
+	case strings.HasPrefix(p, "/api/v1/"), p == "/metrics", p == "/healthz", p == "/readyz":
+		return false
+	case strings.HasSuffix(p, ".png"), strings.HasSuffix(p, ".jpg"), strings.HasSuffix(p, ".jpeg"), strings.HasSuffix(p, ".ico"):
+		return false
+	}
+	return true
+}

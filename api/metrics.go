@@ -12,7 +12,8 @@ import (
 )
 
 // metrics are what the HTTP layer counts, exposed at /metrics in
-// Prometheus' text format.
+// Prometheus' text format, or OpenMetrics to a client that asks for it
+// (Accept: application/openmetrics-text).
 type metrics struct {
 	requests   *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
@@ -61,5 +62,5 @@ func (m *metrics) observe(c echo.Context, took time.Duration) {
 }
 
 func metricsHandler(reg *prometheus.Registry) echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, EnableOpenMetrics: true}))
 }

@@ -73,7 +73,7 @@ func New(d Deps) *echo.Echo {
 	e.Server.ReadHeaderTimeout = 10 * time.Second
 	e.Server.IdleTimeout = 2 * time.Minute
 
-	e.Use(noSniff)
+	e.Use(noSniff, htmlLanguage)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		RequestIDHandler: func(c echo.Context, id string) {
 			r := c.Request()
@@ -91,6 +91,12 @@ func New(d Deps) *echo.Echo {
 		Limit: "16K",
 		// A camera frame sent for decoding is bounded by its handler.
 		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/scans/decode" },
+	}))
+	// Pages, CSS and JS go gzip-compressed to clients that ask; bodies under
+	// 1 KiB are not worth it.
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
+		Skipper:   func(c echo.Context) bool { return !compressible(c) },
+		MinLength: 1024,
 	}))
 
 	e.GET("/healthz", s.healthz)
