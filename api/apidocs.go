@@ -68,101 +68,101 @@ func otherLang(c echo.Context, l Lang) langLink {
 
 // problemHelp says what a code means, what a program should do, and what
 // a person in front of a page should do.
-type problemHelp struct{ means, client, visitor text }
+type problemHelp struct{ means, client, visitor Text }
 
 var problemHelps = map[domain.Code]problemHelp{
 	domain.CodeMalformed: {
-		text{"请求无法解析：JSON 语法错误、字段类型不对、含有未知字段、正文过大，或路径参数无效。", "The request could not be read: broken JSON, a field of the wrong type, an unknown field, a body too large, or a bad path parameter."},
-		text{"不要原样重试。按照 OpenAPI 文档修正请求；errors 中会指出类型不对的字段。", "Do not retry as is. Fix the request to match the OpenAPI document; errors names a field of the wrong type."},
-		text{"请刷新页面后重新填写；如仍出现，请联系场馆。", "Reload the page and fill it in again; if it persists, contact the venue."}},
+		Text{"请求无法解析：JSON 语法错误、字段类型不对、含有未知字段、正文过大，或路径参数无效。", "The request could not be read: broken JSON, a field of the wrong type, an unknown field, a body too large, or a bad path parameter."},
+		Text{"不要原样重试。按照 OpenAPI 文档修正请求；errors 中会指出类型不对的字段。", "Do not retry as is. Fix the request to match the OpenAPI document; errors names a field of the wrong type."},
+		Text{"请刷新页面后重新填写；如仍出现，请联系场馆。", "Reload the page and fill it in again; if it persists, contact the venue."}},
 	domain.CodeValidation: {
-		text{"请求能读懂，但有字段不符合规则（如手机号、证件号、日期、人数）。", "The request was read, but some fields break a rule (phone, ID number, date, party size…)."},
-		text{"查看 errors：每项给出字段名 field、规则 rule 和说明 message；修正这些字段后再提交。", "Read errors: each gives the field, the rule it breaks and a message; correct those fields and send again."},
-		text{"按照页面上标出的提示修改后再提交。", "Correct the fields the page marks and submit again."}},
+		Text{"请求能读懂，但有字段不符合规则（如手机号、证件号、日期、人数）。", "The request was read, but some fields break a rule (phone, ID number, date, party size…)."},
+		Text{"查看 errors：每项给出字段名 field、规则 rule 和说明 message；修正这些字段后再提交。", "Read errors: each gives the field, the rule it breaks and a message; correct those fields and send again."},
+		Text{"按照页面上标出的提示修改后再提交。", "Correct the fields the page marks and submit again."}},
 	domain.CodeNotFound: {
-		text{"所找的对象不存在：场馆、时段、预约码、候补凭证或地址有误。", "What was asked for does not exist: the venue, slot, booking code, standby token or address is wrong."},
-		text{"检查地址和参数；预约码无法猜测，完整复制即可。不要反复重试。", "Check the address and parameters; booking codes cannot be guessed, copy them whole. Do not retry in a loop."},
-		text{"请检查链接或预约码是否完整。", "Check that the link or booking code is complete."}},
+		Text{"所找的对象不存在：场馆、时段、预约码、候补凭证或地址有误。", "What was asked for does not exist: the venue, slot, booking code, standby token or address is wrong."},
+		Text{"检查地址和参数；预约码无法猜测，完整复制即可。不要反复重试。", "Check the address and parameters; booking codes cannot be guessed, copy them whole. Do not retry in a loop."},
+		Text{"请检查链接或预约码是否完整。", "Check that the link or booking code is complete."}},
 	domain.CodeSoldOut: {
-		text{"该时段名额不足。若 remaining 存在，表示仅剩的名额数。", "The slot has too few places left; remaining, when present, is how many."},
-		text{"换一个时段，或减少人数到 remaining 以内；也可加入候补名单（POST /api/v1/standby）。", "Choose another slot, or book at most remaining people; or join the standby list (POST /api/v1/standby)."},
-		text{"请选择其他时段或日期，或加入候补名单。", "Choose another slot or day, or join the standby list."}},
+		Text{"该时段名额不足。若 remaining 存在，表示仅剩的名额数。", "The slot has too few places left; remaining, when present, is how many."},
+		Text{"换一个时段，或减少人数到 remaining 以内；也可加入候补名单（POST /api/v1/standby）。", "Choose another slot, or book at most remaining people; or join the standby list (POST /api/v1/standby)."},
+		Text{"请选择其他时段或日期，或加入候补名单。", "Choose another slot or day, or join the standby list."}},
 	domain.CodeAlreadyBooked: {
-		text{"同一证件当天在该场馆已有预约；errors 指出是哪位访客。", "An ID already holds a booking at this venue that day; errors names the visitor."},
-		text{"不要重复预约。可查询或取消已有预约，再为其余访客预约。", "Do not book again; look up or cancel the existing booking, and book the others."},
-		text{"每个证件每天在同一场馆只能预约一次，可查询或取消已有预约。", "One booking per ID per venue per day; look up or cancel the existing one."}},
+		Text{"同一证件当天在该场馆已有预约；errors 指出是哪位访客。", "An ID already holds a booking at this venue that day; errors names the visitor."},
+		Text{"不要重复预约。可查询或取消已有预约，再为其余访客预约。", "Do not book again; look up or cancel the existing booking, and book the others."},
+		Text{"每个证件每天在同一场馆只能预约一次，可查询或取消已有预约。", "One booking per ID per venue per day; look up or cancel the existing one."}},
 	domain.CodeSlotClosed: {
-		text{"该时段不能预约：已开始、已关闭、尚未开放，或场馆当天闭馆。", "The slot cannot be booked: it has started, is closed, is not yet open, or the venue is closed that day."},
-		text{"重新获取时段列表（GET /api/v1/venues/{slug}/slots），选择状态为 open 的时段。", "Fetch the slots again (GET /api/v1/venues/{slug}/slots) and choose an open one."},
-		text{"请选择其他时段。", "Please choose another slot."}},
+		Text{"该时段不能预约：已开始、已关闭、尚未开放，或场馆当天闭馆。", "The slot cannot be booked: it has started, is closed, is not yet open, or the venue is closed that day."},
+		Text{"重新获取时段列表（GET /api/v1/venues/{slug}/slots），选择状态为 open 的时段。", "Fetch the slots again (GET /api/v1/venues/{slug}/slots) and choose an open one."},
+		Text{"请选择其他时段。", "Please choose another slot."}},
 	domain.CodeRestricted: {
-		text{"该证件因多次预约未到而暂停预约；restricted_until 是可再次预约的日期。", "This ID missed too many bookings and may not book for now; restricted_until is the day it may book again."},
-		text{"在 restricted_until 之前不要重试；如有异议，请场馆管理员核实后解除。", "Do not retry before restricted_until; if it is wrong, a venue admin can check and lift it."},
-		text{"到期后可再预约；如有疑问请联系场馆。", "You may book again from that day; contact the venue if you think it is wrong."}},
+		Text{"该证件因多次预约未到而暂停预约；restricted_until 是可再次预约的日期。", "This ID missed too many bookings and may not book for now; restricted_until is the day it may book again."},
+		Text{"在 restricted_until 之前不要重试；如有异议，请场馆管理员核实后解除。", "Do not retry before restricted_until; if it is wrong, a venue admin can check and lift it."},
+		Text{"到期后可再预约；如有疑问请联系场馆。", "You may book again from that day; contact the venue if you think it is wrong."}},
 	domain.CodeRateLimited: {
-		text{"请求过于频繁，超过了限额。RateLimit 字段说明限额和剩余。", "Too many requests: a limit was reached. The RateLimit fields say which and what is left."},
-		text{"等待 Retry-After（秒）后再试；平时按 RateLimit-Policy 的 q 次 / w 秒发送，就不会被拒。", "Wait Retry-After seconds before trying again; keep to q requests per w seconds of RateLimit-Policy and none is refused."},
-		text{"请稍候片刻再试。", "Please wait a moment and try again."}},
+		Text{"请求过于频繁，超过了限额。RateLimit 字段说明限额和剩余。", "Too many requests: a limit was reached. The RateLimit fields say which and what is left."},
+		Text{"等待 Retry-After（秒）后再试；平时按 RateLimit-Policy 的 q 次 / w 秒发送，就不会被拒。", "Wait Retry-After seconds before trying again; keep to q requests per w seconds of RateLimit-Policy and none is refused."},
+		Text{"请稍候片刻再试。", "Please wait a moment and try again."}},
 	domain.CodeUnavailable: {
-		text{"服务暂时无法完成请求（数据库或缓存暂不可用），什么也没有保存。", "The service could not complete the request for now (its database or cache is away); nothing was saved."},
-		text{"等待 Retry-After 后重试；预约请带同一个 Idempotency-Key，不会重复预约。", "Retry after Retry-After; send bookings with the same Idempotency-Key so that a retry never books twice."},
-		text{"请稍后再试，您的信息没有被提交。", "Please try again shortly; nothing was booked."}},
+		Text{"服务暂时无法完成请求（数据库或缓存暂不可用），什么也没有保存。", "The service could not complete the request for now (its database or cache is away); nothing was saved."},
+		Text{"等待 Retry-After 后重试；预约请带同一个 Idempotency-Key，不会重复预约。", "Retry after Retry-After; send bookings with the same Idempotency-Key so that a retry never books twice."},
+		Text{"请稍后再试，您的信息没有被提交。", "Please try again shortly; nothing was booked."}},
 	domain.CodeNotCancellable: {
-		text{"该预约不能取消：已入场、已过期、已取消，或时段已开始。", "The booking cannot be cancelled: it was used, missed or already cancelled, or its slot has started."},
-		text{"不要重试；读取预约（GET /api/v1/bookings/{code}）查看其状态。", "Do not retry; read the booking (GET /api/v1/bookings/{code}) for its status."},
-		text{"如需帮助，请联系场馆。", "Contact the venue if you need help."}},
+		Text{"该预约不能取消：已入场、已过期、已取消，或时段已开始。", "The booking cannot be cancelled: it was used, missed or already cancelled, or its slot has started."},
+		Text{"不要重试；读取预约（GET /api/v1/bookings/{code}）查看其状态。", "Do not retry; read the booking (GET /api/v1/bookings/{code}) for its status."},
+		Text{"如需帮助，请联系场馆。", "Contact the venue if you need help."}},
 	domain.CodeUnauthorized: {
-		text{"需要登录，或登录已失效；登录时则表示用户名或密码错误。", "Signing in is needed, or the session has ended; at sign-in, the username or password is wrong."},
-		text{"用 POST /api/v1/auth/login 取得令牌，并以 Authorization: Bearer 发送；Cookie 会话的写请求还需 X-CSRF-Token。", "Get a token with POST /api/v1/auth/login and send it as Authorization: Bearer; with the session cookie, writes also need X-CSRF-Token."},
-		text{"请重新登录。", "Please sign in again."}},
+		Text{"需要登录，或登录已失效；登录时则表示用户名或密码错误。", "Signing in is needed, or the session has ended; at sign-in, the username or password is wrong."},
+		Text{"用 POST /api/v1/auth/login 取得令牌，并以 Authorization: Bearer 发送；Cookie 会话的写请求还需 X-CSRF-Token。", "Get a token with POST /api/v1/auth/login and send it as Authorization: Bearer; with the session cookie, writes also need X-CSRF-Token."},
+		Text{"请重新登录。", "Please sign in again."}},
 	domain.CodeForbidden: {
-		text{"已登录，但无权进行此操作（例如非管理员，或不负责该场馆）。", "Signed in, but not allowed to do this (not an admin, or not serving this venue)."},
-		text{"不要重试；请管理员分配相应的角色或场馆。", "Do not retry; an admin can give the role or venue needed."},
-		text{"请联系管理员。", "Please ask an admin."}},
+		Text{"已登录，但无权进行此操作（例如非管理员，或不负责该场馆）。", "Signed in, but not allowed to do this (not an admin, or not serving this venue)."},
+		Text{"不要重试；请管理员分配相应的角色或场馆。", "Do not retry; an admin can give the role or venue needed."},
+		Text{"请联系管理员。", "Please ask an admin."}},
 	domain.CodeConflict: {
-		text{"与现有数据冲突：名称已被使用，或对象已处于该状态。", "It conflicts with what exists: the name is taken, or the thing is already in that state."},
-		text{"重新读取对象的当前状态，再决定是否修改。", "Read the current state again before changing it."},
-		text{"请刷新页面查看最新状态。", "Reload the page to see the current state."}},
+		Text{"与现有数据冲突：名称已被使用，或对象已处于该状态。", "It conflicts with what exists: the name is taken, or the thing is already in that state."},
+		Text{"重新读取对象的当前状态，再决定是否修改。", "Read the current state again before changing it."},
+		Text{"请刷新页面查看最新状态。", "Reload the page to see the current state."}},
 	domain.CodeInvalidCode: {
-		text{"扫描到的内容不是本系统的有效预约码（或签名不对，或图片中没有二维码）。", "What was scanned is not a valid booking code of this service (wrong signature, or no QR code in the image)."},
-		text{"不要放行；请访客出示预约页面上的二维码，或按预约码查询。", "Do not admit; ask for the QR code on the booking page, or look the booking up by its code."},
-		text{"请出示预约页面上的二维码。", "Please show the QR code from your booking page."}},
+		Text{"扫描到的内容不是本系统的有效预约码（或签名不对，或图片中没有二维码）。", "What was scanned is not a valid booking code of this service (wrong signature, or no QR code in the image)."},
+		Text{"不要放行；请访客出示预约页面上的二维码，或按预约码查询。", "Do not admit; ask for the QR code on the booking page, or look the booking up by its code."},
+		Text{"请出示预约页面上的二维码。", "Please show the QR code from your booking page."}},
 	domain.CodeAlreadyAdmitted: {
-		text{"该预约已入场；admission 给出首次入场的时间和入口。", "The booking was already admitted; admission says when and at which gate."},
-		text{"不要再次放行；核对 booking 中的姓名与证件。", "Do not admit again; compare the names in booking with the ID cards."},
-		text{"该预约码已使用过，请联系工作人员。", "This code was already used; please see a member of staff."}},
+		Text{"该预约已入场；admission 给出首次入场的时间和入口。", "The booking was already admitted; admission says when and at which gate."},
+		Text{"不要再次放行；核对 booking 中的姓名与证件。", "Do not admit again; compare the names in booking with the ID cards."},
+		Text{"该预约码已使用过，请联系工作人员。", "This code was already used; please see a member of staff."}},
 	domain.CodeWrongVenue: {
-		text{"该预约属于另一场馆；venue 给出场馆。", "The booking is for another venue, named in venue."},
-		text{"不要放行；告知访客正确的场馆。", "Do not admit; tell the visitor which venue it is for."},
-		text{"请前往预约的场馆。", "Please go to the venue you booked."}},
+		Text{"该预约属于另一场馆；venue 给出场馆。", "The booking is for another venue, named in venue."},
+		Text{"不要放行；告知访客正确的场馆。", "Do not admit; tell the visitor which venue it is for."},
+		Text{"请前往预约的场馆。", "Please go to the venue you booked."}},
 	domain.CodeWrongTime: {
-		text{"现在不在该预约的入场时间内；window 给出可入场的时段。", "It is not within the booking's admission window, given in window."},
-		text{"不要放行；请访客在 window 内再来。", "Do not admit; the visitor may come back within window."},
-		text{"请在预约时段内入场。", "Please come within your booked time."}},
+		Text{"现在不在该预约的入场时间内；window 给出可入场的时段。", "It is not within the booking's admission window, given in window."},
+		Text{"不要放行；请访客在 window 内再来。", "Do not admit; the visitor may come back within window."},
+		Text{"请在预约时段内入场。", "Please come within your booked time."}},
 	domain.CodeCancelled: {
-		text{"该预约已取消。", "The booking was cancelled."},
-		text{"不要放行，不要重试。", "Do not admit and do not retry."},
-		text{"该预约已取消，如需参观请重新预约。", "This booking was cancelled; book again to visit."}},
+		Text{"该预约已取消。", "The booking was cancelled."},
+		Text{"不要放行，不要重试。", "Do not admit and do not retry."},
+		Text{"该预约已取消，如需参观请重新预约。", "This booking was cancelled; book again to visit."}},
 	domain.CodeFlowLimited: {
-		text{"入口限流或馆内已满；must_leave 是须先离开的人数。", "The entrance is flow-limited or the venue is full; must_leave is how many must leave first."},
-		text{"等待 Retry-After 秒，或等有人离开后再扫码。", "Wait Retry-After seconds, or until people leave, and scan again."},
-		text{"请稍候，工作人员会引导入场。", "Please wait; staff will let you in shortly."}},
+		Text{"入口限流或馆内已满；must_leave 是须先离开的人数。", "The entrance is flow-limited or the venue is full; must_leave is how many must leave first."},
+		Text{"等待 Retry-After 秒，或等有人离开后再扫码。", "Wait Retry-After seconds, or until people leave, and scan again."},
+		Text{"请稍候，工作人员会引导入场。", "Please wait; staff will let you in shortly."}},
 	domain.CodeBelowBooked: {
-		text{"新的名额少于已预约的人数。", "The new quota is below the places already booked."},
-		text{"把名额设为不少于已预约人数，或先关闭时段以取消预约。", "Set a quota at least the places booked, or close the slot to cancel its bookings."},
-		text{"请联系管理员。", "Please ask an admin."}},
+		Text{"新的名额少于已预约的人数。", "The new quota is below the places already booked."},
+		Text{"把名额设为不少于已预约人数，或先关闭时段以取消预约。", "Set a quota at least the places booked, or close the slot to cancel its bookings."},
+		Text{"请联系管理员。", "Please ask an admin."}},
 	domain.CodeMethodNotAllowed: {
-		text{"该地址不支持这个请求方法。", "This address does not take this method."},
-		text{"使用 Allow 响应头列出的方法之一；HEAD 在所有 GET 地址可用。", "Use one of the methods in the Allow header; HEAD works wherever GET does."},
-		text{"请从网站页面上的链接进入。", "Please use the links on the site's pages."}},
+		Text{"该地址不支持这个请求方法。", "This address does not take this method."},
+		Text{"使用 Allow 响应头列出的方法之一；HEAD 在所有 GET 地址可用。", "Use one of the methods in the Allow header; HEAD works wherever GET does."},
+		Text{"请从网站页面上的链接进入。", "Please use the links on the site's pages."}},
 	domain.CodeUnsupportedMediaType: {
-		text{"请求正文的类型不是 JSON。", "The request body is not JSON."},
-		text{"以 JSON 发送正文，并设置 Content-Type: application/json。", "Send the body as JSON with Content-Type: application/json."},
-		text{"请刷新页面后重试。", "Reload the page and try again."}},
+		Text{"请求正文的类型不是 JSON。", "The request body is not JSON."},
+		Text{"以 JSON 发送正文，并设置 Content-Type: application/json。", "Send the body as JSON with Content-Type: application/json."},
+		Text{"请刷新页面后重试。", "Reload the page and try again."}},
 	domain.CodeInternal: {
-		text{"服务内部出错；原因已记录，答复中不含细节。", "Something failed inside the service; the cause is logged, the answer holds no details."},
-		text{"可稍后重试一次；预约请带同一个 Idempotency-Key。若持续出现，请附上 X-Request-Id 联系运营方。", "Retry once later; send bookings with the same Idempotency-Key. If it persists, report it with the X-Request-Id."},
-		text{"请稍后再试；如仍出现，请联系场馆。", "Please try again later; if it persists, contact the venue."}},
+		Text{"服务内部出错；原因已记录，答复中不含细节。", "Something failed inside the service; the cause is logged, the answer holds no details."},
+		Text{"可稍后重试一次；预约请带同一个 Idempotency-Key。若持续出现，请附上 X-Request-Id 联系运营方。", "Retry once later; send bookings with the same Idempotency-Key. If it persists, report it with the X-Request-Id."},
+		Text{"请稍后再试；如仍出现，请联系场馆。", "Please try again later; if it persists, contact the venue."}},
 }
 
 var apiPageText = map[Lang]map[string]string{
@@ -189,7 +189,7 @@ func (s *server) problemPage(c echo.Context) error {
 	if !ok || !known {
 		return domain.ErrNotFound
 	}
-	l := langOf(c)
+	l := LangOf(c)
 	var ops []string
 	for _, op := range apiOperations {
 		if slices.Contains(op.problems(), code) {
@@ -197,9 +197,9 @@ func (s *server) problemPage(c echo.Context) error {
 		}
 	}
 	return renderAPIPage(c, http.StatusOK, "problem.html", l, map[string]any{
-		"Lang": l, "T": apiPageText[l], "Code": code, "Title": titles[code].in(l), "Status": status,
-		"Means": help.means.in(l), "Client": help.client.in(l), "Visitor": help.visitor.in(l),
-		"Description": titles[code].in(l) + ": " + help.means.in(l), "Ops": ops, "Other": otherLang(c, l),
+		"Lang": l, "T": apiPageText[l], "Code": code, "Title": titles[code].In(l), "Status": status,
+		"Means": help.means.In(l), "Client": help.client.In(l), "Visitor": help.visitor.In(l),
+		"Description": titles[code].In(l) + ": " + help.means.In(l), "Ops": ops, "Other": otherLang(c, l),
 	})
 }
 
@@ -288,7 +288,7 @@ func typeText(s docSchema) template.HTML {
 }
 
 func (s *server) apiDocsPage(c echo.Context) error {
-	l := langOf(c)
+	l := LangOf(c)
 	var doc openAPIDoc
 	if err := json.Unmarshal(OpenAPIDocument(), &doc); err != nil {
 		return err
@@ -398,7 +398,7 @@ func (s *server) apiDocsPage(c echo.Context) error {
 	}
 	var codes []codeRow
 	for code, st := range statusOf {
-		codes = append(codes, codeRow{code, st, titles[code].in(l)})
+		codes = append(codes, codeRow{code, st, titles[code].In(l)})
 	}
 	sort.Slice(codes, func(i, j int) bool { return codes[i].Code < codes[j].Code })
 	return renderAPIPage(c, http.StatusOK, "docs.html", l, map[string]any{

@@ -12,12 +12,12 @@ import (
 // bearer token (or the session cookie with its CSRF header).
 const authChallenge = `Bearer realm="slotgate"`
 
-// answerHead adds a HEAD route beside every GET route that has none,
+// AnswerHead adds a HEAD route beside every GET route that has none,
 // answered by the GET route's own handler (its middleware included);
-// net/http drops the body of a HEAD answer and keeps its headers. New
-// calls it after every route is registered, so that a GET route added
-// anywhere gets its HEAD.
-func answerHead(e *echo.Echo) {
+// net/http drops the body of a HEAD answer and keeps its headers. The
+// composition root calls it once every route (the API's and the pages')
+// is registered, so that a GET route added anywhere gets its HEAD.
+func AnswerHead(e *echo.Echo) {
 	has := map[string]bool{}
 	for _, r := range e.Routes() {
 		has[r.Method+" "+r.Path] = true
@@ -104,7 +104,7 @@ func htmlLanguage(next echo.HandlerFunc) echo.HandlerFunc {
 		res.Before(func() {
 			h := res.Header()
 			if strings.HasPrefix(h.Get(echo.HeaderContentType), echo.MIMETextHTML) && h.Get("Content-Language") == "" {
-				setContentLanguage(c, langOf(c))
+				setContentLanguage(c, LangOf(c))
 			}
 		})
 		return next(c)

@@ -162,7 +162,7 @@ var apiOperations = []apiOp{
 			{Name: "per_page", Description: "1 to 500, default 50.", Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": 500}},
 		}, Status: 200, Out: []auditJSON{}, OutHeaders: []string{"Link", "X-Total-Count"}, Problems: []domain.Code{domain.CodeValidation}},
 	{Method: "GET", Path: "/api/v1/admin/live", ID: "getLive", Tag: "admin", Summary: "Each venue now: inside, admissions a minute, today's slots.",
-		Auth: true, Status: 200, Out: []liveJSON{}},
+		Auth: true, Status: 200, Out: []LiveJSON{}},
 	{Method: "GET", Path: "/api/v1/admin/venues/:slug/restrictions", ID: "listRestrictions", Tag: "admin", Summary: "IDs restricted for no-shows at a venue.",
 		Auth: true, Status: 200, Out: []restrictionJSON{}},
 	{Method: "POST", Path: "/api/v1/admin/restrictions/:id/lift", ID: "liftRestriction", Tag: "admin", Summary: "Lift a restriction, with a reason.",
@@ -371,10 +371,10 @@ func buildOpenAPI() map[string]any {
 			"schemas": ss.named,
 			"securitySchemes": map[string]any{
 				"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "The token POST /api/v1/auth/login returns."},
-				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": sessionCookie,
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": SessionCookie,
 					"description": "The staff pages' session cookie; any method but GET and HEAD also needs the CSRF header."},
 				"csrf": map[string]any{"type": "apiKey", "in": "header", "name": csrfHeader,
-					"description": "The value of the " + csrfCookie + " cookie, which another site's page cannot read."},
+					"description": "The value of the " + CSRFCookie + " cookie, which another site's page cannot read."},
 			},
 			"headers": map[string]any{
 				"RateLimit-Policy": map[string]any{"description": `The limits the request was counted against: "name";q=<requests>;w=<seconds>, a list (RFC 9651).`,

@@ -86,32 +86,32 @@ func problemType(code domain.Code) string { return "/problems/" + string(code) }
 // unavailableRetry is what a 503 asks clients to wait before trying again.
 const unavailableRetry = 2
 
-// problemOf turns any error a handler returns into the problem to send,
+// ProblemOf turns any error a handler returns into the problem to send,
 // in language l. Errors the domain does not know become a 500 whose
 // detail says nothing of the cause.
-func problemOf(err error, l Lang) Problem {
+func ProblemOf(err error, l Lang) Problem {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
-		return httpProblem(he, l)
+		return HTTPProblem(he, l)
 	}
 	code := domain.CodeOf(err)
 	status, known := statusOf[code]
 	if !known || code == domain.CodeInternal {
-		return Problem{Type: problemType(domain.CodeInternal), Title: titles[domain.CodeInternal].in(l),
+		return Problem{Type: problemType(domain.CodeInternal), Title: titles[domain.CodeInternal].In(l),
 			Status: http.StatusInternalServerError, Code: domain.CodeInternal}
 	}
-	p := Problem{Type: problemType(code), Title: titles[code].in(l), Status: status, Code: code}
+	p := Problem{Type: problemType(code), Title: titles[code].In(l), Status: status, Code: code}
 	if d, ok := details[code]; ok {
-		p.Detail = d.in(l)
+		p.Detail = d.In(l)
 	}
 	var bc badCredentials
 	if errors.As(err, &bc) {
-		p.Title, p.Detail = credentialsTitle.in(l), credentialsDetail.in(l)
+		p.Title, p.Detail = credentialsTitle.In(l), credentialsDetail.In(l)
 	}
 	var v *domain.ValidationError
 	if errors.As(err, &v) {
 		for _, f := range v.Fields {
-			p.Errors = append(p.Errors, FieldProblem{Field: f.Field, Message: ruleText(f, l), Rule: string(f.Rule)})
+			p.Errors = append(p.Errors, FieldProblem{Field: f.Field, Message: RuleText(f, l), Rule: string(f.Rule)})
 		}
 	}
 	var de *domain.Error
@@ -121,19 +121,19 @@ func problemOf(err error, l Lang) Problem {
 			if de.Remaining > 0 {
 				r := de.Remaining
 				p.Remaining = &r
-				p.Detail = fmt.Sprintf(text{"仅剩 %d 个名额，请减少人数或选择其他时段。", "Only %d places left; book fewer people or choose another slot."}.in(l), r)
+				p.Detail = fmt.Sprintf(Text{"仅剩 %d 个名额，请减少人数或选择其他时段。", "Only %d places left; book fewer people or choose another slot."}.In(l), r)
 			}
 		case domain.CodeMalformed:
 			if de.Field != "" {
-				p.Errors = []FieldProblem{{Field: de.Field, Rule: "type", Message: text{"类型不正确", "has the wrong type"}.in(l)}}
+				p.Errors = []FieldProblem{{Field: de.Field, Rule: "type", Message: Text{"类型不正确", "has the wrong type"}.In(l)}}
 			}
 		case domain.CodeAlreadyBooked:
 			if de.Field != "" {
-				p.Errors = []FieldProblem{{Field: de.Field, Rule: string(code), Message: text{"该证件当天已有预约", "already holds a booking that day"}.in(l)}}
+				p.Errors = []FieldProblem{{Field: de.Field, Rule: string(code), Message: Text{"该证件当天已有预约", "already holds a booking that day"}.In(l)}}
 			}
 		case domain.CodeRestricted:
 			if !de.RestrictedUntil.IsZero() {
-				p.Detail = text{"因多次预约未到，该证件暂停预约，%s 起可再预约。", "This ID missed too many bookings; it may book again from %s."}.format(l, de.RestrictedUntil)
+				p.Detail = Text{"因多次预约未到，该证件暂停预约，%s 起可再预约。", "This ID missed too many bookings; it may book again from %s."}.Format(l, de.RestrictedUntil)
 				p.RestrictedUntil = de.RestrictedUntil.String()
 			}
 		}
@@ -147,7 +147,9 @@ func problemOf(err error, l Lang) Problem {
 	return p
 }
 
-func httpProblem(he *echo.HTTPError, l Lang) Problem {
+// HTTPProblem is the problem for an error Echo itself raised (no route,
+// wrong method, a body too large).
+func HTTPProblem(he *echo.HTTPError, l Lang) Problem {
 	code := domain.CodeMalformed
 	switch he.Code {
 	case http.StatusMethodNotAllowed:
@@ -163,12 +165,12 @@ func httpProblem(he *echo.HTTPError, l Lang) Problem {
 	case http.StatusServiceUnavailable:
 		code = domain.CodeUnavailable
 	}
-	p := Problem{Type: problemType(code), Title: titles[code].in(l), Status: he.Code, Code: code}
+	p := Problem{Type: problemType(code), Title: titles[code].In(l), Status: he.Code, Code: code}
 	if d, ok := details[code]; ok {
-		p.Detail = d.in(l)
+		p.Detail = d.In(l)
 	}
 	if he.Code == http.StatusRequestEntityTooLarge {
-		p.Detail = text{"请求内容过大。", "The request body is too large."}.in(l)
+		p.Detail = Text{"请求内容过大。", "The request body is too large."}.In(l)
 	}
 	return p
 }
@@ -180,8 +182,8 @@ type badCredentials struct{ error }
 func (b badCredentials) Unwrap() error { return b.error }
 
 var (
-	credentialsTitle  = text{"用户名或密码错误", "Wrong username or password"}
-	credentialsDetail = text{"请检查用户名和密码后重试；账号停用时也无法登录。", "Check the username and password and try again; a disabled account cannot sign in either."}
+	credentialsTitle  = Text{"用户名或密码错误", "Wrong username or password"}
+	credentialsDetail = Text{"请检查用户名和密码后重试；账号停用时也无法登录。", "Check the username and password and try again; a disabled account cannot sign in either."}
 )
 
 // errorHandler is Echo's one HTTPErrorHandler: it writes problem+json and
@@ -191,7 +193,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		p := problemOf(err, langOf(c))
+		p := ProblemOf(err, LangOf(c))
 		if p.Status == http.StatusMethodNotAllowed {
 			allowHead(c.Response().Header())
 		}
@@ -213,7 +215,7 @@ func writeProblem(c echo.Context, p Problem) error {
 	if p.Status == http.StatusUnauthorized && h.Get(echo.HeaderWWWAuthenticate) == "" {
 		h.Set(echo.HeaderWWWAuthenticate, authChallenge)
 	}
-	setContentLanguage(c, langOf(c))
+	setContentLanguage(c, LangOf(c))
 	// c.JSON keeps a Content-Type already set.
 	h.Set(echo.HeaderContentType, "application/problem+json")
 	if c.Request().Method == http.MethodHead {

@@ -11,7 +11,7 @@ import (
 	"slotgate/domain"
 )
 
-// setRateLimitHeaders reports the request limits a request was counted
+// SetRateLimitHeaders reports the request limits a request was counted
 // against, in the fields of the IETF httpapi RateLimit draft
 // (draft-ietf-httpapi-ratelimit-headers), with only its parameters:
 //
@@ -25,7 +25,7 @@ import (
 // refused. r is what may be sent at once now, never above q; t is the
 // seconds until r is q again. A policy checked for several subjects (each
 // ID of a party) is reported by its most used subject.
-func setRateLimitHeaders(c echo.Context, limits []domain.LimitStatus) {
+func SetRateLimitHeaders(c echo.Context, limits []domain.LimitStatus) {
 	if len(limits) == 0 {
 		return
 	}

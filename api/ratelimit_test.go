@@ -15,8 +15,8 @@ import (
 
 	"github.com/dunglas/httpsfv"
 
-	"slotgate/app"
 	"slotgate/domain"
+	"slotgate/internal/app"
 	"slotgate/internal/testkit"
 )
 
