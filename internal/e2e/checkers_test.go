@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -93,7 +94,7 @@ func TestPageCheckers(t *testing.T) {
 		"/admin/users", "/admin/audit", "/admin/live", "/staff/scan",
 	}
 
-	b := newBrowser(t, ta)
+	b := newBrowserFor(t, ta, 5*time.Minute)
 	// The checkers' own script and fetch are not the pages'; their CSP
 	// would refuse them.
 	if _, err := chromedp.Call(b.ctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true}); err != nil {
