@@ -1,7 +1,14 @@
 package api_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"net/http"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -228,6 +235,16 @@ func TestProblemPages(t *testing.T) {
 	if len(codes) < 20 {
 		t.Fatalf("only %d codes", len(codes))
 	}
+	// Every Code the domain declares is one the server answers with.
+	declared := domainCodes(t)
+	for _, c := range declared {
+		if !slices.Contains(codes, c) {
+			t.Errorf("domain code %q has no status (api statusOf), so no page", c)
+		}
+	}
+	if len(declared) < 20 {
+		t.Fatalf("only %d codes declared in package domain", len(declared))
+	}
 	for _, code := range codes {
 		for _, lang := range []string{"zh", "en"} {
 			res := ta.Do(t, nil, "GET", "/problems/"+code+"?lang="+lang, nil)
@@ -308,4 +325,41 @@ func TestAPIDocsPage(t *testing.T) {
 	if css := ta.Do(t, nil, "GET", "/api/docs/assets/docs.css", nil); css.Status != 200 || !strings.HasPrefix(css.Header.Get("Content-Type"), "text/css") {
 		t.Errorf("docs.css: %d %s", css.Status, css.Header.Get("Content-Type"))
 	}
+}
+
+// domainCodes are the values of the constants of type Code that package
+// domain declares, read from its source.
+func domainCodes(t *testing.T) []string {
+	t.Helper()
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, filepath.Join("..", "domain"), func(fi fs.FileInfo) bool {
+		return !strings.HasSuffix(fi.Name(), "_test.go")
+	}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, pkg := range pkgs {
+		for _, f := range pkg.Files {
+			for _, d := range f.Decls {
+				g, ok := d.(*ast.GenDecl)
+				if !ok || g.Tok != token.CONST {
+					continue
+				}
+				for _, spec := range g.Specs {
+					vs := spec.(*ast.ValueSpec)
+					if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "Code" {
+						continue
+					}
+					for _, v := range vs.Values {
+						if lit, ok := v.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+							u, _ := strconv.Unquote(lit.Value)
+							out = append(out, u)
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
 }
