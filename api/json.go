@@ -36,7 +36,7 @@ func malformed(err error) error {
 	e := &domain.Error{Code: domain.CodeMalformed, Detail: err.Error()}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		e.Field = te.Field
+		e.Field = domain.Field(te.Field)
 	}
 	return e
 }

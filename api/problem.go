@@ -46,11 +46,17 @@ type windowJSON struct {
 	To   string `json:"to"`
 }
 
-// FieldProblem says what is wrong with one field.
+// FieldProblem says what is wrong with one field. Field is its path as
+// the API names it; Path holds the same path in parts, for the pages.
 type FieldProblem struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-	Rule    string `json:"rule"`
+	Field   string           `json:"field"`
+	Message string           `json:"message"`
+	Rule    string           `json:"rule"`
+	Path    domain.FieldPath `json:"-"`
+}
+
+func fieldProblem(path domain.FieldPath, rule, message string) FieldProblem {
+	return FieldProblem{Field: path.String(), Message: message, Rule: rule, Path: path}
 }
 
 var statusOf = map[domain.Code]int{
@@ -111,7 +117,7 @@ func ProblemOf(err error, l Lang) Problem {
 	var v *domain.ValidationError
 	if errors.As(err, &v) {
 		for _, f := range v.Fields {
-			p.Errors = append(p.Errors, FieldProblem{Field: f.Field, Message: RuleText(f, l), Rule: string(f.Rule)})
+			p.Errors = append(p.Errors, fieldProblem(f.Field, string(f.Rule), RuleText(f, l)))
 		}
 	}
 	var de *domain.Error
@@ -124,12 +130,12 @@ func ProblemOf(err error, l Lang) Problem {
 				p.Detail = fmt.Sprintf(Text{"仅剩 %d 个名额，请减少人数或选择其他时段。", "Only %d places left; book fewer people or choose another slot."}.In(l), r)
 			}
 		case domain.CodeMalformed:
-			if de.Field != "" {
-				p.Errors = []FieldProblem{{Field: de.Field, Rule: "type", Message: Text{"类型不正确", "has the wrong type"}.In(l)}}
+			if !de.Field.IsZero() {
+				p.Errors = []FieldProblem{fieldProblem(de.Field, "type", Text{"类型不正确", "has the wrong type"}.In(l))}
 			}
 		case domain.CodeAlreadyBooked:
-			if de.Field != "" {
-				p.Errors = []FieldProblem{{Field: de.Field, Rule: string(code), Message: Text{"该证件当天已有预约", "already holds a booking that day"}.In(l)}}
+			if !de.Field.IsZero() {
+				p.Errors = []FieldProblem{fieldProblem(de.Field, string(code), Text{"该证件当天已有预约", "already holds a booking that day"}.In(l))}
 			}
 		case domain.CodeRestricted:
 			if !de.RestrictedUntil.IsZero() {

@@ -374,7 +374,7 @@ func (s *server) cancellations(c echo.Context) error {
 		}
 		since = t
 	}
-	asOf := time.Now()
+	asOf := s.Clock.Now()
 	bs, err := s.Admissions.Cancelled(c.Request().Context(), SessionOf(c).User, c.Param("slug"), since)
 	if err != nil {
 		return err

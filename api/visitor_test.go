@@ -20,8 +20,8 @@ import (
 
 // The API's answers and bodies, shared with the page tests (testkit).
 type (
-	slotOut    = testkit.Slot
-	bookingOut = testkit.Booking
+	slotOut    = testkit.APISlot
+	bookingOut = testkit.APIBooking
 )
 
 var (

@@ -32,6 +32,10 @@ func NewBookings(catalog *Catalog, store Store, gate CapacityGate, signer CodeSi
 	return &Bookings{catalog: catalog, store: store, gate: gate, signer: signer, ids: ids, clock: clock, log: log}
 }
 
+// ForgetRestrictions drops the cached restrictions, after the no-show
+// count (Fairness) made new ones or lifted one.
+func (s *Bookings) ForgetRestrictions() { s.restrictions.forget() }
+
 // RestrictWith refuses bookings of IDs restricted for no-shows in store.
 func (s *Bookings) RestrictWith(store FairnessStore) { s.restrictions.store = store }
 
@@ -121,7 +125,7 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 		nb.IdempotencyKey = digest("idempotency", r.IdempotencyKey)
 	}
 
-	if remaining, ok := s.catalog.knownSoldOut(slot.ID, len(visitors)); ok {
+	if remaining, ok := s.catalog.KnownSoldOut(slot.ID, len(visitors)); ok {
 		return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: remaining})
 	}
 	hold := newHold()
@@ -135,7 +139,7 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 	switch take.Outcome {
 	case TakeSoldOut:
 		if take.Pending == 0 {
-			s.catalog.noteSoldOut(slot.ID, take.Remaining)
+			s.catalog.NoteSoldOut(slot.ID, take.Remaining)
 		}
 		return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: take.Remaining})
 	case TakeClosed:
@@ -193,7 +197,7 @@ func (s *Bookings) take(ctx context.Context, slotID int64, hold string, places i
 			if loads++; loads > 2 {
 				return Take{}, Unavailable("capacity gate", fmt.Errorf("bucket of slot %d does not stay loaded", slotID))
 			}
-			if err := s.catalog.ensureLoaded(ctx, slotID); err != nil {
+			if err := s.catalog.EnsureLoaded(ctx, slotID); err != nil {
 				if CodeOf(err) == CodeNotFound {
 					return Take{}, err
 				}
@@ -295,12 +299,13 @@ func (s *Bookings) Cancel(ctx context.Context, code string) (Booking, error) {
 	if !b.Cancellable(now) {
 		return Booking{}, ErrNotCancellable
 	}
-	return s.cancelBooking(ctx, b, now)
+	return s.Revoke(ctx, b, now)
 }
 
-// cancelBooking gives a booking's places back, whatever the time: the
-// visitor's rules are checked by Cancel.
-func (s *Bookings) cancelBooking(ctx context.Context, b Booking, now time.Time) (Booking, error) {
+// Revoke cancels booking b and gives its places back, whatever the time:
+// the visitor's rules are checked by Cancel. Admissions revokes a walk-in
+// it could not record.
+func (s *Bookings) Revoke(ctx context.Context, b Booking, now time.Time) (Booking, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
 	hold := newHold()
@@ -318,20 +323,20 @@ func (s *Bookings) cancelBooking(ctx context.Context, b Booking, now time.Time) 
 	}
 	// The freed places go to the standby list first: booked in MySQL and
 	// counted in Redis before the release shows the rest to the public.
-	if n := s.promoteStandby(ctx, b.Slot); n > 0 {
+	if n := s.PromoteStandby(ctx, b.Slot); n > 0 {
 		if err := s.gate.Adjust(ctx, b.Slot.ID, 0, n, b.Slot.Status == SlotOpen); err != nil {
 			s.log.WarnContext(ctx, "count standby bookings in the gate; reconciliation will", "slot", b.Slot.ID, "err", err)
 		}
 	}
 	s.settle(ctx, b.Slot.ID, hold, true)
-	s.catalog.forgetSoldOut(b.Slot.ID)
+	s.catalog.ForgetSoldOut(b.Slot.ID)
 	return cancelled, nil
 }
 
-// bookWalkIn books people registered at the gate into the slot under way:
+// BookWalkIn books people registered at the gate into the slot under way:
 // the same rules as a booking but for the slot having started, and a phone
 // is optional; no per-client limits (staff make these requests).
-func (s *Bookings) bookWalkIn(ctx context.Context, r BookingRequest, v Venue, slot Slot, now time.Time) (BookResult, error) {
+func (s *Bookings) BookWalkIn(ctx context.Context, r BookingRequest, v Venue, slot Slot, now time.Time) (BookResult, error) {
 	visitors, err := r.checkParty(s.ids, v.MaxPartySize, now, false)
 	if err != nil {
 		return BookResult{}, err

@@ -42,8 +42,8 @@ type soldOutNote struct {
 // DefaultSoldOutMemory is how long a sold-out answer from the gate is trusted.
 const DefaultSoldOutMemory = 250 * time.Millisecond
 
-// knownSoldOut reports whether slot is known to have fewer than n places.
-func (c *Catalog) knownSoldOut(slotID int64, n int) (int, bool) {
+// KnownSoldOut reports whether slot is known to have fewer than n places.
+func (c *Catalog) KnownSoldOut(slotID int64, n int) (int, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	note, ok := c.soldOut[slotID]
@@ -53,8 +53,8 @@ func (c *Catalog) knownSoldOut(slotID int64, n int) (int, bool) {
 	return note.remaining, true
 }
 
-// noteSoldOut remembers that slot has only remaining places.
-func (c *Catalog) noteSoldOut(slotID int64, remaining int) {
+// NoteSoldOut remembers that slot has only remaining places.
+func (c *Catalog) NoteSoldOut(slotID int64, remaining int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.SoldOutMemory <= 0 {
@@ -66,8 +66,8 @@ func (c *Catalog) noteSoldOut(slotID int64, remaining int) {
 	c.soldOut[slotID] = soldOutNote{remaining: remaining, until: time.Now().Add(c.SoldOutMemory)}
 }
 
-// forgetSoldOut drops what is known of slot's places, after freeing some.
-func (c *Catalog) forgetSoldOut(slotID int64) {
+// ForgetSoldOut drops what is known of slot's places, after freeing some.
+func (c *Catalog) ForgetSoldOut(slotID int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.soldOut, slotID)
@@ -255,10 +255,10 @@ func (c *Catalog) day(ctx context.Context, venueID int64, d Date) ([]Slot, error
 	return slots, nil
 }
 
-// ensureLoaded loads a slot's bucket from the store's current counts. Many
+// EnsureLoaded loads a slot's bucket from the store's current counts. Many
 // requests finding the bucket missing at once (after Redis lost its data)
 // share one read of the store.
-func (c *Catalog) ensureLoaded(ctx context.Context, slotID int64) error {
+func (c *Catalog) EnsureLoaded(ctx context.Context, slotID int64) error {
 	return c.loads.do(slotID, func() error {
 		counts, err := c.store.SlotCounts(ctx, []int64{slotID})
 		if err != nil {

@@ -32,8 +32,6 @@ import (
 	"time"
 
 	"slotgate/domain"
-	"slotgate/infra/codes"
-	"slotgate/infra/store"
 	"slotgate/internal/app"
 )
 
@@ -75,12 +73,12 @@ func run(args []string) error {
 		}
 		return a.Serve(ctx, ln)
 	case "migrate":
-		s, err := store.Open(ctx, store.Config{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, Log: log})
+		dialect, err := app.Migrate(ctx, cfg, log)
 		if err != nil {
 			return err
 		}
-		log.Info("schema up to date", "dialect", s.Dialect())
-		return s.Close()
+		log.Info("schema up to date", "dialect", dialect)
+		return nil
 	case "healthcheck":
 		return healthcheck(ctx, cfg.HTTPAddr)
 	case "user":
@@ -133,17 +131,12 @@ func user(ctx context.Context, cfg app.Config, log *slog.Logger, args []string) 
 	if err := fs.Parse(args[2:]); err != nil {
 		return err
 	}
-	s, err := store.Open(ctx, store.Config{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, Log: log})
+	// The same wiring as the server's (internal/app), on the same database.
+	accounts, closeStore, err := app.OpenAccounts(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	// Staff may be added before the first start: the venues must exist.
-	if err := domain.NewSchedule(s, domain.SystemClock{}).Seed(ctx); err != nil {
-		return err
-	}
-	catalog := domain.NewCatalog(s, nil, domain.SystemClock{}, log, cfg.CatalogCacheTTL)
-	accounts := domain.NewAccounts(s, codes.Passwords{}, catalog, domain.SystemClock{}, log)
+	defer closeStore()
 	password, generated, err := readPassword(verb == "add")
 	if err != nil {
 		return err
@@ -200,7 +193,7 @@ func describe(err error) error {
 	if errors.As(err, &v) {
 		var parts []string
 		for _, f := range v.Fields {
-			parts = append(parts, f.Field+": "+string(f.Rule))
+			parts = append(parts, f.Field.String()+": "+string(f.Rule))
 		}
 		return fmt.Errorf("not valid: %s", strings.Join(parts, "; "))
 	}

@@ -1,6 +1,3 @@
-// Package redisgate is the capacity gate in Redis: one bucket per slot,
-// changed only by Lua scripts that run atomically in Redis, with every key
-// of a slot under one hash tag so that a script touches one cluster node.
 package redisgate
 
 import (

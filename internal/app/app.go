@@ -81,7 +81,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		}
 	}()
 
-	a.Store, err = store.Open(ctx, store.Config{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, MaxOpenConns: cfg.MySQLMaxConns, Log: log})
+	a.Store, err = openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -123,14 +123,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		a.Bookings.LimitWith(a.Limiter, cfg.BookingLimits)
 	}
 	a.Counter = redisgate.NewCounter(a.Redis, cfg.RedisPrefix)
-	a.Admissions = domain.NewAdmissions(a.Catalog, a.Bookings, a.Store, a.Store, a.Counter, signer, a.Clock, log)
-	a.Accounts = domain.NewAccounts(a.Store, codes.Passwords{Cost: cfg.BcryptCost}, a.Catalog, a.Clock, log)
+	if cfg.GateFlowClock != nil {
+		a.Counter.WithClock(cfg.GateFlowClock)
+	}
+	a.Admissions = domain.NewAdmissions(domain.AdmissionsDeps{Catalog: a.Catalog, Bookings: a.Bookings, Store: a.Store,
+		Records: a.Store, Counter: a.Counter, Signer: signer, Clock: a.Clock, Log: log})
+	a.Accounts = newAccounts(a.Store, a.Catalog, cfg, a.Clock, log)
 	if a.Limiter != nil {
 		a.Accounts.LimitWith(a.Limiter, cfg.LoginLimits)
 	}
-	a.Accounts.AuditWith(a.Store)
 	a.Schedule = domain.NewSchedule(a.Store, a.Clock)
-	a.Admin = domain.NewAdmin(a.Catalog, a.Bookings, a.Store, a.Store, a.Gate, a.Accounts, a.Admissions, a.Schedule, a.Clock, log)
+	a.Admin = domain.NewAdmin(domain.AdminDeps{Catalog: a.Catalog, Bookings: a.Bookings, Accounts: a.Accounts,
+		Admissions: a.Admissions, Schedule: a.Schedule, Store: a.Store, Admin: a.Store, Gate: a.Gate, Clock: a.Clock, Log: log})
 	var sender domain.Sender = notify.LogSender{Log: log}
 	if cfg.NotifyWebhook != "" {
 		sender = notify.WebhookSender{URL: cfg.NotifyWebhook, Secret: cfg.NotifyWebhookSecret}

@@ -52,6 +52,10 @@ type Config struct {
 	// Clock is the service's clock; nil means the system clock. Not an
 	// environment setting: tests and the benchmark inject one.
 	Clock domain.Clock
+	// GateFlowClock is the clock of the gates' flow; nil means Redis's own
+	// (TIME), which every instance shares. Tests set one to move the flow
+	// by hand instead of sleeping.
+	GateFlowClock domain.Clock
 }
 
 // Defaults are the settings of a fresh laptop run.
