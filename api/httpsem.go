@@ -94,17 +94,21 @@ func requireJSON(c echo.Context) error {
 	return nil
 }
 
-// htmlLanguage marks every HTML answer with the language its text was
-// written in (the request's, by ?lang=, the pages' cookie or
-// Accept-Language), just before its header goes out, unless the handler
-// said so itself.
-func htmlLanguage(next echo.HandlerFunc) echo.HandlerFunc {
+// answerHeaders completes every answer just before its header goes out:
+// an HTML answer says the language its text was written in (the
+// request's, by ?lang=, the pages' cookie or Accept-Language) unless the
+// handler said so itself, and every 401 (the sign-in form's too) carries
+// its WWW-Authenticate challenge.
+func answerHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		res := c.Response()
 		res.Before(func() {
 			h := res.Header()
 			if strings.HasPrefix(h.Get(echo.HeaderContentType), echo.MIMETextHTML) && h.Get("Content-Language") == "" {
 				setContentLanguage(c, LangOf(c))
+			}
+			if res.Status == http.StatusUnauthorized && h.Get(echo.HeaderWWWAuthenticate) == "" {
+				h.Set(echo.HeaderWWWAuthenticate, authChallenge)
 			}
 		})
 		return next(c)

@@ -176,6 +176,19 @@ func TestUnauthorizedChallenges(t *testing.T) {
 			t.Errorf("%s %s: %d WWW-Authenticate %q", c.method, c.path, res.Status, res.Header.Get("WWW-Authenticate"))
 		}
 	}
+	// The staff sign-in form's 401 too.
+	page := ta.Do(t, nil, "GET", "/staff/login", nil)
+	csrf := ""
+	for _, ck := range strings.Split(page.Header.Get("Set-Cookie"), ";") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(ck), "slotgate_csrf="); ok {
+			csrf = v
+		}
+	}
+	form := "username=north&password=wrong&csrf=" + csrf
+	res := ta.Do(t, nil, "POST", "/staff/login", []byte(form), "Content-Type", "application/x-www-form-urlencoded", "Cookie", "slotgate_csrf="+csrf)
+	if csrf == "" || res.Status != 401 || res.Header.Get("WWW-Authenticate") != `Bearer realm="slotgate"` {
+		t.Errorf("sign-in form with a wrong password (csrf %q): %d WWW-Authenticate %q", csrf, res.Status, res.Header.Get("WWW-Authenticate"))
+	}
 	for lang, want := range map[string]string{"en": "Wrong username or password", "zh-CN": "用户名或密码错误"} {
 		res := ta.Do(t, nil, "POST", "/api/v1/auth/login", map[string]string{"username": "north", "password": "wrong"}, "Accept-Language", lang)
 		var p struct{ Title, Detail string }
@@ -185,7 +198,7 @@ func TestUnauthorizedChallenges(t *testing.T) {
 		}
 	}
 	// A missing session still asks to sign in.
-	res := ta.Do(t, nil, "GET", "/api/v1/auth/me", nil, "Accept-Language", "en")
+	res = ta.Do(t, nil, "GET", "/api/v1/auth/me", nil, "Accept-Language", "en")
 	var p struct{ Title string }
 	res.JSON(t, &p)
 	if p.Title != "Sign-in required" {

@@ -87,7 +87,7 @@ func New(d Deps) *echo.Echo {
 	e.Server.ReadHeaderTimeout = 10 * time.Second
 	e.Server.IdleTimeout = 2 * time.Minute
 
-	e.Use(noSniff, htmlLanguage)
+	e.Use(noSniff, answerHeaders)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		RequestIDHandler: func(c echo.Context, id string) {
 			r := c.Request()
