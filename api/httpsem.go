@@ -116,13 +116,14 @@ func answerHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // compressible says which answers gzip may compress when asked: the
-// pages and their CSS and JS. The API's JSON is left alone (it is small,
-// and clients of the API need not decode gzip), as are images, which are
-// compressed already, /metrics (promhttp compresses its own), and the
-// health checks.
+// pages and their CSS and JS, and the OpenAPI document. The API's other
+// JSON is left alone (it is small), as are images, which are compressed
+// already, /metrics (promhttp compresses its own), and the health checks.
 func compressible(c echo.Context) bool {
 	p := c.Request().URL.Path
 	switch {
+	case p == "/api/v1/openapi.json":
+		return true
 	case strings.HasPrefix(p, "/api/v1/"), p == "/metrics", p == "/healthz", p == "/readyz":
 		return false
 	case strings.HasSuffix(p, ".png"), strings.HasSuffix(p, ".jpg"), strings.HasSuffix(p, ".jpeg"), strings.HasSuffix(p, ".ico"):

@@ -188,7 +188,7 @@ var (
 // OpenAPIDocument is the document served at /api/v1/openapi.json.
 func OpenAPIDocument() []byte {
 	openAPIOnce.Do(func() {
-		b, err := json.MarshalIndent(buildOpenAPI(), "", "  ")
+		b, err := json.Marshal(buildOpenAPI())
 		if err != nil {
 			panic(err)
 		}

@@ -2,8 +2,10 @@ package testkit
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"mime"
 	"net/http"
@@ -152,7 +154,13 @@ func ValidateAnswer(req *http.Request, status int, header http.Header, body []by
 	if err != nil {
 		return true, fmt.Errorf("compile %s: %w", ptr, err)
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	var rd io.Reader = bytes.NewReader(body)
+	if header.Get("Content-Encoding") == "gzip" {
+		if rd, err = gzip.NewReader(rd); err != nil {
+			return true, fmt.Errorf("Content-Encoding gzip: %w", err)
+		}
+	}
+	inst, err := jsonschema.UnmarshalJSON(rd)
 	if err != nil {
 		return true, fmt.Errorf("the body is not JSON: %w", err)
 	}
