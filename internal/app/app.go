@@ -200,6 +200,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	web.Register(a.Echo, deps)
 	staffweb.Register(a.Echo, deps)
 	adminweb.Register(a.Echo, deps)
+	api.AnswerHead(a.Echo) // last: HEAD beside every GET route
 	return a, nil
 }
 
