@@ -638,7 +638,7 @@ func LiveOut(c echo.Context, admin *domain.Admin) ([]LiveJSON, error) {
 		o := LiveJSON{Venue: l.Venue.Slug, Name: nameJSON{l.Venue.NameZH, l.Venue.NameEN}, Inside: l.Occupancy.Inside,
 			Capacity: l.Occupancy.Capacity, NoShows: l.NoShows, Booked: l.BookedDay, Quota: l.QuotaDay, Admitted: l.AdmitToday,
 			PerMinute: make([]minuteJSON, len(l.PerMinute)), Slots: make([]liveSlotJSON, len(l.Slots))}
-		_, off := time.Now().In(loc).Zone()
+		_, off := admin.Now().In(loc).Zone()
 		o.UTCOffsetMinutes = off / 60
 		for j, m := range l.PerMinute {
 			o.PerMinute[j] = minuteJSON{Minute: m.Minute.In(loc).Format(time.RFC3339), People: m.People}

@@ -122,6 +122,9 @@ func NewAdmin(d AdminDeps) *Admin {
 		entrance: d.Admissions, schedule: d.Schedule, clock: d.Clock, log: d.Log}
 }
 
+// Now is the admin use case's clock, for what pages draw in a venue's time.
+func (a *Admin) Now() time.Time { return a.clock.Now() }
+
 func requireAdmin(u User) error {
 	if u.Role != RoleAdmin {
 		return ErrForbidden
