@@ -11,8 +11,12 @@ import (
 )
 
 // decodeJSON reads exactly one JSON value into v, refusing unknown fields,
-// wrong types and trailing data with 400 malformed_request.
+// wrong types and trailing data with 400 malformed_request, and a body
+// declared as another media type with 415 unsupported_media_type.
 func decodeJSON(c echo.Context, v any) error {
+	if err := requireJSON(c); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

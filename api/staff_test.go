@@ -221,7 +221,14 @@ func TestSignIn(t *testing.T) {
 			if res.Status != 401 || res.Code() != "unauthorized" {
 				t.Fatalf("wrong password: %d %s", res.Status, res.Body)
 			}
-			if !strings.Contains(res.Header.Get("RateLimit-Policy"), `"login-user";q=4;w=60;burst=4`) ||
+			// The title says what went wrong, in the asked language, and the 401
+			// carries its challenge.
+			var wrong struct{ Title string }
+			res.JSON(t, &wrong)
+			if wrong.Title != "用户名或密码错误" || res.Header.Get("WWW-Authenticate") != `Bearer realm="slotgate"` {
+				t.Fatalf("wrong password: title %q, WWW-Authenticate %q", wrong.Title, res.Header.Get("WWW-Authenticate"))
+			}
+			if !strings.Contains(res.Header.Get("RateLimit-Policy"), `"login-user";q=4;w=60`) ||
 				!strings.Contains(res.Header.Get("RateLimit"), `"login-user";r=`) {
 				t.Fatalf("sign-in answers without RateLimit fields: %v", res.Header)
 			}

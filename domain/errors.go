@@ -32,6 +32,11 @@ const (
 	CodeCancelled       Code = "cancelled"
 	CodeFlowLimited     Code = "flow_limited"
 	CodeBelowBooked     Code = "below_booked"
+	// HTTP-level refusals: the method or the body's media type is wrong.
+	CodeMethodNotAllowed     Code = "method_not_allowed"
+	CodeUnsupportedMediaType Code = "unsupported_media_type"
+	// CodeInternal is the service's own fault; the answer says nothing of the cause.
+	CodeInternal Code = "internal"
 )
 
 // Error is a refusal the visitor or operator can act on. Its fields carry
