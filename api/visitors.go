@@ -22,6 +22,19 @@ type visitorSignInBody struct {
 	OTP   string `json:"otp"`
 }
 
+// visitorCodeSentJSON answers a code request: how long the code lives and
+// how soon another may be asked for, in seconds.
+type visitorCodeSentJSON struct {
+	ExpiresIn   int `json:"expires_in"`
+	ResendAfter int `json:"resend_after"`
+}
+
+// visitorTokenJSON is a visitor token and how long it lasts, in seconds.
+type visitorTokenJSON struct {
+	Token     string `json:"token"`
+	ExpiresIn int    `json:"expires_in"`
+}
+
 // visitorSignIn sends a one-time code to the phone: 202, whether or not the
 // phone has bookings, so that the answer tells nothing about a number.
 func (s *server) visitorSignIn(c echo.Context) error {
@@ -34,8 +47,8 @@ func (s *server) visitorSignIn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, map[string]any{"expires_in": int(domain.SignInCodeLifetime.Seconds()),
-		"resend_after": int(domain.SignInResendAfter.Seconds())})
+	return c.JSON(http.StatusAccepted, visitorCodeSentJSON{ExpiresIn: int(domain.SignInCodeLifetime.Seconds()),
+		ResendAfter: int(domain.SignInResendAfter.Seconds())})
 }
 
 func (s *server) visitorVerify(c echo.Context) error {
@@ -49,7 +62,7 @@ func (s *server) visitorVerify(c echo.Context) error {
 		return visitorAuthFailed(c, err)
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	return c.JSON(http.StatusOK, map[string]any{"token": token, "expires_in": int(domain.VisitorSessionLength.Seconds())})
+	return c.JSON(http.StatusOK, visitorTokenJSON{Token: token, ExpiresIn: int(domain.VisitorSessionLength.Seconds())})
 }
 
 // visitorBookings lists the bookings of the token's phone, newest first,

@@ -8,7 +8,7 @@ ALTER TABLE bookings
   ADD COLUMN booking_number CHAR(12) CHARACTER SET ascii NULL,
   ADD COLUMN party_booked INT NOT NULL DEFAULT 0;
 UPDATE bookings SET party_booked = party_size;
-CREATE UNIQUE INDEX uq_bookings_number ON bookings (booking_number);
+ALTER TABLE bookings ADD UNIQUE KEY uq_bookings_number (booking_number);
 CREATE INDEX idx_bookings_phone ON bookings (phone, created_at);
 
 -- Each person stands on their own: confirmed, admitted, cancelled or
@@ -20,4 +20,4 @@ UPDATE booking_visitors SET position = position + 1;
 UPDATE booking_visitors SET status = (SELECT b.status FROM bookings b WHERE b.id = booking_visitors.booking_id);
 UPDATE booking_visitors SET admitted_at = (SELECT a.admitted_at FROM admissions a WHERE a.booking_id = booking_visitors.booking_id)
   WHERE status = 'admitted';
-CREATE UNIQUE INDEX uq_visitors_booking_position ON booking_visitors (booking_id, position);
+ALTER TABLE booking_visitors ADD UNIQUE KEY uq_visitors_booking_position (booking_id, position);
