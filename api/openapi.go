@@ -45,7 +45,8 @@ type apiOp struct {
 	Body      any
 	BodyMedia []string
 	// Status is the success status; Out a zero value of its JSON body
-	// (nil: none), OutMedia another media type.
+	// (nil: none), OutMedia another media type (with Out: the same answer
+	// in that form, chosen with Accept).
 	Status     int
 	Out        any
 	OutMedia   string
@@ -197,9 +198,9 @@ var apiOperations = []apiOp{
 	{Method: "POST", Path: "/api/v1/admin/bookings/:id/cancel", ID: "deskCancel", Tag: "admin", Summary: "Cancel persons of a booking at a visitor's request (those listed, or everyone still outside); audited.",
 		Auth: true, Body: deskCancelBody{}, Status: 200, Out: bookingJSON{}, Problems: []domain.Code{domain.CodeValidation, domain.CodeNotCancellable}},
 	{Method: "GET", Path: "/api/v1/admin/reports/daily", ID: "dailyReport", Tag: "admin", Summary: "Per venue and day: quota, booked, admitted, no-shows, cancelled, walk-ins (persons). CSV with Accept: text/csv.",
-		Admin: true, Query: []apiParam{reportVenue, reportFrom, reportTo}, Status: 200, Out: []DailyRow{}, Problems: []domain.Code{domain.CodeValidation}},
+		Admin: true, Query: []apiParam{reportVenue, reportFrom, reportTo}, Status: 200, Out: []DailyRow{}, OutMedia: "text/csv", Problems: []domain.Code{domain.CodeValidation}},
 	{Method: "GET", Path: "/api/v1/admin/reports/origins", ID: "originReport", Tag: "admin", Summary: "Visitors by province of origin (GB/T 2260) and by other ID type; kept after erasure. CSV with Accept: text/csv.",
-		Admin: true, Query: []apiParam{reportVenue, reportFrom, reportTo}, Status: 200, Out: []OriginRow{}, Problems: []domain.Code{domain.CodeValidation}},
+		Admin: true, Query: []apiParam{reportVenue, reportFrom, reportTo}, Status: 200, Out: []OriginRow{}, OutMedia: "text/csv", Problems: []domain.Code{domain.CodeValidation}},
 	{Method: "GET", Path: "/api/v1/admin/venues/:slug/restrictions", ID: "listRestrictions", Tag: "admin", Summary: "IDs restricted for no-shows at a venue.",
 		Auth: true, Status: 200, Out: []restrictionJSON{}},
 	{Method: "POST", Path: "/api/v1/admin/restrictions/:id/lift", ID: "liftRestriction", Tag: "admin", Summary: "Lift a restriction, with a reason.",
@@ -516,7 +517,12 @@ func (op apiOp) build(ss *schemaSet) map[string]any {
 	}
 	switch {
 	case op.Out != nil:
-		ok["content"] = map[string]any{"application/json": map[string]any{"schema": ss.of(reflect.TypeOf(op.Out))}}
+		content := map[string]any{"application/json": map[string]any{"schema": ss.of(reflect.TypeOf(op.Out))}}
+		if op.OutMedia != "" {
+			// The same answer in another form, chosen with Accept.
+			content[op.OutMedia] = map[string]any{"schema": map[string]any{"type": "string", "contentMediaType": op.OutMedia}}
+		}
+		ok["content"] = content
 	case op.OutMedia != "":
 		ok["content"] = map[string]any{op.OutMedia: map[string]any{"schema": map[string]any{"type": "string", "contentMediaType": op.OutMedia}}}
 	}
