@@ -29,12 +29,17 @@ type Bookings struct {
 
 // NewBookings wires the booking use case.
 func NewBookings(catalog *Catalog, store Store, gate CapacityGate, signer CodeSigner, ids IDHasher, clock Clock, log *slog.Logger) *Bookings {
-	return &Bookings{catalog: catalog, store: store, gate: gate, signer: signer, ids: ids, clock: clock, log: log}
+	s := &Bookings{catalog: catalog, store: store, gate: gate, signer: signer, ids: ids, clock: clock, log: log}
+	catalog.Changes().On(TopicRestrictions, s.restrictions.forget)
+	return s
 }
 
 // ForgetRestrictions drops the cached restrictions, after the no-show
-// count (Fairness) made new ones or lifted one.
-func (s *Bookings) ForgetRestrictions() { s.restrictions.forget() }
+// count (Fairness) made new ones or lifted one, here and, through the
+// catalog's news of changes, on every other instance.
+func (s *Bookings) ForgetRestrictions() {
+	s.catalog.Changes().Changed(context.Background(), TopicRestrictions)
+}
 
 // RestrictWith refuses bookings of IDs restricted for no-shows in store.
 func (s *Bookings) RestrictWith(store FairnessStore) { s.restrictions.store = store }

@@ -28,6 +28,8 @@ type Catalog struct {
 	slots    map[int64]cachedSlot
 	days     map[dayKey]cachedDay
 	soldOut  map[int64]soldOutNote
+
+	changes *Changes
 }
 
 // soldOutNote remembers, for a moment, that a slot had fewer places than
@@ -73,6 +75,13 @@ func (c *Catalog) ForgetSoldOut(slotID int64) {
 	delete(c.soldOut, slotID)
 }
 
+// forgetSoldOutAll drops every sold-out note (the gate was repaired).
+func (c *Catalog) forgetSoldOutAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.soldOut)
+}
+
 type cachedSlot struct {
 	slot  Slot
 	err   error
@@ -95,12 +104,23 @@ const maxCachedSlots = 50_000
 // NewCatalog reads through to store, caching for ttl (wall-clock time: the
 // cache's age is not a rule of the venue, so it does not follow Clock).
 func NewCatalog(store Store, gate CapacityGate, clock Clock, log *slog.Logger, ttl time.Duration) *Catalog {
-	return &Catalog{store: store, gate: gate, clock: clock, log: log, ttl: ttl, SoldOutMemory: DefaultSoldOutMemory,
-		slots: map[int64]cachedSlot{}, days: map[dayKey]cachedDay{}, soldOut: map[int64]soldOutNote{}}
+	c := &Catalog{store: store, gate: gate, clock: clock, log: log, ttl: ttl, SoldOutMemory: DefaultSoldOutMemory,
+		slots: map[int64]cachedSlot{}, days: map[dayKey]cachedDay{}, soldOut: map[int64]soldOutNote{},
+		changes: NewChanges(log)}
+	c.changes.On(TopicCatalog, c.forget)
+	return c
 }
 
-// Forget drops everything cached, after a change made through this instance.
+// Changes is where news of changes to cached data comes and goes.
+func (c *Catalog) Changes() *Changes { return c.changes }
+
+// Forget drops everything cached, after a change made through this
+// instance, and tells the other instances to do the same.
 func (c *Catalog) Forget() {
+	c.changes.Changed(context.Background(), TopicCatalog)
+}
+
+func (c *Catalog) forget() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.venues, c.venuesAt = nil, time.Time{}

@@ -10,9 +10,9 @@ import (
 // so that a booking is checked against them in memory, before it takes
 // places, and costs the store nothing. Restrictions are few and change
 // rarely: the cache is read again every restrictionTTL, when the day
-// changes, and at once after this instance marks no-shows or lifts a
-// restriction; one made by another instance applies here within
-// restrictionTTL.
+// changes, and at once after any instance marks no-shows or lifts a
+// restriction (TopicRestrictions); restrictionTTL is the safety net for
+// news that never arrived.
 //
 // The store is read outside the lock, once for all the requests that find
 // the cache stale together, and with a context of its own: a request that

@@ -4,6 +4,8 @@
 //	slotgate              serve (the same as "slotgate serve")
 //	slotgate migrate      bring the database schema up to date and exit
 //	slotgate healthcheck  exit 0 if the local instance is ready (for containers)
+//	slotgate backup FILE  copy the embedded store's database to FILE, while it serves
+//	slotgate restore FILE put a backup into an empty data directory
 //	slotgate user add NAME -role staff|admin -venues slug,slug
 //	slotgate user passwd NAME
 //
@@ -32,6 +34,8 @@ import (
 	"time"
 
 	"slotgate/domain"
+	"slotgate/infra/redisgate"
+	"slotgate/infra/store"
 	"slotgate/internal/app"
 )
 
@@ -48,6 +52,7 @@ func run(args []string) error {
 		return err
 	}
 	log := app.NewLogger(cfg, os.Stderr)
+	redisgate.LogTo(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -81,14 +86,33 @@ func run(args []string) error {
 		return nil
 	case "healthcheck":
 		return healthcheck(ctx, cfg.HTTPAddr)
+	case "backup", "restore":
+		if len(args) != 2 {
+			return fmt.Errorf("usage: slotgate %s FILE", cmd)
+		}
+		if cfg.MySQLDSN != "" {
+			return fmt.Errorf("%s is for the embedded store; with MySQL use mariadb-dump --single-transaction (README.md)", cmd)
+		}
+		if cmd == "backup" {
+			if err := store.Backup(ctx, cfg.DataDir, args[1]); err != nil {
+				return err
+			}
+			fmt.Printf("backup of %s written to %s\n", cfg.DataDir, args[1])
+			return nil
+		}
+		if err := store.Restore(ctx, args[1], cfg.DataDir); err != nil {
+			return err
+		}
+		fmt.Printf("%s restored into %s\n", args[1], cfg.DataDir)
+		return nil
 	case "user":
 		return user(ctx, cfg, log, args[1:])
 	case "help", "-h", "--help":
-		fmt.Println("usage: slotgate [serve|migrate|healthcheck|user add NAME -role staff|admin -venues a,b|user passwd NAME]\n" +
+		fmt.Println("usage: slotgate [serve|migrate|healthcheck|backup FILE|restore FILE|user add NAME -role staff|admin -venues a,b|user passwd NAME]\n" +
 			"Settings: SLOTGATE_* environment variables, listed in README.md.")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: serve, migrate, healthcheck, user)", cmd)
+	return fmt.Errorf("unknown command %q (try: serve, migrate, healthcheck, backup, restore, user)", cmd)
 }
 
 // healthcheck asks the instance listening on addr whether it is ready; a

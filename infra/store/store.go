@@ -91,7 +91,7 @@ func openWith(ctx context.Context, cfg Config, fsys fs.FS) (*Store, error) {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
-		dialector, dialect = sqlite.Open(sqliteDSN(filepath.Join(dir, "slotgate.db"))), SQLite
+		dialector, dialect = sqlite.Open(sqliteDSN(filepath.Join(dir, sqliteFile))), SQLite
 	}
 	db, err := gorm.Open(dialector, gcfg)
 	// Switching a new SQLite file to WAL takes a lock that another process

@@ -51,11 +51,13 @@ type App struct {
 	AdminPassword string
 	Schedule      *domain.Schedule
 	Reconcile     *domain.Reconciler
+	Failover      *domain.Failover
 	Echo          *echo.Echo
 	Registry      *prometheus.Registry
 
-	stop    sync.WaitGroup
-	metrics *metrics
+	stop       sync.WaitGroup
+	metrics    *metrics
+	stopListen context.CancelFunc
 }
 
 // NewLogger makes the service's logger from its settings.
@@ -107,6 +109,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 
 	a.Catalog = domain.NewCatalog(a.Store, a.Gate, a.Clock, log, cfg.CatalogCacheTTL)
 	a.Catalog.SoldOutMemory = cfg.SoldOutMemory
+	// Changes made on any instance reach every other through Redis pub/sub
+	// within moments; the caches' expiry is the safety net.
+	changes := redisgate.NewChanges(a.Redis, cfg.RedisPrefix)
+	a.Catalog.Changes().PublishWith(changes)
+	listen, stopListen := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopListen = stopListen
+	if err := changes.Listen(listen, a.Catalog.Changes().Received); err != nil {
+		log.WarnContext(ctx, "news of other instances' changes not yet received; retrying, and caches expire on their own meanwhile", "err", err)
+	}
 	a.Bookings = domain.NewBookings(a.Catalog, a.Store, a.Gate, signer, domain.NewIDHasher(idKey), a.Clock, log)
 	a.Bookings.RestrictWith(a.Store)
 	if cfg.RateLimits == "on" {
@@ -145,6 +156,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	a.Postman = domain.NewPostman(a.Store, sender, a.Clock, log)
 	a.Fairness = domain.NewFairness(a.Catalog, a.Bookings, a.Store, a.Store, a.Gate, a.Clock, log)
 	a.Reconcile = domain.NewReconciler(a.Store, a.Gate, a.Clock)
+	a.Failover = domain.NewFailover(a.Store, a.Gate, a.Reconcile, a.Catalog, a.Counter, a.Clock, log)
 
 	if err := a.Schedule.Seed(ctx); err != nil {
 		return nil, err
@@ -252,6 +264,14 @@ func (a *App) StartBackground(ctx context.Context) {
 		}
 		return err
 	})
+	// Learn which Redis masters serve now; a change later means a failover.
+	if _, err := a.Failover.Check(ctx); err != nil {
+		a.Log.WarnContext(ctx, "read Redis layout", "err", err)
+	}
+	a.every(ctx, a.Config.FailoverCheckEvery, "failover check", func(ctx context.Context) error {
+		_, err := a.Failover.Check(ctx)
+		return err
+	})
 	a.every(ctx, a.Config.ReconcileEvery, "reconcile", func(ctx context.Context) error {
 		pass, drift, err := a.Reconcile.Run(ctx)
 		a.metrics.reconciled(pass, drift)
@@ -284,6 +304,9 @@ func (a *App) every(ctx context.Context, d time.Duration, name string, fn func(c
 
 // Close releases every part.
 func (a *App) Close() {
+	if a.stopListen != nil {
+		a.stopListen()
+	}
 	if a.Redis != nil {
 		_ = a.Redis.Close()
 	}

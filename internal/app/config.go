@@ -33,6 +33,7 @@ type Config struct {
 	LogFormat           string        // SLOTGATE_LOG_FORMAT: text or json
 	AccessLog           bool          // SLOTGATE_ACCESS_LOG
 	ReconcileEvery      time.Duration // SLOTGATE_RECONCILE_INTERVAL
+	FailoverCheckEvery  time.Duration // SLOTGATE_FAILOVER_CHECK_INTERVAL: how often Redis's masters are compared
 	MaterializeEvery    time.Duration // SLOTGATE_MATERIALIZE_INTERVAL
 	ShutdownTimeout     time.Duration // SLOTGATE_SHUTDOWN_TIMEOUT
 	CatalogCacheTTL     time.Duration // SLOTGATE_CATALOG_TTL
@@ -66,7 +67,7 @@ func Defaults() Config {
 		ReconcileEvery: 5 * time.Second, MaterializeEvery: 10 * time.Minute, OutboxEvery: 2 * time.Second,
 		ShutdownTimeout: 30 * time.Second, CatalogCacheTTL: 5 * time.Second, SoldOutMemory: domain.DefaultSoldOutMemory,
 		BookingLimits: domain.DefaultBookingLimits(), LoginLimits: domain.DefaultLoginLimits(), LookupLimit: domain.LookupLimit(),
-		FairnessEvery: time.Minute,
+		FairnessEvery: time.Minute, FailoverCheckEvery: 500 * time.Millisecond,
 	}
 }
 
@@ -101,6 +102,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"SLOTGATE_CATALOG_TTL", &c.CatalogCacheTTL},
 		{"SLOTGATE_OUTBOX_INTERVAL", &c.OutboxEvery},
 		{"SLOTGATE_FAIRNESS_INTERVAL", &c.FairnessEvery},
+		{"SLOTGATE_FAILOVER_CHECK_INTERVAL", &c.FailoverCheckEvery},
 	}
 	for _, d := range durations {
 		if v := getenv(d.name); v != "" {
