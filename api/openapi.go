@@ -104,7 +104,7 @@ var apiOperations = []apiOp{
 	{Method: "GET", Path: "/api/v1/bookings", ID: "findBooking", Tag: "visitors", Summary: "A booking by its booking number, found only together with its phone.",
 		Query: []apiParam{{Name: "number", Description: "The booking number (10 digits).", Schema: map[string]any{"type": "string"}, Required: true},
 			{Name: "phone", Description: "The booking's phone, in any common spelling.", Schema: map[string]any{"type": "string"}, Required: true}},
-		Status: 200, Out: bookingJSON{}, Limited: true},
+		Status: 200, Out: bookingJSON{}, Problems: []domain.Code{domain.CodeNotFound}, Limited: true},
 	{Method: "DELETE", Path: "/api/v1/bookings/:code/visitors/:position", ID: "cancelPerson", Tag: "visitors",
 		Summary: "Cancel one person of a party before the slot starts; the last person cancels the booking.",
 		Status:  200, Out: bookingJSON{}, Problems: []domain.Code{domain.CodeNotCancellable}, Limited: true},
