@@ -107,7 +107,7 @@ var apiOperations = []apiOp{
 		Status: 200, Out: bookingJSON{}, Problems: []domain.Code{domain.CodeNotFound}, Limited: true},
 	{Method: "DELETE", Path: "/api/v1/bookings/:code/visitors/:position", ID: "cancelPerson", Tag: "visitors",
 		Summary: "Cancel one person of a party before the slot starts; the last person cancels the booking.",
-		Status:  200, Out: bookingJSON{}, Problems: []domain.Code{domain.CodeNotCancellable}, Limited: true},
+		Status:  200, Out: bookingJSON{}, Problems: []domain.Code{domain.CodeNotCancellable, domain.CodeNotFound}, Limited: true},
 	{Method: "POST", Path: "/api/v1/visitor/sign-in", ID: "visitorSignIn", Tag: "visitors", Summary: "Text a one-time code to a phone (5 minutes, 5 tries).",
 		Body: visitorSignInBody{}, Status: 202, Out: visitorCodeSentJSON{}, Problems: []domain.Code{domain.CodeValidation}, Limited: true},
 	{Method: "POST", Path: "/api/v1/visitor/sign-in/verify", ID: "visitorVerify", Tag: "visitors", Summary: "Trade a phone's one-time code for a visitor token (a day).",
