@@ -25,6 +25,8 @@ type Bookings struct {
 	limits  BookingLimits
 	// restrictions keeps IDs restricted for no-shows from booking.
 	restrictions restrictionCache
+	// coalescer commits bookings of one slot together; nil: one by one.
+	coalescer *Coalescer
 }
 
 // NewBookings wires the booking use case.
@@ -34,6 +36,10 @@ func NewBookings(catalog *Catalog, store Store, gate CapacityGate, signer CodeSi
 
 // RestrictWith refuses bookings of IDs restricted for no-shows in store.
 func (s *Bookings) RestrictWith(store FairnessStore) { s.restrictions.store = store }
+
+// CoalesceWith commits bookings through c, which gathers those of one
+// slot into one transaction.
+func (s *Bookings) CoalesceWith(c *Coalescer) { s.coalescer = c }
 
 // LimitWith makes every booking request pass limits in limiter first.
 func (s *Bookings) LimitWith(limiter Limiter, limits BookingLimits) {
@@ -145,7 +151,7 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 	// From here places are held: finish the work even if the visitor leaves.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
-	b, err := s.store.CreateBooking(ctx, nb)
+	b, err := s.create(ctx, nb)
 	switch {
 	case err == nil:
 		s.settle(ctx, slot.ID, hold, true)
@@ -162,6 +168,15 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 		return s.replay(ctx, nb, err)
 	}
 	return Booking{}, false, err
+}
+
+// create commits a booking whose places the gate holds, with the other
+// bookings of its slot when coalescing is on.
+func (s *Bookings) create(ctx context.Context, nb NewBooking) (Booking, error) {
+	if s.coalescer.Enabled() {
+		return s.coalescer.Create(ctx, nb)
+	}
+	return s.store.CreateBooking(ctx, nb)
 }
 
 // bookable checks the rules of time and state that close a slot to visitors.
