@@ -73,6 +73,17 @@ func (s *Bookings) Book(ctx context.Context, r BookingRequest) (BookResult, erro
 		return BookResult{}, err
 	}
 	now := s.clock.Now()
+	// A slot that was full a moment ago is answered from memory before the
+	// per-person work (ID checks and hashes, request limits): a flood at a
+	// full slot costs one lookup each. Only for a request that could have
+	// been booked otherwise (a party of a valid size, an open slot), and
+	// without an Idempotency-Key: a keyed request may be the retry of a
+	// booking made, which gets that booking back.
+	if r.IdempotencyKey == "" && len(r.Visitors) >= 1 && len(r.Visitors) <= venue.MaxPartySize && bookable(venue, slot, now) == nil {
+		if remaining, ok := s.catalog.knownSoldOut(slot.ID, len(r.Visitors)); ok {
+			return BookResult{}, &Error{Code: CodeSoldOut, Remaining: remaining}
+		}
+	}
 	visitors, err := r.checkParty(s.ids, venue.MaxPartySize, now, true)
 	if err != nil {
 		return BookResult{}, err
@@ -121,10 +132,12 @@ func (s *Bookings) passLimits(ctx context.Context, r BookingRequest, visitors []
 // It returns the booking and whether it was made earlier under the same
 // Idempotency-Key (a replay, not a new booking).
 func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot Slot, visitors []Visitor, now time.Time) (Booking, bool, error) {
-	nb := NewBooking{Slot: slot, Phone: r.Phone, Visitors: visitors, CreatedAt: now, Today: venue.Today(now),
-		Fingerprint: fingerprint(slot.ID, r.Phone, visitors)}
+	// The booking's digests are made when needed: a refusal without an
+	// Idempotency-Key needs none.
+	nb := NewBooking{Slot: slot, Phone: r.Phone, Visitors: visitors, CreatedAt: now, Today: venue.Today(now)}
 	if r.IdempotencyKey != "" {
 		nb.IdempotencyKey = digest("idempotency", r.IdempotencyKey)
+		nb.Fingerprint = fingerprint(slot.ID, r.Phone, visitors)
 	}
 
 	if remaining, ok := s.catalog.knownSoldOut(slot.ID, len(visitors)); ok {
@@ -151,6 +164,9 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 	// From here places are held: finish the work even if the visitor leaves.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
+	if nb.Fingerprint == "" {
+		nb.Fingerprint = fingerprint(slot.ID, r.Phone, visitors)
+	}
 	b, err := s.create(ctx, nb)
 	switch {
 	case err == nil:
