@@ -12,8 +12,11 @@ import (
 
 // decodeJSON reads exactly one JSON value into v, refusing unknown fields,
 // wrong types and trailing data with 400 malformed_request.
-func decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
+func decodeJSON(c echo.Context, v any) error { return decodeJSONFrom(c.Request().Body, v) }
+
+// decodeJSONFrom is decodeJSON for a body read already.
+func decodeJSONFrom(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return malformed(err)

@@ -102,6 +102,27 @@ func (s *Bookings) Book(ctx context.Context, r BookingRequest) (BookResult, erro
 	return BookResult{Booking: b, Replayed: replayed, Limits: limits}, err
 }
 
+// SoldOut reports, from memory alone, that a slot open for booking was
+// found full a moment ago with no place left (SLOTGATE_SOLD_OUT_MEMORY), so
+// that any party would be refused sold out; it names the slot's venue. A
+// flood at a full slot is answered with it before any other work. A request
+// with an Idempotency-Key must go through Book all the same: it may be the
+// retry of a booking made, which gets that booking back.
+func (s *Bookings) SoldOut(ctx context.Context, slotID int64) (Venue, bool) {
+	if _, full := s.catalog.knownSoldOut(slotID, 1); !full {
+		return Venue{}, false
+	}
+	slot, err := s.catalog.Slot(ctx, slotID)
+	if err != nil {
+		return Venue{}, false
+	}
+	venue, err := s.catalog.VenueByID(ctx, slot.VenueID)
+	if err != nil || bookable(venue, slot, s.clock.Now()) != nil {
+		return Venue{}, false
+	}
+	return venue, true
+}
+
 // passLimits checks the request against the limits by client, phone and ID.
 // The limiter failing does not refuse a visitor: capacity is guarded apart.
 func (s *Bookings) passLimits(ctx context.Context, r BookingRequest, visitors []Visitor) ([]LimitStatus, error) {
