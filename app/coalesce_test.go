@@ -64,7 +64,7 @@ func (h *heldStore) batches() []int {
 // coalesce makes ta gather max bookings of a slot into one batch through h.
 func coalesce(ta *testkit.TestApp, h *heldStore, max int) *domain.Coalescer {
 	h.BatchStore = ta.Store
-	c := domain.NewCoalescer(h, time.Hour, max)
+	c := domain.NewCoalescer(h, ta.Gate, time.Hour, max)
 	ta.Bookings.CoalesceWith(c)
 	return c
 }
@@ -291,7 +291,7 @@ func TestBatchWithCancellation(t *testing.T) {
 			}
 			agree(t, ta, slotID, 4)
 			// Back to the default gathering for the bookings one by one.
-			ta.Bookings.CoalesceWith(domain.NewCoalescer(ta.Store, domain.DefaultCoalesceWindow, domain.DefaultCoalesceMax))
+			ta.Bookings.CoalesceWith(domain.NewCoalescer(ta.Store, ta.Gate, domain.DefaultCoalesceWindow, domain.DefaultCoalesceMax))
 			bookingOf(t, ta.Do(t, nil, "POST", "/api/v1/bookings", request{ids: []string{"C3000001", "C3000002"}}.body(slotID)))
 			if res := ta.Do(t, nil, "POST", "/api/v1/bookings", request{ids: []string{"C4000001"}}.body(slotID)); res.Code() != "sold_out" {
 				t.Fatalf("past the quota: %d %s", res.Status, res.Body)

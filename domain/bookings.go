@@ -188,10 +188,12 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 	if nb.Fingerprint == "" {
 		nb.Fingerprint = fingerprint(slot.ID, r.Phone, visitors)
 	}
-	b, err := s.create(ctx, nb)
+	b, settled, err := s.create(ctx, nb, hold)
 	switch {
 	case err == nil:
-		s.settle(ctx, slot.ID, hold, true)
+		if !settled {
+			s.settle(ctx, slot.ID, hold, true)
+		}
 		return b, false, nil
 	case errors.Is(err, ErrOutcomeUnknown):
 		// The commit may have happened. Giving the places back could
@@ -200,20 +202,24 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 		s.log.WarnContext(ctx, "booking outcome unknown, hold left to reconciliation", "slot", slot.ID, "err", err)
 		return Booking{}, false, err
 	}
-	s.settle(ctx, slot.ID, hold, false)
+	if !settled {
+		s.settle(ctx, slot.ID, hold, false)
+	}
 	if errors.Is(err, ErrIdempotentReplay) {
 		return s.replay(ctx, nb, err)
 	}
 	return Booking{}, false, err
 }
 
-// create commits a booking whose places the gate holds, with the other
-// bookings of its slot when coalescing is on.
-func (s *Bookings) create(ctx context.Context, nb NewBooking) (Booking, error) {
+// create commits a booking whose places hold holds, with the other
+// bookings of its slot when coalescing is on; settled says that the hold
+// was ended with the batch's.
+func (s *Bookings) create(ctx context.Context, nb NewBooking, hold string) (Booking, bool, error) {
 	if s.coalescer.Enabled() {
-		return s.coalescer.Create(ctx, nb)
+		return s.coalescer.Create(ctx, nb, hold)
 	}
-	return s.store.CreateBooking(ctx, nb)
+	b, err := s.store.CreateBooking(ctx, nb)
+	return b, false, err
 }
 
 // bookable checks the rules of time and state that close a slot to visitors.

@@ -25,6 +25,18 @@ type BatchStore interface {
 	CreateBookings(ctx context.Context, nbs []NewBooking) []BookingOutcome
 }
 
+// Settlement is how one hold ends: committed, or given back.
+type Settlement struct {
+	Hold      string
+	Committed bool
+}
+
+// BatchSettler ends the holds of one slot in one call (Redis: one script
+// for a whole batch instead of one per booking).
+type BatchSettler interface {
+	SettleMany(ctx context.Context, slotID int64, holds []Settlement) error
+}
+
 // BookingOutcome is the store's answer to one booking of a batch.
 type BookingOutcome struct {
 	Booking Booking
@@ -37,9 +49,10 @@ type BookingOutcome struct {
 // slot's batch commits, the next one gathers: under load, batches grow with
 // the time a commit takes, like a database's group commit.
 type Coalescer struct {
-	store  BatchStore
-	window time.Duration
-	max    int
+	store   BatchStore
+	settler BatchSettler // nil: each booking settles its own hold
+	window  time.Duration
+	max     int
 
 	mu    sync.Mutex
 	slots map[int64]*slotQueue
@@ -53,10 +66,11 @@ const (
 )
 
 // NewCoalescer commits through store, gathering for window or until max
-// bookings of a slot are waiting. A window of 0 or a max below 2 turns
-// coalescing off: every booking goes alone.
-func NewCoalescer(store BatchStore, window time.Duration, max int) *Coalescer {
-	return &Coalescer{store: store, window: window, max: max, slots: map[int64]*slotQueue{}}
+// bookings of a slot are waiting, and ends the holds of a batch through
+// settler in one call (nil: each booking ends its own). A window of 0 or a
+// max below 2 turns coalescing off: every booking goes alone.
+func NewCoalescer(store BatchStore, settler BatchSettler, window time.Duration, max int) *Coalescer {
+	return &Coalescer{store: store, settler: settler, window: window, max: max, slots: map[int64]*slotQueue{}}
 }
 
 // Enabled reports whether bookings are gathered at all.
@@ -69,20 +83,32 @@ type slotQueue struct {
 	full    chan struct{}    // signalled when max are waiting
 }
 
-// waiting is one booking and where its answer goes.
+// waiting is one booking, its hold, and where its answer goes.
 type waiting struct {
 	nb   NewBooking
-	done chan BookingOutcome
+	hold string
+	done chan coalesced
 }
 
-// Create commits nb with the other bookings of its slot that arrive within
-// the window, and returns its own answer. If ctx ends first, the outcome
-// is unknown to the caller: the batch may still commit.
-func (c *Coalescer) Create(ctx context.Context, nb NewBooking) (Booking, error) {
+// coalesced is a booking's answer, and whether its hold was ended with
+// the batch's.
+type coalesced struct {
+	BookingOutcome
+	settled bool
+}
+
+// Create commits nb, whose places hold holds in the gate, with the other
+// bookings of its slot that arrive within the window, and returns its own
+// answer. settled says that the hold was ended as the answer requires
+// (committed, or given back; left alone when the outcome is unknown); if
+// not, the caller ends it. If ctx ends first, the outcome is unknown to the
+// caller: the batch may still commit.
+func (c *Coalescer) Create(ctx context.Context, nb NewBooking, hold string) (b Booking, settled bool, err error) {
 	if !c.Enabled() {
-		return c.store.CreateBooking(ctx, nb)
+		b, err = c.store.CreateBooking(ctx, nb)
+		return b, false, err
 	}
-	w := &waiting{nb: nb, done: make(chan BookingOutcome, 1)}
+	w := &waiting{nb: nb, hold: hold, done: make(chan coalesced, 1)}
 	c.mu.Lock()
 	q := c.slots[nb.Slot.ID]
 	if q == nil {
@@ -103,9 +129,9 @@ func (c *Coalescer) Create(ctx context.Context, nb NewBooking) (Booking, error) 
 	c.mu.Unlock()
 	select {
 	case o := <-w.done:
-		return o.Booking, o.Err
+		return o.Booking, o.settled, o.Err
 	case <-ctx.Done():
-		return Booking{}, errors.Join(ErrOutcomeUnknown, Unavailable("store", ctx.Err()))
+		return Booking{}, false, errors.Join(ErrOutcomeUnknown, Unavailable("store", ctx.Err()))
 	}
 }
 
@@ -190,18 +216,40 @@ func (c *Coalescer) commit(batch []*waiting) {
 		alone = append(together, alone...)
 		together = nil
 	}
+	outs := make([]BookingOutcome, 0, len(batch))
+	order := make([]*waiting, 0, len(batch))
 	if len(together) > 0 {
 		nbs := make([]NewBooking, len(together))
 		for i, w := range together {
 			nbs[i] = w.nb
 		}
-		outs := c.store.CreateBookings(ctx, nbs)
-		for i, w := range together {
-			w.done <- outs[i]
-		}
+		outs = append(outs, c.store.CreateBookings(ctx, nbs)...)
+		order = append(order, together...)
 	}
 	for _, w := range alone {
 		b, err := c.store.CreateBooking(ctx, w.nb)
-		w.done <- BookingOutcome{Booking: b, Err: err}
+		outs = append(outs, BookingOutcome{Booking: b, Err: err})
+		order = append(order, w)
 	}
+	settled := c.settle(ctx, order, outs)
+	for i, w := range order {
+		w.done <- coalesced{BookingOutcome: outs[i], settled: settled}
+	}
+}
+
+// settle ends the batch's holds in one call: committed bookings' places
+// move to booked, refused ones go back, and those of unknown outcome are
+// left to reconciliation. False: nothing was settled here.
+func (c *Coalescer) settle(ctx context.Context, order []*waiting, outs []BookingOutcome) bool {
+	if c.settler == nil || len(order) == 0 {
+		return false
+	}
+	holds := make([]Settlement, 0, len(order))
+	for i, w := range order {
+		if errors.Is(outs[i].Err, ErrOutcomeUnknown) {
+			continue
+		}
+		holds = append(holds, Settlement{Hold: w.hold, Committed: outs[i].Err == nil})
+	}
+	return c.settler.SettleMany(ctx, order[0].nb.Slot.ID, holds) == nil
 }
