@@ -109,7 +109,7 @@ func (s *Bookings) Book(ctx context.Context, r BookingRequest) (BookResult, erro
 // with an Idempotency-Key must go through Book all the same: it may be the
 // retry of a booking made, which gets that booking back.
 func (s *Bookings) SoldOut(ctx context.Context, slotID int64) (Venue, bool) {
-	if _, full := s.catalog.knownSoldOut(slotID, 1); !full {
+	if _, full := s.catalog.peekSoldOut(slotID, 1); !full {
 		return Venue{}, false
 	}
 	slot, err := s.catalog.Slot(ctx, slotID)
@@ -161,8 +161,11 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 		nb.Fingerprint = fingerprint(slot.ID, r.Phone, visitors)
 	}
 
-	if remaining, ok := s.catalog.knownSoldOut(slot.ID, len(visitors)); ok {
-		return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: remaining})
+	// (Book answers a request without a key from memory before this.)
+	if nb.IdempotencyKey != "" {
+		if remaining, ok := s.catalog.knownSoldOut(slot.ID, len(visitors)); ok {
+			return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: remaining})
+		}
 	}
 	hold := newHold()
 	take, err := s.take(ctx, slot.ID, hold, len(visitors), now)
@@ -173,6 +176,8 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 		return Booking{}, false, err
 	}
 	switch take.Outcome {
+	case Taken:
+		s.catalog.forgetSoldOut(slot.ID) // places were there after all
 	case TakeSoldOut:
 		if take.Pending == 0 {
 			s.catalog.noteSoldOut(slot.ID, take.Remaining)
