@@ -55,10 +55,10 @@ var soldOutBodies sync.Map // Lang -> []byte
 
 // writeSoldOut answers 409 sold_out (no place left) as writeProblem would.
 func writeSoldOut(c echo.Context) error {
-	l := langOf(c)
+	l := LangOf(c)
 	b, ok := soldOutBodies.Load(l)
 	if !ok {
-		p := problemOf(&domain.Error{Code: domain.CodeSoldOut}, l)
+		p := ProblemOf(&domain.Error{Code: domain.CodeSoldOut}, l)
 		var buf bytes.Buffer
 		if err := json.NewEncoder(&buf).Encode(p); err != nil {
 			return writeProblem(c, p)
