@@ -162,6 +162,12 @@ func (s *server) createVenue(c echo.Context) error {
 	return c.JSON(http.StatusCreated, venueOut(created, s.Clock.Now()))
 }
 
+// venueChangeJSON is a venue after a change, with what it did to the slots.
+type venueChangeJSON struct {
+	Venue    venueJSON    `json:"venue"`
+	Schedule scheduleJSON `json:"schedule"`
+}
+
 type scheduleJSON struct {
 	Added   int        `json:"slots_added"`
 	Removed int        `json:"slots_removed"`
@@ -210,7 +216,7 @@ func (s *server) updateVenue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"venue": venueOut(updated, s.Clock.Now()), "schedule": s.scheduleOut(updated, ch)})
+	return c.JSON(http.StatusOK, venueChangeJSON{Venue: venueOut(updated, s.Clock.Now()), Schedule: s.scheduleOut(updated, ch)})
 }
 
 func requireAdmin(c echo.Context) error {
@@ -285,18 +291,21 @@ func (s *server) setDayQuota(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	type result struct {
-		Slot  slotJSON `json:"slot"`
-		Error string   `json:"error,omitempty"`
-	}
-	out := make([]result, len(results))
+	out := make([]slotQuotaResultJSON, len(results))
 	for i, r := range results {
-		out[i] = result{Slot: adminSlotOut(r.Slot, v)}
+		out[i] = slotQuotaResultJSON{Slot: adminSlotOut(r.Slot, v)}
 		if r.Err != nil {
 			out[i].Error = string(domain.CodeOf(r.Err))
 		}
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// slotQuotaResultJSON is one slot of a day's quota change: changed, or
+// the code that kept it as it was.
+type slotQuotaResultJSON struct {
+	Slot  slotJSON `json:"slot"`
+	Error string   `json:"error,omitempty"`
 }
 
 func (s *server) setDefaultQuota(c echo.Context) error {
@@ -308,7 +317,7 @@ func (s *server) setDefaultQuota(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"venue": venueOut(v, s.Clock.Now()), "schedule": s.scheduleOut(v, ch)})
+	return c.JSON(http.StatusOK, venueChangeJSON{Venue: venueOut(v, s.Clock.Now()), Schedule: s.scheduleOut(v, ch)})
 }
 
 type slotReportJSON struct {
@@ -362,8 +371,13 @@ func (s *server) closeVenue(c echo.Context) error {
 	for _, b := range res.Cancelled {
 		people += b.PartySize
 	}
-	return c.JSON(http.StatusOK, map[string]int{"slots_closed": len(res.Slots), "bookings_cancelled": len(res.Cancelled),
-		"people_notified": people})
+	return c.JSON(http.StatusOK, closureJSON{SlotsClosed: len(res.Slots), BookingsCancelled: len(res.Cancelled), PeopleNotified: people})
+}
+
+type closureJSON struct {
+	BookingsCancelled int `json:"bookings_cancelled"`
+	PeopleNotified    int `json:"people_notified"`
+	SlotsClosed       int `json:"slots_closed"`
 }
 
 type userBody struct {
@@ -438,10 +452,12 @@ func (s *server) updateUser(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.userOut(c, u))
 }
 
+type passwordBody struct {
+	Password string `json:"password"`
+}
+
 func (s *server) resetPassword(c echo.Context) error {
-	var body struct {
-		Password string `json:"password"`
-	}
+	var body passwordBody
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}

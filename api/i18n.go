@@ -96,6 +96,10 @@ var titles = map[domain.Code]Text{
 	domain.CodeCancelled:       {"预约已取消", "Booking was cancelled"},
 	domain.CodeFlowLimited:     {"入口限流中", "Entrance is flow-limited"},
 	domain.CodeBelowBooked:     {"低于已预约人数", "Below the places already booked"},
+
+	domain.CodeMethodNotAllowed:     {"不支持该请求方法", "Method not allowed"},
+	domain.CodeUnsupportedMediaType: {"不支持的内容类型", "Unsupported media type"},
+	domain.CodeInternal:             {"服务器内部错误", "Internal error"},
 }
 
 // details say what to do next, where the title alone does not.
@@ -108,6 +112,9 @@ var details = map[domain.Code]Text{
 	domain.CodeNotCancellable: {"已入场、已过期或时段已开始的预约不能取消。", "Bookings that were used, missed, or whose slot has started cannot be cancelled."},
 	domain.CodeNotFound:       {"请检查预约码或链接是否完整。", "Please check that the code or link is complete."},
 	domain.CodeMalformed:      {"请求无法解析。", "The request could not be read."},
+
+	domain.CodeMethodNotAllowed:     {"该地址不支持这个请求方法，可用的方法见 Allow 响应头。", "This address does not take this method; the Allow header lists those it takes."},
+	domain.CodeUnsupportedMediaType: {"请求内容应为 JSON（Content-Type: application/json）。", "The request body must be JSON (Content-Type: application/json)."},
 }
 
 // ruleTexts explain a field error; %d is the rule's limit where it has one.

@@ -11,10 +11,17 @@ import (
 )
 
 // decodeJSON reads exactly one JSON value into v, refusing unknown fields,
-// wrong types and trailing data with 400 malformed_request.
-func decodeJSON(c echo.Context, v any) error { return decodeJSONFrom(c.Request().Body, v) }
+// wrong types and trailing data with 400 malformed_request, and a body
+// declared as another media type with 415 unsupported_media_type.
+func decodeJSON(c echo.Context, v any) error {
+	if err := requireJSON(c); err != nil {
+		return err
+	}
+	return decodeJSONFrom(c.Request().Body, v)
+}
 
-// decodeJSONFrom is decodeJSON for a body read already.
+// decodeJSONFrom reads exactly one JSON value from a body whose media type
+// was checked (requireJSON).
 func decodeJSONFrom(r io.Reader, v any) error {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
@@ -35,7 +42,7 @@ func malformed(err error) error {
 	e := &domain.Error{Code: domain.CodeMalformed, Detail: err.Error()}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		e.Field = te.Field
+		e.Field = domain.Field(te.Field)
 	}
 	return e
 }

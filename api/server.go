@@ -87,6 +87,7 @@ func New(d Deps) *echo.Echo {
 	e.Server.ReadHeaderTimeout = 10 * time.Second
 	e.Server.IdleTimeout = 2 * time.Minute
 
+	e.Use(noSniff, answerHeaders)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		RequestIDHandler: func(c echo.Context, id string) {
 			r := c.Request()
@@ -105,12 +106,19 @@ func New(d Deps) *echo.Echo {
 		// A camera frame sent for decoding is bounded by its handler.
 		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/scans/decode" },
 	}))
+	// Pages, CSS and JS go gzip-compressed to clients that ask; bodies under
+	// 1 KiB are not worth it.
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
+		Skipper:   func(c echo.Context) bool { return !compressible(c) },
+		MinLength: 1024,
+	}))
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", metricsHandler(d.Registry))
 
 	v1 := e.Group("/api/v1")
+	v1.GET("/openapi.json", s.openAPI)
 	v1.GET("/venues", s.listVenues)
 	v1.GET("/venues/:slug", s.getVenue)
 	v1.GET("/venues/:slug/slots", s.listSlots)
@@ -118,6 +126,7 @@ func New(d Deps) *echo.Echo {
 	v1.GET("/bookings/:code", s.getBooking, s.limitLookups)
 	v1.DELETE("/bookings/:code", s.cancelBooking, s.limitLookups)
 	v1.GET("/bookings/:code/qr.png", s.bookingQR, s.limitLookups)
+	s.registerAPIDocs(e)
 	s.registerStaff(e, v1)
 	return e
 }

@@ -176,7 +176,7 @@ func (s *server) listSlots(c echo.Context) error {
 	for i, sv := range views {
 		ref := slotRef(sv.Slot, loc)
 		out[i] = slotJSON{ID: ref.ID, Date: ref.Date, Start: ref.Start, End: ref.End,
-			Quota: sv.Slot.Quota, Booked: sv.Availability.Booked, Remaining: sv.Remaining, Status: sv.State}
+			Quota: sv.Slot.Quota, Booked: sv.Availability.Booked, Remaining: sv.Remaining, Status: string(sv.State)}
 		if sv.HeldBack > 0 {
 			out[i].HeldBack, out[i].ReleasesAt = sv.HeldBack, sv.HeldBackReleaseAt.In(loc).Format(time.RFC3339)
 		}
@@ -206,6 +206,9 @@ func (b bookingBody) request(idempotencyKey string) domain.BookingRequest {
 }
 
 func (s *server) createBooking(c echo.Context) error {
+	if err := requireJSON(c); err != nil {
+		return err
+	}
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	defer bodyBuffers.Put(buf)
 	buf.Reset()

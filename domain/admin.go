@@ -96,11 +96,25 @@ type Admin struct {
 	log      *slog.Logger
 }
 
+// AdminDeps are the parts the admin use case works with: the other use
+// cases it calls, and the ports it writes through.
+type AdminDeps struct {
+	Catalog    *Catalog
+	Bookings   *Bookings
+	Accounts   *Accounts
+	Admissions *Admissions
+	Schedule   *Schedule
+	Store      Store
+	Admin      AdminStore
+	Gate       CapacityGate
+	Clock      Clock
+	Log        *slog.Logger
+}
+
 // NewAdmin wires the admin use case.
-func NewAdmin(catalog *Catalog, bookings *Bookings, store Store, admin AdminStore, gate CapacityGate, accounts *Accounts,
-	entrance *Admissions, schedule *Schedule, clock Clock, log *slog.Logger) *Admin {
-	return &Admin{catalog: catalog, bookings: bookings, store: store, admin: admin, gate: gate, accounts: accounts,
-		entrance: entrance, schedule: schedule, clock: clock, log: log}
+func NewAdmin(d AdminDeps) *Admin {
+	return &Admin{catalog: d.Catalog, bookings: d.Bookings, store: d.Store, admin: d.Admin, gate: d.Gate, accounts: d.Accounts,
+		entrance: d.Admissions, schedule: d.Schedule, clock: d.Clock, log: d.Log}
 }
 
 func requireAdmin(u User) error {
@@ -303,7 +317,7 @@ func (a *Admin) setQuota(ctx context.Context, by User, s Slot, c QuotaChange, re
 // are booked in MySQL before Redis shows them, in the same adjustment. Differences commute, so two admins' changes applied in either
 // order leave the right quota; if Redis misses one, reconciliation repairs it.
 func (a *Admin) syncGate(ctx context.Context, before, after Slot) {
-	promoted := a.bookings.promoteStandby(ctx, after)
+	promoted := a.bookings.PromoteStandby(ctx, after)
 	if err := a.gate.Adjust(ctx, after.ID, after.Bookable()-before.Bookable(), promoted, after.Status == SlotOpen); err != nil {
 		a.log.WarnContext(ctx, "adjust capacity bucket after a quota change; reconciliation will", "slot", after.ID, "err", err)
 	}
@@ -426,7 +440,7 @@ func (a *Admin) Close(ctx context.Context, by User, slug string, d Date, slotID 
 			return NotificationText{
 				ZH:   fmt.Sprintf("【%s】您 %s 的预约（%d 人）因“%s”已取消，名额已释放。", v.NameZH, when, b.PartySize, reason),
 				EN:   fmt.Sprintf("[%s] Your booking for %s (%d people) was cancelled: %s.", v.NameEN, when, b.PartySize, reason),
-				Code: EncodeCode(b.Payload(), a.entrance.signer),
+				Code: a.bookings.Code(b),
 			}
 		})
 	if err != nil {
@@ -485,7 +499,7 @@ func (a *Admin) UpdateUser(ctx context.Context, by User, username string, c User
 	if err := requireAdmin(by); err != nil {
 		return User{}, err
 	}
-	u, err := a.accounts.store.UserByName(ctx, username)
+	u, err := a.accounts.User(ctx, username)
 	if err != nil {
 		return User{}, err
 	}
@@ -504,7 +518,7 @@ func (a *Admin) UpdateUser(ctx context.Context, by User, username string, c User
 		for i, slug := range c.Venues {
 			v, err := a.catalog.Venue(ctx, slug)
 			if err != nil {
-				return User{}, Invalid(fmt.Sprintf("venues[%d]", i), RuleUnknownVenue)
+				return User{}, InvalidAt(Element("venues", i), RuleUnknownVenue)
 			}
 			u.VenueIDs = append(u.VenueIDs, v.ID)
 		}
@@ -516,7 +530,7 @@ func (a *Admin) UpdateUser(ctx context.Context, by User, username string, c User
 		return User{}, err
 	}
 	if u.Disabled {
-		_ = a.accounts.store.DeleteSessions(ctx, u.ID)
+		_ = a.accounts.SignOutEverywhere(ctx, u.ID)
 	}
 	u.PasswordHash = ""
 	return u, nil

@@ -115,30 +115,30 @@ func (r BookingRequest) checkParty(h IDHasher, maxParty int, now time.Time, phon
 	visitors := make([]Visitor, 0, len(r.Visitors))
 	seen := make(map[string]int, len(r.Visitors))
 	for i, in := range r.Visitors {
-		field := func(name string) string { return "visitors[" + strconv.Itoa(i) + "]." + name }
+		field := func(name string) FieldPath { return ElementField("visitors", i, name) }
 		name, rule, ok := CleanName(in.Name)
 		if !ok {
-			errs.Add(field("name"), rule)
+			errs.AddAt(field("name"), rule)
 		}
 		t := IDType(in.IDType)
 		number := NormalizeID(in.IDNumber)
 		switch {
 		case in.IDType == "":
-			errs.Add(field("id_type"), RuleRequired)
+			errs.AddAt(field("id_type"), RuleRequired)
 		case number == "":
-			errs.Add(field("id_number"), RuleRequired)
+			errs.AddAt(field("id_number"), RuleRequired)
 		default:
 			if rule, ok := CheckID(t, number, now); !ok {
 				if rule == RuleIDType {
-					errs.Add(field("id_type"), rule)
+					errs.AddAt(field("id_type"), rule)
 				} else {
-					errs.Add(field("id_number"), rule)
+					errs.AddAt(field("id_number"), rule)
 				}
 				continue
 			}
 			hash := h.Hash(t, number)
 			if _, dup := seen[hash]; dup {
-				errs.Add(field("id_number"), RuleDuplicateID)
+				errs.AddAt(field("id_number"), RuleDuplicateID)
 				continue
 			}
 			seen[hash] = i

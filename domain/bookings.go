@@ -31,7 +31,16 @@ type Bookings struct {
 
 // NewBookings wires the booking use case.
 func NewBookings(catalog *Catalog, store Store, gate CapacityGate, signer CodeSigner, ids IDHasher, clock Clock, log *slog.Logger) *Bookings {
-	return &Bookings{catalog: catalog, store: store, gate: gate, signer: signer, ids: ids, clock: clock, log: log}
+	s := &Bookings{catalog: catalog, store: store, gate: gate, signer: signer, ids: ids, clock: clock, log: log}
+	catalog.Changes().On(TopicRestrictions, s.restrictions.forget)
+	return s
+}
+
+// ForgetRestrictions drops the cached restrictions, after the no-show
+// count (Fairness) made new ones or lifted one, here and, through the
+// catalog's news of changes, on every other instance.
+func (s *Bookings) ForgetRestrictions() {
+	s.catalog.Changes().Changed(context.Background(), TopicRestrictions)
 }
 
 // RestrictWith refuses bookings of IDs restricted for no-shows in store.
@@ -80,7 +89,7 @@ func (s *Bookings) Book(ctx context.Context, r BookingRequest) (BookResult, erro
 	// without an Idempotency-Key: a keyed request may be the retry of a
 	// booking made, which gets that booking back.
 	if r.IdempotencyKey == "" && len(r.Visitors) >= 1 && len(r.Visitors) <= venue.MaxPartySize && bookable(venue, slot, now) == nil {
-		if remaining, ok := s.catalog.knownSoldOut(slot.ID, len(r.Visitors)); ok {
+		if remaining, ok := s.catalog.KnownSoldOut(slot.ID, len(r.Visitors)); ok {
 			return BookResult{}, &Error{Code: CodeSoldOut, Remaining: remaining}
 		}
 	}
@@ -109,7 +118,7 @@ func (s *Bookings) Book(ctx context.Context, r BookingRequest) (BookResult, erro
 // with an Idempotency-Key must go through Book all the same: it may be the
 // retry of a booking made, which gets that booking back.
 func (s *Bookings) SoldOut(ctx context.Context, slotID int64) (Venue, bool) {
-	if _, full := s.catalog.peekSoldOut(slotID, 1); !full {
+	if _, full := s.catalog.PeekSoldOut(slotID, 1); !full {
 		return Venue{}, false
 	}
 	slot, err := s.catalog.Slot(ctx, slotID)
@@ -163,7 +172,7 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 
 	// (Book answers a request without a key from memory before this.)
 	if nb.IdempotencyKey != "" {
-		if remaining, ok := s.catalog.knownSoldOut(slot.ID, len(visitors)); ok {
+		if remaining, ok := s.catalog.KnownSoldOut(slot.ID, len(visitors)); ok {
 			return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: remaining})
 		}
 	}
@@ -177,10 +186,10 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 	}
 	switch take.Outcome {
 	case Taken:
-		s.catalog.forgetSoldOut(slot.ID) // places were there after all
+		s.catalog.ForgetSoldOut(slot.ID) // places were there after all
 	case TakeSoldOut:
 		if take.Pending == 0 {
-			s.catalog.noteSoldOut(slot.ID, take.Remaining)
+			s.catalog.NoteSoldOut(slot.ID, take.Remaining)
 		}
 		return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: take.Remaining})
 	case TakeClosed:
@@ -256,7 +265,7 @@ func (s *Bookings) take(ctx context.Context, slotID int64, hold string, places i
 			if loads++; loads > 2 {
 				return Take{}, Unavailable("capacity gate", fmt.Errorf("bucket of slot %d does not stay loaded", slotID))
 			}
-			if err := s.catalog.ensureLoaded(ctx, slotID); err != nil {
+			if err := s.catalog.EnsureLoaded(ctx, slotID); err != nil {
 				if CodeOf(err) == CodeNotFound {
 					return Take{}, err
 				}
@@ -358,12 +367,13 @@ func (s *Bookings) Cancel(ctx context.Context, code string) (Booking, error) {
 	if !b.Cancellable(now) {
 		return Booking{}, ErrNotCancellable
 	}
-	return s.cancelBooking(ctx, b, now)
+	return s.Revoke(ctx, b, now)
 }
 
-// cancelBooking gives a booking's places back, whatever the time: the
-// visitor's rules are checked by Cancel.
-func (s *Bookings) cancelBooking(ctx context.Context, b Booking, now time.Time) (Booking, error) {
+// Revoke cancels booking b and gives its places back, whatever the time:
+// the visitor's rules are checked by Cancel. Admissions revokes a walk-in
+// it could not record.
+func (s *Bookings) Revoke(ctx context.Context, b Booking, now time.Time) (Booking, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
 	hold := newHold()
@@ -381,20 +391,20 @@ func (s *Bookings) cancelBooking(ctx context.Context, b Booking, now time.Time) 
 	}
 	// The freed places go to the standby list first: booked in MySQL and
 	// counted in Redis before the release shows the rest to the public.
-	if n := s.promoteStandby(ctx, b.Slot); n > 0 {
+	if n := s.PromoteStandby(ctx, b.Slot); n > 0 {
 		if err := s.gate.Adjust(ctx, b.Slot.ID, 0, n, b.Slot.Status == SlotOpen); err != nil {
 			s.log.WarnContext(ctx, "count standby bookings in the gate; reconciliation will", "slot", b.Slot.ID, "err", err)
 		}
 	}
 	s.settle(ctx, b.Slot.ID, hold, true)
-	s.catalog.forgetSoldOut(b.Slot.ID)
+	s.catalog.ForgetSoldOut(b.Slot.ID)
 	return cancelled, nil
 }
 
-// bookWalkIn books people registered at the gate into the slot under way:
+// BookWalkIn books people registered at the gate into the slot under way:
 // the same rules as a booking but for the slot having started, and a phone
 // is optional; no per-client limits (staff make these requests).
-func (s *Bookings) bookWalkIn(ctx context.Context, r BookingRequest, v Venue, slot Slot, now time.Time) (BookResult, error) {
+func (s *Bookings) BookWalkIn(ctx context.Context, r BookingRequest, v Venue, slot Slot, now time.Time) (BookResult, error) {
 	visitors, err := r.checkParty(s.ids, v.MaxPartySize, now, false)
 	if err != nil {
 		return BookResult{}, err

@@ -106,7 +106,7 @@ func (f *Fairness) MarkNoShows(ctx context.Context) (int, error) {
 				return total, fmt.Errorf("mark no-shows at %s: %w", v.Slug, err)
 			}
 			if n > 0 {
-				f.bookings.restrictions.forget() // new strikes may have made new restrictions
+				f.bookings.ForgetRestrictions() // new strikes may have made new restrictions
 			}
 			total += n
 			if n < 500 {
@@ -127,7 +127,7 @@ func (f *Fairness) ReleaseHeldBack(ctx context.Context) (int, error) {
 	places := 0
 	for _, r := range released {
 		places += r.Places
-		promoted := f.bookings.promoteStandby(ctx, r.Slot)
+		promoted := f.bookings.PromoteStandby(ctx, r.Slot)
 		if err := f.gate.Adjust(ctx, r.Slot.ID, r.Places, promoted, r.Slot.Status == SlotOpen); err != nil {
 			f.log.WarnContext(ctx, "open held-back places in the gate; reconciliation will", "slot", r.Slot.ID, "err", err)
 		}
@@ -184,6 +184,6 @@ func (f *Fairness) LiftRestriction(ctx context.Context, by User, id int64, reaso
 	}
 	now := f.clock.Now()
 	r, err := f.store.LiftRestriction(ctx, id, by.Username, now, entry(by, now, AuditRestriction, 0, fmt.Sprintf("restriction %d", id), reason))
-	f.bookings.restrictions.forget()
+	f.bookings.ForgetRestrictions()
 	return r, err
 }

@@ -111,7 +111,7 @@ func TestCheckParty(t *testing.T) {
 			}
 			got := map[string]Rule{}
 			for _, f := range ve.Fields {
-				got[f.Field] = f.Rule
+				got[f.Field.String()] = f.Rule
 			}
 			for f, r := range c.fields {
 				if got[f] != r {

@@ -35,12 +35,24 @@ const (
 	SlotFrozen SlotStatus = "frozen" // sells nothing more; its bookings stand
 )
 
+// SlotState is what a visitor sees of a slot now: whether it may be
+// booked, and if not why. It follows from the slot's SlotStatus, the
+// places left and the time; SlotStatus is what staff decided.
+type SlotState string
+
+const (
+	SlotStateOpen   SlotState = "open"   // places left, bookable
+	SlotStateFull   SlotState = "full"   // no place left
+	SlotStateClosed SlotState = "closed" // closed or frozen by staff, or its bucket says it does not sell
+	SlotStatePast   SlotState = "past"   // it has started
+)
+
 // Availability is what a visitor sees of a slot: its state and places left.
 type Availability struct {
 	Quota     int
 	Booked    int
 	Remaining int
-	State     string // open, full, closed, past
+	State     SlotState
 }
 
 // Availability computes the visitor's view of the slot at now from the
@@ -49,13 +61,13 @@ func (s Slot) Availability(now time.Time, quota, taken int, open bool) Availabil
 	a := Availability{Quota: quota, Booked: taken, Remaining: max(quota-taken, 0)}
 	switch {
 	case !now.Before(s.Start):
-		a.State = "past"
+		a.State = SlotStatePast
 	case !open || s.Status != SlotOpen:
-		a.State = "closed"
+		a.State = SlotStateClosed
 	case a.Remaining == 0:
-		a.State = "full"
+		a.State = SlotStateFull
 	default:
-		a.State = "open"
+		a.State = SlotStateOpen
 	}
 	return a
 }

@@ -122,14 +122,14 @@ func (s *Bookings) WithdrawStandby(ctx context.Context, token string) (StandbyEn
 	return s.store.WithdrawStandby(ctx, token, s.clock.Now())
 }
 
-// promoteStandby books the earliest waiting parties that fit into the
+// PromoteStandby books the earliest waiting parties that fit into the
 // places the store has free in slot, and says how many places it booked.
 // The caller folds them into the Redis bucket before it shows any freed
 // place, so that the public never sees what the standby list takes.
 // Several instances may run it at once: each entry is booked once (its
 // status moves under a condition) and each place once (the slot's
 // conditional update).
-func (s *Bookings) promoteStandby(ctx context.Context, slot Slot) int {
+func (s *Bookings) PromoteStandby(ctx context.Context, slot Slot) int {
 	waiting, err := s.store.WaitingStandby(ctx, slot.ID)
 	if err != nil || len(waiting) == 0 {
 		if err != nil {
@@ -216,7 +216,7 @@ func (s *Bookings) SweepStandby(ctx context.Context) (booked, expired int, err e
 			}
 			continue
 		}
-		if n := s.promoteStandby(ctx, slot); n > 0 {
+		if n := s.PromoteStandby(ctx, slot); n > 0 {
 			booked += n
 			if err := s.gate.Adjust(ctx, slot.ID, 0, n, slot.Status == SlotOpen); err != nil {
 				s.log.WarnContext(ctx, "count standby bookings in the gate; reconciliation will", "slot", slot.ID, "err", err)

@@ -399,48 +399,64 @@ type adminDayData struct {
 	Changeable                  bool // some slot has not ended and is not closed
 }
 
-// adminSlotRow is one slot of the day view; Phase is "past" when it has
-// ended, "running" while it runs, and "" before.
+// adminSlotRow is one slot of the day view; Phase is dayPast when it has
+// ended, dayRunning while it runs, and "" before.
 type adminSlotRow struct {
 	ID                                          int64
 	Time                                        string
 	Quota, Booked, Admitted, NoShows, Remaining int
-	Status, StatusLabel, Phase                  string
+	Status, Phase                               dayStatus
+	StatusLabel                                 string
 	Manual, Editable                            bool
 }
 
-// slotStatus is how the day view names a slot's state.
-func slotStatus(r domain.SlotReport, now time.Time) (status, phase string) {
+// dayStatus is how the day view names a slot's state: what staff decided
+// (closed, frozen), a lowered quota's flag, the time (past, running), or
+// its places (full, open). The page and its script use it as a class name.
+type dayStatus string
+
+const (
+	dayOpen    dayStatus = "open"
+	dayFull    dayStatus = "full"
+	dayClosed  dayStatus = "closed"
+	dayFrozen  dayStatus = "frozen"
+	dayFlagged dayStatus = "flagged"
+	dayPast    dayStatus = "past"
+	dayRunning dayStatus = "running"
+)
+
+// slotStatus is a slot's status and phase in the day view at now.
+func slotStatus(r domain.SlotReport, now time.Time) (status, phase dayStatus) {
 	switch {
 	case !now.Before(r.End):
-		phase = "past"
+		phase = dayPast
 	case !now.Before(r.Start):
-		phase = "running"
+		phase = dayRunning
 	}
 	switch {
 	case r.Status == domain.SlotClosed:
-		return "closed", phase
+		return dayClosed, phase
 	case r.Flagged:
-		return "flagged", phase
+		return dayFlagged, phase
 	case r.Status == domain.SlotFrozen:
-		return "frozen", phase
+		return dayFrozen, phase
 	case phase != "":
 		return phase, phase
 	case r.Booked >= r.Quota:
-		return "full", phase
+		return dayFull, phase
 	}
-	return "open", phase
+	return dayOpen, phase
 }
 
 // slotStatusTexts name the day view's slot states.
-var slotStatusTexts = map[string]api.Text{
-	"open":    {"可预约", "Open"},
-	"full":    {"已约满", "Full"},
-	"closed":  {"已关闭", "Closed"},
-	"frozen":  {"已冻结", "Frozen"},
-	"flagged": {"超出配额·停售", "Over quota, not selling"},
-	"past":    {"已结束", "Over"},
-	"running": {"进行中", "Running"},
+var slotStatusTexts = map[dayStatus]api.Text{
+	dayOpen:    {"可预约", "Open"},
+	dayFull:    {"已约满", "Full"},
+	dayClosed:  {"已关闭", "Closed"},
+	dayFrozen:  {"已冻结", "Frozen"},
+	dayFlagged: {"超出配额·停售", "Over quota, not selling"},
+	dayPast:    {"已结束", "Over"},
+	dayRunning: {"进行中", "Running"},
 }
 
 // adminDayPicked answers the day picker's form, which cannot put the date
@@ -475,11 +491,11 @@ func (s *server) adminDay(c echo.Context, v *adminView) (string, error) {
 		row := adminSlotRow{ID: r.ID, Time: pages.TimeWindow(r.Slot, loc), Quota: r.Quota, Booked: r.Booked, Admitted: r.Admitted,
 			NoShows: r.NoShows, Remaining: max(r.Quota-r.Booked, 0), Manual: r.ManualQuota}
 		row.Status, row.Phase = slotStatus(r, now)
-		if row.Status == "closed" || row.Status == "frozen" || row.Status == "flagged" {
+		if row.Status == dayClosed || row.Status == dayFrozen || row.Status == dayFlagged {
 			row.Remaining = 0 // it sells nothing, whatever its quota says
 		}
 		row.StatusLabel = slotStatusTexts[row.Status].In(v.Lang)
-		row.Editable = row.Phase != "past" && r.Status != domain.SlotClosed
+		row.Editable = row.Phase != dayPast && r.Status != domain.SlotClosed
 		data.Changeable = data.Changeable || row.Editable
 		data.Total.Quota += row.Quota
 		data.Total.Booked += row.Booked
@@ -502,7 +518,7 @@ func (s *server) adminDay(c echo.Context, v *adminView) (string, error) {
 		"pick":       v.tr("请选择要关闭的范围", "choose what to close"),
 	}
 	for k, t := range slotStatusTexts {
-		texts["status."+k] = t.In(v.Lang)
+		texts["status."+string(k)] = t.In(v.Lang)
 	}
 	v.Title = data.Name + " · " + data.DateLabel
 	v.Page, v.Data, v.Texts = "day", data, pages.JSTexts(texts)

@@ -20,7 +20,7 @@ import (
 
 // The page's templates, script and style.
 //
-//go:embed *.html *.css *.js
+//go:embed *.html *.css *.js *.svg
 var staffWeb embed.FS
 
 var staffTemplates = template.Must(template.New("").Funcs(template.FuncMap{

@@ -54,8 +54,8 @@ func (s *server) slotForBooking(ctx context.Context, param string) (bookingSlot,
 		Availability: slot.Availability(s.Clock.Now(), slot.Quota, slot.Booked, slot.Status == domain.SlotOpen)}}, nil
 }
 
-// visitorRow is one person's fieldset on the booking form.
-type visitorRow struct {
+// formRow is one person's fieldset on the booking form.
+type formRow struct {
 	Key           string // the row's index in field names and ids
 	Legend        string
 	RemoveLabel   string
@@ -99,8 +99,8 @@ type formData struct {
 	Key        string
 	Max        int
 	Sizes      []sizeLink
-	Rows       []visitorRow
-	Blank      visitorRow // the row app.js copies to add a visitor
+	Rows       []formRow
+	Blank      formRow // the row app.js copies to add a visitor
 	IDTypes    []option
 	Phone      string
 	PhoneError string
@@ -129,7 +129,7 @@ func (s *server) newForm(v *pageView, bs bookingSlot, n int) *formData {
 	for i := range n {
 		f.Rows = append(f.Rows, newRow(v, i))
 	}
-	f.Blank = visitorRow{Key: "__I__", Legend: strings.Replace(v.text("form.visitor"), "%d", "__N__", 1),
+	f.Blank = formRow{Key: "__I__", Legend: strings.Replace(v.text("form.visitor"), "%d", "__N__", 1),
 		RemoveLabel: strings.Replace(v.text("form.remove"), "%d", "__N__", 1), Autocomplete: "off", IDType: string(domain.IDResident)}
 	for _, t := range domain.IDTypes {
 		f.IDTypes = append(f.IDTypes, option{Value: string(t), Label: v.text("id." + string(t))})
@@ -148,8 +148,8 @@ func (s *server) newForm(v *pageView, bs bookingSlot, n int) *formData {
 
 // newRow is row i of an empty form; the first person's name may come
 // from the browser's autofill, the others' may not.
-func newRow(v *pageView, i int) visitorRow {
-	r := visitorRow{Key: strconv.Itoa(i), Legend: v.textf("form.visitor", i+1),
+func newRow(v *pageView, i int) formRow {
+	r := formRow{Key: strconv.Itoa(i), Legend: v.textf("form.visitor", i+1),
 		RemoveLabel: v.textf("form.remove", i+1), Autocomplete: "off", IDType: string(domain.IDResident)}
 	if i == 0 {
 		r.Autocomplete = "name"
@@ -160,12 +160,12 @@ func newRow(v *pageView, i int) visitorRow {
 // rowView is what the row template needs: the row and the page around it.
 type rowView struct {
 	V     *pageView
-	R     visitorRow
+	R     formRow
 	Types []option
 }
 
 // Row hands the row template one visitor row of the booking form.
-func (v *pageView) Row(r visitorRow) rowView {
+func (v *pageView) Row(r formRow) rowView {
 	f, _ := v.Data.(*formData)
 	var types []option
 	if f != nil {
@@ -178,9 +178,9 @@ func (v *pageView) Row(r visitorRow) rowView {
 func (s *server) slotRefusal(bs bookingSlot) error {
 	now := s.Clock.Now()
 	switch {
-	case bs.Slot.State == "full":
+	case bs.Slot.State == domain.SlotStateFull:
 		return &domain.Error{Code: domain.CodeSoldOut}
-	case bs.Slot.State != "open", bs.Venue.LastBookableDay(now).Before(bs.Slot.Date):
+	case bs.Slot.State != domain.SlotStateOpen, bs.Venue.LastBookableDay(now).Before(bs.Slot.Date):
 		return domain.ErrSlotClosed
 	}
 	return nil
@@ -382,14 +382,14 @@ func nextToField(v *pageView, labelKey, message string) string {
 // placeError puts one field error next to its field and says which input
 // it is about; the summary links there. Errors no input holds go to the alert.
 func (s *server) placeError(v *pageView, f *formData, posted postedForm, fp api.FieldProblem) (id, label string) {
-	switch {
-	case fp.Field == "phone":
+	switch path := fp.Path; {
+	case path == domain.Field("phone"):
 		f.PhoneError = nextToField(v, "form.phone", fp.Message)
 		return "phone", v.text("form.phone")
-	case fp.Field == "visitors":
+	case path == domain.Field("visitors"):
 		f.PartyError = capitalize(fp.Message)
 		return "size", v.text("form.size")
-	case fp.Field == "Idempotency-Key":
+	case path == domain.Field("Idempotency-Key"):
 		// The form's hidden key is the fault, not the visitor: a fresh form
 		// key lets the next post through.
 		f.Key = formKey()
@@ -397,10 +397,9 @@ func (s *server) placeError(v *pageView, f *formData, posted postedForm, fp api.
 			f.Alert.Detail = v.text("form.key.reused")
 			return "", ""
 		}
-	case strings.HasPrefix(fp.Field, "visitors["):
-		var k int
-		var name string
-		if _, err := fmt.Sscanf(fp.Field, "visitors[%d].%s", &k, &name); err != nil || k < 0 || k >= len(posted.Sent) {
+	case path.Name == "visitors" && path.InList:
+		k := path.Index
+		if k < 0 || k >= len(posted.Sent) {
 			break
 		}
 		row := posted.Sent[k]
@@ -409,7 +408,7 @@ func (s *server) placeError(v *pageView, f *formData, posted postedForm, fp api.
 		}
 		r := &f.Rows[row]
 		prefix := "v" + strconv.Itoa(row) + "-"
-		switch name {
+		switch path.Item {
 		case "name":
 			r.NameError = nextToField(v, "form.name", fp.Message)
 			return prefix + "name", v.textf("form.field.visitor", row+1, v.text("form.name"))

@@ -222,7 +222,7 @@ func TestPageRoutes(t *testing.T) {
 		res.Header.Get("Content-Type") != "application/problem+json" {
 		t.Errorf("wrong API method: %d %v %s", res.Status, res.Header, res.Body)
 	}
-	if res := ta.Do(t, nil, "DELETE", "/api/v1/venues/jinyun-mountain", nil); res.Status != 405 || res.Header.Get("Allow") != "GET" {
+	if res := ta.Do(t, nil, "DELETE", "/api/v1/venues/jinyun-mountain", nil); res.Status != 405 || res.Header.Get("Allow") != "GET, HEAD" {
 		t.Errorf("wrong API method on a route with a parameter: %d %v %s", res.Status, res.Header, res.Body)
 	}
 	if res := ta.Do(t, nil, "GET", "/nothing-here", nil); res.Status != 404 || res.Code() != "not_found" {

@@ -154,7 +154,7 @@ var pageTexts = map[string]api.Text{
 	"lookup.title":     {"查询我的预约", "Find my booking"},
 	"lookup.intro":     {"输入预约码（预约成功页面上二维码下方的一串字符），可查看、打印或取消预约。", "Enter the booking code (the line of characters under the QR code on your confirmation) to see, print or cancel the booking."},
 	"lookup.code":      {"预约码", "Booking code"},
-	"lookup.code.hint": {"可直接粘贴预约码或预约链接", "Paste the code, or the pageLink to your booking"},
+	"lookup.code.hint": {"可直接粘贴预约码或预约链接", "Paste the code, or the link to your booking"},
 	"lookup.submit":    {"查询", "Find booking"},
 	"lookup.notfound":  {"没有找到这个预约码对应的预约，请检查是否完整。", "No booking has this code; please check that it is complete."},
 }

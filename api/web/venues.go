@@ -32,7 +32,7 @@ type venueCard struct {
 // dayGlance is one day's availability at a glance.
 type dayGlance struct {
 	Label string
-	State string // open, full, closed, over, none
+	State dayState
 	Level string // high or low places left, when open
 	Text  string
 	Width int // bar width in percent, by fives
@@ -40,42 +40,55 @@ type dayGlance struct {
 
 // daySummary adds up a day's slots as a visitor sees them now.
 type daySummary struct {
-	State            string
+	State            dayState
 	Remaining, Quota int
 	OpenSlots        int
 }
 
+// dayState is a day at a glance: some slot open, all full, closed (by
+// the venue's rules or staff), over (every slot has started), or none
+// (no slots made yet). Templates use it as a class name.
+type dayState string
+
+const (
+	dayOpen   dayState = "open"
+	dayFull   dayState = "full"
+	dayClosed dayState = "closed"
+	dayOver   dayState = "over"
+	dayNone   dayState = "none"
+)
+
 func summarize(venue domain.Venue, d domain.Date, slots []domain.SlotView) daySummary {
 	var sum daySummary
 	if venue.ClosedOn(d) {
-		sum.State = "closed"
+		sum.State = dayClosed
 		return sum
 	}
 	full, past := 0, 0
 	for _, sv := range slots {
 		switch sv.State {
-		case "open":
+		case domain.SlotStateOpen:
 			sum.OpenSlots++
 			sum.Remaining += sv.Remaining
 			sum.Quota += sv.Availability.Quota
-		case "full":
+		case domain.SlotStateFull:
 			full++
 			sum.Quota += sv.Availability.Quota
-		case "past":
+		case domain.SlotStatePast:
 			past++
 		}
 	}
 	switch {
 	case len(slots) == 0:
-		sum.State = "none"
+		sum.State = dayNone
 	case sum.OpenSlots > 0:
-		sum.State = "open"
+		sum.State = dayOpen
 	case full > 0:
-		sum.State = "full"
+		sum.State = dayFull
 	case past == len(slots):
-		sum.State = "over"
+		sum.State = dayOver
 	default:
-		sum.State = "closed"
+		sum.State = dayClosed
 	}
 	return sum
 }
@@ -131,14 +144,14 @@ func (s *server) venueCard(v *pageView, venue domain.Venue) venueCard {
 func (v *pageView) glance(label string, sum daySummary) dayGlance {
 	g := dayGlance{Label: label, State: sum.State}
 	switch sum.State {
-	case "open":
+	case dayOpen:
 		g.Text = v.textf("glance.open", placesText(sum.Remaining, v.Lang), sum.OpenSlots)
 		g.Level, g.Width = placesLevel(sum.Remaining, sum.Quota), barWidth(sum.Remaining, sum.Quota)
-	case "full":
+	case dayFull:
 		g.Text = v.text("glance.full")
-	case "closed":
+	case dayClosed:
 		g.Text = v.text("glance.closed")
-	case "over":
+	case dayOver:
 		g.Text = v.text("glance.over")
 	default:
 		g.Text = v.text("glance.none")
@@ -199,16 +212,16 @@ type dayChip struct {
 	Weekday  string
 	DayMonth string
 	Note     string
-	State    string
+	State    dayState
 	Selected bool
 	URL      string
 }
 
-// slotRow is one slot on the venue page.
-type slotRow struct {
+// slotChoice is one slot as the venue page offers it.
+type slotChoice struct {
 	ID        int64
 	Time      string
-	State     string
+	State     domain.SlotState
 	Level     string
 	Remaining int
 	Quota     int
@@ -233,7 +246,7 @@ type venueData struct {
 	ClosedNote string
 	Empty      bool
 	NextOpen   *pageLink
-	Slots      []slotRow
+	Slots      []slotChoice
 	LiveURL    string
 	LiveTexts  string // JSON: the words app.js needs to update the slots
 }
@@ -273,7 +286,7 @@ func (s *server) venuePage(c echo.Context) error {
 			return err
 		}
 		days[d], sums[d] = slots, summarize(venue, d, slots)
-		if chosen.IsZero() && sums[d].State == "open" && status == http.StatusOK {
+		if chosen.IsZero() && sums[d].State == dayOpen && status == http.StatusOK {
 			chosen = d
 		}
 	}
@@ -288,13 +301,13 @@ func (s *server) venuePage(c echo.Context) error {
 			chip.DayMonth = fmt.Sprintf("%d %s", d.Day, d.Month.String()[:3])
 		}
 		switch chip.State {
-		case "open":
+		case dayOpen:
 			chip.Note = v.text("state.open")
-		case "full":
+		case dayFull:
 			chip.Note = v.text("state.full")
-		case "closed":
+		case dayClosed:
 			chip.Note = v.text("venue.closed.day")
-		case "over":
+		case dayOver:
 			chip.Note = v.text("state.over")
 		}
 		if d == first {
@@ -311,20 +324,20 @@ func (s *server) venuePage(c echo.Context) error {
 	case len(days[chosen]) == 0:
 		data.Empty = true
 	}
-	if sums[chosen].State != "open" {
+	if sums[chosen].State != dayOpen {
 		for d := chosen.AddDays(1); !last.Before(d); d = d.AddDays(1) {
-			if sums[d].State == "open" {
+			if sums[d].State == dayOpen {
 				data.NextOpen = &pageLink{v.textf("venue.next.open", pages.ShortDate(d, v.Lang)), "/venues/" + url.PathEscape(venue.Slug) + "?date=" + d.String()}
 				break
 			}
 		}
 	}
 	for _, sv := range days[chosen] {
-		row := slotRow{ID: sv.ID, Time: pages.TimeWindow(sv.Slot, loc), State: sv.State, Remaining: sv.Remaining,
+		row := slotChoice{ID: sv.ID, Time: pages.TimeWindow(sv.Slot, loc), State: sv.State, Remaining: sv.Remaining,
 			Quota: sv.Availability.Quota, Width: barWidth(sv.Remaining, sv.Availability.Quota),
-			Bookable: sv.State == "open", BookURL: "/book/" + strconv.FormatInt(sv.ID, 10)}
-		row.StateText = v.text("state." + sv.State)
-		if sv.State == "open" {
+			Bookable: sv.State == domain.SlotStateOpen, BookURL: "/book/" + strconv.FormatInt(sv.ID, 10)}
+		row.StateText = v.text("state." + string(sv.State))
+		if sv.State == domain.SlotStateOpen {
 			row.Level = placesLevel(sv.Remaining, sv.Availability.Quota)
 			if row.Level == "low" {
 				row.StateText = v.text("state.low")

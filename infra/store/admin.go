@@ -141,7 +141,7 @@ func (s *Store) AddVenue(ctx context.Context, v domain.Venue, e domain.AuditEntr
 		e.VenueID = row.ID
 		return writeAudit(tx, e)
 	})
-	if _, dup := uniqueViolation(err); dup {
+	if isViolationOf(err, idxVenuesSlug) {
 		return domain.Venue{}, &domain.Error{Code: domain.CodeConflict, Detail: "slug taken"}
 	}
 	if err != nil {

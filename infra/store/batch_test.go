@@ -107,7 +107,7 @@ func testBatch(t *testing.T, s *store.Store, day domain.Date) {
 	if !errors.Is(out[1].Err, domain.ErrIdempotentReplay) {
 		t.Fatalf("held key: %v", out[1].Err)
 	}
-	if !errors.As(out[2].Err, &de) || de.Code != domain.CodeAlreadyBooked || de.Field != "visitors[1].id_number" {
+	if !errors.As(out[2].Err, &de) || de.Code != domain.CodeAlreadyBooked || de.Field.String() != "visitors[1].id_number" {
 		t.Fatalf("held person: %v", out[2].Err)
 	}
 	if !errors.As(out[4].Err, &de) || de.Code != domain.CodeAlreadyBooked {

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -110,12 +108,12 @@ func (s *Store) bookingFault(ctx context.Context, nb domain.NewBooking, err erro
 	switch {
 	case !dup:
 		return s.fault("create booking", err)
-	case strings.Contains(index, "idempotency"):
+	case index == idxBookingsIdempotency:
 		return domain.ErrIdempotentReplay
-	case strings.Contains(index, "visitors"):
+	case index == idxVisitorsPersonDay:
 		e := &domain.Error{Code: domain.CodeAlreadyBooked, Detail: "a visitor already holds a booking that day"}
 		if i, ok := s.bookedVisitor(ctx, nb); ok {
-			e.Field = "visitors[" + strconv.Itoa(i) + "].id_number"
+			e.Field = domain.ElementField("visitors", i, "id_number")
 		}
 		return e
 	}

@@ -94,13 +94,17 @@ func (s *Store) MarkNoShows(ctx context.Context, v domain.Venue, endedBefore tim
 	windowStart := today.AddDays(-v.NoShowWindowDays).String()
 	until := today.AddDays(v.RestrictionDays).String()
 	for _, id := range ids {
+		// Counted once committed: the transaction may run again after a
+		// deadlock, or roll back after marking.
+		mine := false
 		err := s.transact(ctx, func(tx *gorm.DB) error {
+			mine = false
 			res := tx.Model(&bookingRow{}).Where("id = ? AND status = ?", id, string(domain.BookingConfirmed)).
 				Updates(map[string]any{"status": string(domain.BookingNoShow), "updated_at": time.Now().UTC()})
 			if res.Error != nil || res.RowsAffected != 1 {
 				return res.Error // another instance marked it
 			}
-			marked++
+			mine = true
 			var b bookingRow
 			if err := tx.Select("visit_date").Where("id = ?", id).Take(&b).Error; err != nil {
 				return err
@@ -142,6 +146,9 @@ func (s *Store) MarkNoShows(ctx context.Context, v domain.Venue, endedBefore tim
 		})
 		if err != nil {
 			return marked, s.fault("mark no-show", err)
+		}
+		if mine {
+			marked++
 		}
 	}
 	return marked, nil

@@ -33,6 +33,7 @@ type Config struct {
 	LogFormat           string        // SLOTGATE_LOG_FORMAT: text or json
 	AccessLog           bool          // SLOTGATE_ACCESS_LOG
 	ReconcileEvery      time.Duration // SLOTGATE_RECONCILE_INTERVAL
+	FailoverCheckEvery  time.Duration // SLOTGATE_FAILOVER_CHECK_INTERVAL: how often Redis's masters are compared
 	MaterializeEvery    time.Duration // SLOTGATE_MATERIALIZE_INTERVAL
 	ShutdownTimeout     time.Duration // SLOTGATE_SHUTDOWN_TIMEOUT
 	CatalogCacheTTL     time.Duration // SLOTGATE_CATALOG_TTL
@@ -54,6 +55,10 @@ type Config struct {
 	// Clock is the service's clock; nil means the system clock. Not an
 	// environment setting: tests and the benchmark inject one.
 	Clock domain.Clock
+	// GateFlowClock is the clock of the gates' flow; nil means Redis's own
+	// (TIME), which every instance shares. Tests set one to move the flow
+	// by hand instead of sleeping.
+	GateFlowClock domain.Clock
 }
 
 // Defaults are the settings of a fresh laptop run.
@@ -64,7 +69,8 @@ func Defaults() Config {
 		ReconcileEvery: 5 * time.Second, MaterializeEvery: 10 * time.Minute, OutboxEvery: 2 * time.Second,
 		ShutdownTimeout: 30 * time.Second, CatalogCacheTTL: 5 * time.Second, SoldOutMemory: domain.DefaultSoldOutMemory,
 		BookingLimits: domain.DefaultBookingLimits(), LoginLimits: domain.DefaultLoginLimits(), LookupLimit: domain.LookupLimit(),
-		FairnessEvery: time.Minute, CoalesceWindow: domain.DefaultCoalesceWindow, CoalesceMax: domain.DefaultCoalesceMax,
+		FairnessEvery: time.Minute, FailoverCheckEvery: 500 * time.Millisecond,
+		CoalesceWindow: domain.DefaultCoalesceWindow, CoalesceMax: domain.DefaultCoalesceMax,
 	}
 }
 
@@ -99,6 +105,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"SLOTGATE_CATALOG_TTL", &c.CatalogCacheTTL},
 		{"SLOTGATE_OUTBOX_INTERVAL", &c.OutboxEvery},
 		{"SLOTGATE_FAIRNESS_INTERVAL", &c.FairnessEvery},
+		{"SLOTGATE_FAILOVER_CHECK_INTERVAL", &c.FailoverCheckEvery},
 	}
 	for _, d := range durations {
 		if v := getenv(d.name); v != "" {

@@ -83,6 +83,12 @@ type tab struct {
 // reaching for the network, which on a closed machine makes it slow.
 func newBrowser(t *testing.T, ta *testkit.TestApp) *tab {
 	t.Helper()
+	return newBrowserFor(t, ta, 90*time.Second)
+}
+
+// newBrowserFor is newBrowser for a test that may take up to d.
+func newBrowserFor(t *testing.T, ta *testkit.TestApp, d time.Duration) *tab {
+	t.Helper()
 	exe := chromium(t)
 	profile, err := os.MkdirTemp("", "slotgate-chromium-")
 	if err != nil {
@@ -115,7 +121,7 @@ func newBrowser(t *testing.T, ta *testkit.TestApp) *tab {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, d)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelTab()
