@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -61,6 +62,11 @@ type venueBody struct {
 	NoShowWindowDays              *int                 `json:"no_show_window_days"`
 	RestrictionDays               *int                 `json:"restriction_days"`
 	EraseAfterDays                *int                 `json:"erase_after_days"`
+	BookingClosesMinutesBeforeEnd *int                 `json:"booking_closes_minutes_before_end"`
+	ReleaseTime                   *string              `json:"release_time"`
+	Address                       *nameJSON            `json:"address"`
+	ContactPhone                  *string              `json:"contact_phone"`
+	Notice                        *nameJSON            `json:"notice"`
 	Reason                        string               `json:"reason"`
 	// Bookable is in what GET answers; a venue sent back as read is accepted.
 	Bookable *dateRangeJSON `json:"bookable"`
@@ -71,7 +77,8 @@ func NewVenueDefaults() domain.Venue {
 	return domain.Venue{Timezone: "Asia/Shanghai", Open: 9 * 60, Close: 17 * 60, SlotMinutes: 60, BookingWindowDays: 7,
 		MaxPartySize: 5, AdmissionMinutesBefore: 30, InstantaneousCapacity: 100, GateFlowPerMinute: 30, GateBurst: 10,
 		PolicyRatioPct: 100, HeldBackRelease: 17 * 60,
-		NoShowGraceMinutes: 30, NoShowStrikes: 3, NoShowWindowDays: 180, RestrictionDays: 30, EraseAfterDays: 30}
+		NoShowGraceMinutes: 30, NoShowStrikes: 3, NoShowWindowDays: 180, RestrictionDays: 30, EraseAfterDays: 30,
+		BookingClosesMinutesBeforeEnd: 15}
 }
 
 // apply lays the body over v, collecting every field that does not parse.
@@ -135,6 +142,23 @@ func (b venueBody) apply(v domain.Venue) (domain.Venue, error) {
 	set(&v.NoShowWindowDays, b.NoShowWindowDays)
 	set(&v.RestrictionDays, b.RestrictionDays)
 	set(&v.EraseAfterDays, b.EraseAfterDays)
+	set(&v.BookingClosesMinutesBeforeEnd, b.BookingClosesMinutesBeforeEnd)
+	if b.ReleaseTime != nil {
+		m, err := domain.ParseMinute(*b.ReleaseTime)
+		if err != nil || m >= 24*60 {
+			errs.Add("release_time", domain.RuleHours)
+		}
+		v.ReleaseTime = m
+	}
+	if b.Address != nil {
+		v.Address = domain.LocalText{ZH: strings.TrimSpace(b.Address.ZH), EN: strings.TrimSpace(b.Address.EN)}
+	}
+	if b.ContactPhone != nil {
+		v.ContactPhone = strings.TrimSpace(*b.ContactPhone)
+	}
+	if b.Notice != nil {
+		v.Notice = domain.LocalText{ZH: strings.TrimSpace(b.Notice.ZH), EN: strings.TrimSpace(b.Notice.EN)}
+	}
 	if b.HeldBackRelease != nil {
 		m, err := domain.ParseMinute(*b.HeldBackRelease)
 		if err != nil {

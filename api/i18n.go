@@ -106,7 +106,7 @@ var titles = map[domain.Code]Text{
 var details = map[domain.Code]Text{
 	domain.CodeSoldOut:        {"请选择其他时段或日期。", "Please choose another time slot or day."},
 	domain.CodeAlreadyBooked:  {"同一证件每天在同一场馆只能预约一次，可查询或取消已有预约。", "One booking per ID per venue per day; look up or cancel the existing booking."},
-	domain.CodeSlotClosed:     {"该时段已开始、已关闭或尚未开放预约，请选择其他时段。", "The slot has started, is closed, or is not yet open for booking; please choose another."},
+	domain.CodeSlotClosed:     {"该时段已停止预约、已关闭或尚未开放预约，请选择其他时段。", "The slot no longer takes bookings, is closed, or is not yet open for booking; please choose another."},
 	domain.CodeRateLimited:    {"请稍后再试。", "Please try again later."},
 	domain.CodeUnavailable:    {"请稍后再试，您的信息未被提交。", "Please try again shortly; nothing was booked."},
 	domain.CodeNotCancellable: {"已入场、已过期或时段已开始的预约不能取消。", "Bookings that were used, missed, or whose slot has started cannot be cancelled."},
@@ -130,7 +130,8 @@ var ruleTexts = map[domain.Rule]Text{
 	domain.RuleTooLong:          {"内容过长", "is too long"},
 	domain.RuleDate:             {"日期格式应为 YYYY-MM-DD", "must be a date written YYYY-MM-DD"},
 	domain.RuleOutsideWindow:    {"不在可预约日期范围内", "is outside the booking window"},
-	domain.RulePhone:            {"请输入 11 位手机号码", "must be an 11-digit mainland mobile number"},
+	domain.RulePhone:            {"请输入 11 位手机号码，境外号码以 + 和国家代码开头", "must be a mainland mobile number (11 digits), or another country's number starting with + and its country code"},
+	domain.RulePhoneNotMobile:   {"这不是手机号码，请填写能接收短信的手机号码", "is not a mobile number; give a mobile number that can receive text messages"},
 	domain.RuleName:             {"姓名包含无效字符", "contains characters a name cannot have"},
 	domain.RuleIDType:           {"不支持的证件类型", "is not a supported document type"},
 	domain.RuleIDFormat:         {"证件号码格式不正确", "is not a valid number for this document"},

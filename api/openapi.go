@@ -76,6 +76,7 @@ var pathParams = map[string]apiParam{
 	"date":     {Description: "A day at the venue, YYYY-MM-DD.", Schema: map[string]any{"type": "string"}},
 	"id":       {Description: "A numeric id.", Schema: map[string]any{"type": "string", "pattern": "^[0-9]+$"}},
 	"username": {Description: "A user's name.", Schema: map[string]any{"type": "string"}},
+	"position": {Description: "A person's position in the party, from 1.", Schema: map[string]any{"type": "string", "pattern": "^[0-9]+$"}},
 }
 
 var (
@@ -100,6 +101,19 @@ var apiOperations = []apiOp{
 		Status: 200, Out: bookingJSON{}, Problems: []domain.Code{domain.CodeNotCancellable}, Limited: true},
 	{Method: "GET", Path: "/api/v1/bookings/:code/qr.png", ID: "getBookingQR", Tag: "visitors", Summary: "A booking's QR code, to show at the gate.",
 		Status: 200, OutMedia: "image/png", Problems: []domain.Code{domain.CodeNotCancellable, domain.CodeCancelled}, Limited: true},
+	{Method: "GET", Path: "/api/v1/bookings", ID: "findBooking", Tag: "visitors", Summary: "A booking by its booking number, found only together with its phone.",
+		Query: []apiParam{{Name: "number", Description: "The booking number (10 digits).", Schema: map[string]any{"type": "string"}, Required: true},
+			{Name: "phone", Description: "The booking's phone, in any common spelling.", Schema: map[string]any{"type": "string"}, Required: true}},
+		Status: 200, Out: bookingJSON{}, Problems: []domain.Code{domain.CodeNotFound}, Limited: true},
+	{Method: "DELETE", Path: "/api/v1/bookings/:code/visitors/:position", ID: "cancelPerson", Tag: "visitors",
+		Summary: "Cancel one person of a party before the slot starts; the last person cancels the booking.",
+		Status:  200, Out: bookingJSON{}, Problems: []domain.Code{domain.CodeNotCancellable, domain.CodeNotFound}, Limited: true},
+	{Method: "POST", Path: "/api/v1/visitor/sign-in", ID: "visitorSignIn", Tag: "visitors", Summary: "Text a one-time code to a phone (5 minutes, 5 tries).",
+		Body: visitorSignInBody{}, Status: 202, Out: visitorCodeSentJSON{}, Problems: []domain.Code{domain.CodeValidation}, Limited: true},
+	{Method: "POST", Path: "/api/v1/visitor/sign-in/verify", ID: "visitorVerify", Tag: "visitors", Summary: "Trade a phone's one-time code for a visitor token (a day).",
+		Body: visitorSignInBody{}, Status: 200, Out: visitorTokenJSON{}, Problems: []domain.Code{domain.CodeUnauthorized}, Limited: true},
+	{Method: "GET", Path: "/api/v1/visitor/bookings", ID: "visitorBookings", Tag: "visitors", Summary: "The bookings of the visitor token's phone, newest first.",
+		Auth: true, Status: 200, Out: []bookingJSON{}},
 	{Method: "POST", Path: "/api/v1/standby", ID: "joinStandby", Tag: "visitors", Summary: "Join a full slot's standby list (same body and rules as a booking).",
 		Body: bookingBody{}, Status: 201, Out: standbyJSON{}, OutHeaders: []string{"Location"}, Problems: bookingCodes, Limited: true},
 	{Method: "GET", Path: "/api/v1/standby/:token", ID: "getStandby", Tag: "visitors", Summary: "A standby entry, its place in the queue, and its booking once made.",

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,6 +35,8 @@ type Problem struct {
 	MustLeave int               `json:"must_leave,omitempty"`
 	// RestrictedUntil is the day a restriction for no-shows ends.
 	RestrictedUntil string `json:"restricted_until,omitempty"`
+	// OpensAt is when a day not yet open for booking opens (RFC 3339).
+	OpensAt string `json:"opens_at,omitempty"`
 }
 
 type admissionRefJSON struct {
@@ -128,6 +131,11 @@ func ProblemOf(err error, l Lang) Problem {
 				r := de.Remaining
 				p.Remaining = &r
 				p.Detail = fmt.Sprintf(Text{"仅剩 %d 个名额，请减少人数或选择其他时段。", "Only %d places left; book fewer people or choose another slot."}.In(l), r)
+			}
+		case domain.CodeSlotClosed:
+			if !de.OpensAt.IsZero() {
+				p.OpensAt = de.OpensAt.Format(time.RFC3339)
+				p.Detail = Text{"该日期尚未开放预约，将于 %s 开放。", "This day is not open for booking yet; it opens on %s."}.Format(l, de.OpensAt.Format("01-02 15:04"))
 			}
 		case domain.CodeMalformed:
 			if !de.Field.IsZero() {

@@ -39,6 +39,7 @@ type Deps struct {
 	Admissions *domain.Admissions
 	Admin      *domain.Admin
 	Fairness   *domain.Fairness
+	Visitors   *domain.Visitors
 	// Limiter counts per-client requests (nil: SLOTGATE_RATE_LIMITS=off);
 	// LookupLimit bounds reads of bookings by code per client address.
 	Limiter     domain.Limiter
@@ -125,7 +126,10 @@ func New(d Deps) *echo.Echo {
 	v1.POST("/bookings", s.createBooking)
 	v1.GET("/bookings/:code", s.getBooking, s.limitLookups)
 	v1.DELETE("/bookings/:code", s.cancelBooking, s.limitLookups)
+	v1.GET("/bookings", s.findBooking, s.limitLookups)
+	v1.DELETE("/bookings/:code/visitors/:position", s.cancelPerson, s.limitLookups)
 	v1.GET("/bookings/:code/qr.png", s.bookingQR, s.limitLookups)
+	s.registerVisitors(v1)
 	s.registerAPIDocs(e)
 	s.registerStaff(e, v1)
 	return e

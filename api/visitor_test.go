@@ -269,8 +269,13 @@ func TestBookReadCancel(t *testing.T) {
 			if res := ta.Do(t, nil, "DELETE", "/api/v1/bookings/"+b.Code, nil); res.Status != 409 || res.Code() != "not_cancellable" {
 				t.Fatalf("cancel a started slot: %d %s", res.Status, res.Body)
 			}
-			if got := slots(t, ta, "beibei-library", "2026-03-03")[0]; got.Status != "past" {
+			// It is still on sale (the slot under way), until 15 minutes before its end.
+			if got := slots(t, ta, "beibei-library", "2026-03-03")[0]; got.Status != "open" {
 				t.Fatalf("started slot: %+v", got)
+			}
+			ta.Clock.Set(time.Date(2026, 3, 3, 10, 45, 0, 0, testkit.Monday0800.Location()))
+			if got := slots(t, ta, "beibei-library", "2026-03-03")[0]; got.Status != "past" {
+				t.Fatalf("slot 15 minutes before its end: %+v", got)
 			}
 
 			// Closed weekday: the museum has no slots on Monday.

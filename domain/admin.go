@@ -14,6 +14,9 @@ import (
 // audit entry in one transaction: no change without a trace.
 type AdminStore interface {
 	AuditLog
+	// ClosureReason is the reason of the latest closure of a venue's day
+	// (slotID 0) or of that day or one slot of it; "" when there is none.
+	ClosureReason(ctx context.Context, venueID int64, d Date, slotID int64) (string, error)
 	AddVenue(ctx context.Context, v Venue, e AuditEntry) (Venue, error)
 	UpdateVenue(ctx context.Context, v Venue, e AuditEntry) error
 	// SetQuota sets a slot's quota under its row lock. Below the places
@@ -640,4 +643,10 @@ func (a *Admin) Live(ctx context.Context, by User) ([]VenueLive, error) {
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// ClosureReason says why a venue's day, or one slot of it (slotID not 0),
+// was closed by an admin; "" when it was not.
+func (a *Admin) ClosureReason(ctx context.Context, venueID int64, d Date, slotID int64) (string, error) {
+	return a.admin.ClosureReason(ctx, venueID, d, slotID)
 }

@@ -150,6 +150,11 @@ func (g *Admissions) rules(ctx context.Context, v Venue, b Booking, now time.Tim
 	return nil
 }
 
+// AdmissionOf is the admission that let booking b's party in.
+func (g *Admissions) AdmissionOf(ctx context.Context, bookingID int64) (Admission, error) {
+	return g.records.AdmissionOf(ctx, bookingID)
+}
+
 func (g *Admissions) alreadyAdmitted(ctx context.Context, bookingID int64) error {
 	first, err := g.records.AdmissionOf(ctx, bookingID)
 	if err != nil {
@@ -183,7 +188,7 @@ func (g *Admissions) let(ctx context.Context, v Venue, b Booking, gate string, u
 		}
 		return Admitted{}, err
 	}
-	b.Status = BookingAdmitted
+	b = b.admitted(now)
 	return Admitted{Booking: b, Admission: a, Occupancy: Occupancy{Inside: count.Inside, Capacity: v.InstantaneousCapacity}}, nil
 }
 
@@ -512,7 +517,7 @@ func (g *Admissions) uploadOne(ctx context.Context, v Venue, staff User, scanner
 		return res, err
 	}
 	res.Result = AttemptAdmitted
-	res.Booking.Status = BookingAdmitted
+	res.Booking = res.Booking.admitted(s.ScannedAt)
 	_ = a
 	return res, nil
 }

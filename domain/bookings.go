@@ -3,10 +3,12 @@ package domain
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -23,6 +25,8 @@ type Bookings struct {
 	log     *slog.Logger
 	limiter Limiter // nil: no per-client limits
 	limits  BookingLimits
+	// publicURL prefixes the links in messages ("" leaves them relative).
+	publicURL string
 	// restrictions keeps IDs restricted for no-shows from booking.
 	restrictions restrictionCache
 	// coalescer commits bookings of one slot together; nil: one by one.
@@ -35,6 +39,12 @@ func NewBookings(catalog *Catalog, store Store, gate CapacityGate, signer CodeSi
 	catalog.Changes().On(TopicRestrictions, s.restrictions.forget)
 	return s
 }
+
+// NotifyWith sets the address of the pages that messages link to.
+func (s *Bookings) NotifyWith(publicURL string) { s.publicURL = strings.TrimRight(publicURL, "/") }
+
+// Link is the address of booking b's page.
+func (s *Bookings) Link(b Booking) string { return s.publicURL + "/bookings/" + s.Code(b) }
 
 // ForgetRestrictions drops the cached restrictions, after the no-show
 // count (Fairness) made new ones or lifted one, here and, through the
@@ -162,12 +172,16 @@ func (s *Bookings) passLimits(ctx context.Context, r BookingRequest, visitors []
 // It returns the booking and whether it was made earlier under the same
 // Idempotency-Key (a replay, not a new booking).
 func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot Slot, visitors []Visitor, now time.Time) (Booking, bool, error) {
-	// The booking's digests are made when needed: a refusal without an
+	// The fingerprint is made when needed: a refusal without an
 	// Idempotency-Key needs none.
-	nb := NewBooking{Slot: slot, Phone: r.Phone, Visitors: visitors, CreatedAt: now, Today: venue.Today(now)}
+	nb := NewBooking{Number: NewBookingNumber(), Slot: slot, Phone: r.Phone, Visitors: visitors, CreatedAt: now,
+		Today: venue.Today(now)}
 	if r.IdempotencyKey != "" {
 		nb.IdempotencyKey = digest("idempotency", r.IdempotencyKey)
 		nb.Fingerprint = fingerprint(slot.ID, r.Phone, visitors)
+	}
+	if !r.walkIn && r.Phone != "" {
+		nb.Notice = func(b Booking) NotificationText { return bookedNotice(venue, b, s.Code(b), s.Link(b)) }
 	}
 
 	// (Book answers a request without a key from memory before this.)
@@ -236,13 +250,14 @@ func (s *Bookings) create(ctx context.Context, nb NewBooking, hold string) (Book
 	return b, false, err
 }
 
-// bookable checks the rules of time and state that close a slot to visitors.
+// bookable checks the rules of time and state that close a slot to
+// visitors. A slot under way stays bookable until the venue's sales end.
 func bookable(v Venue, s Slot, now time.Time) error {
 	switch {
-	case !now.Before(s.Start):
-		return &Error{Code: CodeSlotClosed, Detail: "slot has started"}
+	case !now.Before(v.SalesEnd(s)):
+		return &Error{Code: CodeSlotClosed, Detail: "slot no longer takes bookings"}
 	case v.LastBookableDay(now).Before(s.Date):
-		return &Error{Code: CodeSlotClosed, Detail: "slot is beyond the booking window"}
+		return &Error{Code: CodeSlotClosed, Detail: "the day is not open for booking yet", OpensAt: v.OpensAt(s.Date)}
 	case s.Status != SlotOpen:
 		return &Error{Code: CodeSlotClosed, Detail: "slot is closed"}
 	}
@@ -346,7 +361,24 @@ func (s *Bookings) ByCode(ctx context.Context, code string) (Booking, error) {
 	if err != nil {
 		return Booking{}, err
 	}
-	if b.VenueID != p.VenueID || b.Slot.ID != p.SlotID || b.PartySize != p.PartySize {
+	if b.VenueID != p.VenueID || b.Slot.ID != p.SlotID || b.partyBooked() != p.PartySize {
+		return Booking{}, ErrNotFound
+	}
+	return b, nil
+}
+
+// ByNumber finds a booking by its number and phone: a number alone finds
+// nothing, so that guessing numbers reveals nothing.
+func (s *Bookings) ByNumber(ctx context.Context, number, phone string) (Booking, error) {
+	phone, _, ok := NormalizePhone(phone)
+	if !ok || !CheckBookingNumber(number) {
+		return Booking{}, ErrNotFound
+	}
+	b, err := s.store.BookingByNumber(ctx, number)
+	if err != nil {
+		return Booking{}, err
+	}
+	if subtle.ConstantTimeCompare([]byte(b.Phone), []byte(phone)) != 1 {
 		return Booking{}, ErrNotFound
 	}
 	return b, nil
@@ -370,22 +402,70 @@ func (s *Bookings) Cancel(ctx context.Context, code string) (Booking, error) {
 	return s.Revoke(ctx, b, now)
 }
 
+// CancelPerson cancels the person at position in the booking a code stands
+// for: the place goes back on sale at once, and the standby list is served
+// as for any cancellation. Cancelling the last person cancels the booking;
+// cancelling a cancelled person answers the booking again.
+func (s *Bookings) CancelPerson(ctx context.Context, code string, position int) (Booking, error) {
+	b, err := s.ByCode(ctx, code)
+	if err != nil {
+		return Booking{}, err
+	}
+	p, ok := b.Person(position)
+	if !ok {
+		return Booking{}, ErrNotFound
+	}
+	if p.Status == BookingCancelled {
+		return b, nil
+	}
+	now := s.clock.Now()
+	if !b.Cancellable(now) || p.Status != BookingConfirmed {
+		return Booking{}, ErrNotCancellable
+	}
+	return s.release(ctx, b, 1, now, func(ctx context.Context) (Booking, error) {
+		after, err := s.store.CancelPerson(ctx, b.ID, position, now)
+		if errors.Is(err, ErrNotCancellable) {
+			if q, ok := after.Person(position); ok && q.Status == BookingCancelled {
+				return after, errAlreadyReleased // a concurrent cancel won
+			}
+		}
+		return after, err
+	})
+}
+
+// errAlreadyReleased tells release that another request gave the places
+// back first: the answer stands, and nothing more is released.
+var errAlreadyReleased = errors.New("places already given back")
+
 // Revoke cancels booking b and gives its places back, whatever the time:
 // the visitor's rules are checked by Cancel. Admissions revokes a walk-in
 // it could not record.
 func (s *Bookings) Revoke(ctx context.Context, b Booking, now time.Time) (Booking, error) {
+	return s.release(ctx, b, b.PartySize, now, func(ctx context.Context) (Booking, error) {
+		cancelled, err := s.store.CancelBooking(ctx, b.ID, now)
+		if errors.Is(err, ErrNotCancellable) && cancelled.Status == BookingCancelled {
+			return cancelled, errAlreadyReleased // a concurrent cancel won
+		}
+		return cancelled, err
+	})
+}
+
+// release gives places of booking b back: announced to the gate as a
+// hold before the store commits (so that reconciliation never counts them
+// twice), offered to the standby list, then shown to the public.
+func (s *Bookings) release(ctx context.Context, b Booking, places int, now time.Time, commit func(context.Context) (Booking, error)) (Booking, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
 	hold := newHold()
-	if err := s.gate.HoldRelease(ctx, b.Slot.ID, hold, b.PartySize, now); err != nil {
+	if err := s.gate.HoldRelease(ctx, b.Slot.ID, hold, places, now); err != nil {
 		// The store is the truth; the gate catches up by reconciliation.
 		s.log.WarnContext(ctx, "announce release of places", "slot", b.Slot.ID, "err", err)
 	}
-	cancelled, err := s.store.CancelBooking(ctx, b.ID, now)
+	cancelled, err := commit(ctx)
 	if err != nil {
 		s.settle(ctx, b.Slot.ID, hold, false)
-		if errors.Is(err, ErrNotCancellable) && cancelled.Status == BookingCancelled {
-			return cancelled, nil // a concurrent cancel won
+		if errors.Is(err, errAlreadyReleased) {
+			return cancelled, nil
 		}
 		return Booking{}, err
 	}
@@ -405,6 +485,7 @@ func (s *Bookings) Revoke(ctx context.Context, b Booking, now time.Time) (Bookin
 // the same rules as a booking but for the slot having started, and a phone
 // is optional; no per-client limits (staff make these requests).
 func (s *Bookings) BookWalkIn(ctx context.Context, r BookingRequest, v Venue, slot Slot, now time.Time) (BookResult, error) {
+	r.walkIn = true
 	visitors, err := r.checkParty(s.ids, v.MaxPartySize, now, false)
 	if err != nil {
 		return BookResult{}, err

@@ -416,14 +416,15 @@ func TestBookingBranches(t *testing.T) {
 			}
 			w.expect(t, 0, 0, 0, 0)
 		}},
-		{"a retry after the slot started is refused before the replay", func(t *testing.T, w *world) {
+		{"a retry after the slot's sales ended is refused before the replay", func(t *testing.T, w *world) {
 			if _, err := w.bookings.Book(ctx, request(2, 1, "k1")); err != nil {
 				t.Fatal(err)
 			}
-			w.clock.Set(time.Date(2026, 3, 2, 10, 0, 0, 0, shanghai))
+			// The slot under way still sells; at its end (this venue sells to the end) it does not.
+			w.clock.Set(time.Date(2026, 3, 2, 11, 0, 0, 0, shanghai))
 			_, err := w.bookings.Book(ctx, request(2, 1, "k1"))
 			if domain.CodeOf(err) != domain.CodeSlotClosed || w.store.keyReads != 0 {
-				t.Fatalf("retry at the start: %v (key read %d times), want slot_closed before any replay", err, w.store.keyReads)
+				t.Fatalf("retry at the end: %v (key read %d times), want slot_closed before any replay", err, w.store.keyReads)
 			}
 			w.expect(t, 1, 2, 2, 0)
 		}},

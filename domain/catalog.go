@@ -280,7 +280,7 @@ func (c *Catalog) SlotsOn(ctx context.Context, venue Venue, d Date) ([]SlotView,
 			bookable, taken, open = sc.Quota, sc.Booked, sc.Open
 		}
 		s.Quota, s.Booked = bookable+s.HeldBack, taken
-		views[i] = SlotView{Slot: s, Availability: s.Availability(now, bookable, taken, open)}
+		views[i] = SlotView{Slot: s, Availability: s.Availability(now, venue, bookable, taken, open)}
 	}
 	return views, nil
 }

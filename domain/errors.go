@@ -55,6 +55,7 @@ type Error struct {
 	From, To        time.Time     // wrong_time: the admission window
 	VenueID         int64         // wrong_venue: the venue the booking is for
 	Booked          int           // below_booked: the places booked
+	OpensAt         time.Time     // slot_closed for a day not yet open: when it opens (venue time)
 }
 
 func (e *Error) Error() string {
@@ -114,6 +115,7 @@ const (
 	RuleDate             Rule = "date"
 	RuleOutsideWindow    Rule = "outside_window"
 	RulePhone            Rule = "phone"
+	RulePhoneNotMobile   Rule = "phone_not_mobile"
 	RuleName             Rule = "name"
 	RuleIDType           Rule = "id_type"
 	RuleIDFormat         Rule = "id_format"

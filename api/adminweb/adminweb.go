@@ -333,13 +333,22 @@ func (s *server) venueForm(v *adminView, ven domain.Venue, isNew bool) adminVenu
 		adminField{Name: "kind", Label: v.tr("类型", "Kind"), Kind: "select", Options: kinds, Required: true},
 		adminField{Name: "timezone", Label: v.tr("时区", "Time zone"), Value: ven.Timezone, Kind: "text", Required: true,
 			Hint: v.tr("如 Asia/Shanghai；时段按场馆当地时间", "e.g. Asia/Shanghai; slot times are the venue's local time")},
+		adminField{Name: "address.zh", Label: v.tr("地址（中文）", "Address in Chinese"), Value: ven.Address.ZH, Kind: "text"},
+		adminField{Name: "address.en", Label: v.tr("地址（英文）", "Address in English"), Value: ven.Address.EN, Kind: "text"},
+		adminField{Name: "contact_phone", Label: v.tr("咨询电话", "Contact phone"), Value: ven.ContactPhone, Kind: "text"},
+		adminField{Name: "notice.zh", Label: v.tr("参观须知（中文）", "Visiting rules in Chinese"), Value: ven.Notice.ZH, Kind: "text",
+			Hint: v.tr("预约前在场馆页面显示", "shown on the venue page before booking")},
+		adminField{Name: "notice.en", Label: v.tr("参观须知（英文）", "Visiting rules in English"), Value: ven.Notice.EN, Kind: "text"},
 	)
 	hours := adminFieldGroup{Legend: v.tr("开放时间与时段", "Hours and slots"), Fields: []adminField{
 		clock("hours.open", "开门", "Opens", ven.Open, "", ""),
 		clock("hours.close", "闭馆", "Closes", ven.Close, "24:00 表示午夜", "24:00 means midnight"),
 		{Name: "closed_weekdays", Label: v.tr("每周闭馆日", "Closed every week on"), Kind: "weekdays", Options: weekdays},
 		num("slot_minutes", "每个时段长度", "Slot length", ven.SlotMinutes, "分钟", "minutes", "", "", 1),
-		num("booking_window_days", "提前预约天数", "Booking window", ven.BookingWindowDays, "天", "days", "新的一天在当地 00:00 开放预约", "a new day opens at 00:00 local time", 1),
+		num("booking_window_days", "提前预约天数", "Booking window", ven.BookingWindowDays, "天", "days", "最后一天在下面的放号时间开放预约", "the last day opens at the release time below", 1),
+		clock("release_time", "放号时间", "Release time", ven.ReleaseTime, "每天此时（当地时间）开放预约窗口的最后一天", "each day at this local time the window's last day opens"),
+		num("booking_closes_minutes_before_end", "停止预约", "Booking closes", ven.BookingClosesMinutesBeforeEnd, "分钟", "minutes before the end",
+			"时段开始后仍可预约，直到结束前这么多分钟；0 为直到结束", "a slot under way stays bookable until this long before its end; 0: until the end", 0),
 		num("max_party_size", "每笔预约最多人数", "Largest party", ven.MaxPartySize, "人", "people", "", "", 1),
 		num("admission_minutes_before", "提前入场", "Admission opens", ven.AdmissionMinutesBefore, "分钟", "minutes before", "时段开始前多久起可检票入场", "how long before a slot starts its visitors may enter", 0),
 	}}

@@ -51,7 +51,7 @@ func (s *server) slotForBooking(ctx context.Context, param string) (bookingSlot,
 		}
 	}
 	return bookingSlot{Venue: venue, Slot: domain.SlotView{Slot: slot,
-		Availability: slot.Availability(s.Clock.Now(), slot.Quota, slot.Booked, slot.Status == domain.SlotOpen)}}, nil
+		Availability: slot.Availability(s.Clock.Now(), venue, slot.Quota, slot.Booked, slot.Status == domain.SlotOpen)}}, nil
 }
 
 // formRow is one person's fieldset on the booking form.
@@ -64,6 +64,7 @@ type formRow struct {
 	Name          string
 	IDType        string
 	Masked        string // what was typed, masked, when the form comes back
+	IDNumber      string // a valid number typed before, kept when the form comes back
 	NameError     string
 	IDTypeError   string
 	IDNumberError string
@@ -112,6 +113,13 @@ type formData struct {
 	// TitleKey and SubmitKey name the form's heading and button: a
 	// booking's, or the standby list's.
 	TitleKey, SubmitKey string
+	// Rules states the cancellation deadline and the no-show rule.
+	Rules string
+	// A sold-out answer offers the nearest slots with places and the
+	// slot's standby list.
+	Alternatives []pageLink
+	StandbyURL   string
+	Fewer        *pageLink
 }
 
 // newForm lays out an empty booking form of n rows for slot bs.
@@ -122,7 +130,8 @@ func (s *server) newForm(v *pageView, bs bookingSlot, n int) *formData {
 		TimeLabel: pages.TimeWindow(bs.Slot.Slot, loc), Remaining: v.textf("form.remaining", bs.Slot.Remaining),
 		BackURL: "/venues/" + url.PathEscape(venue.Slug) + "?date=" + bs.Slot.Date.String(),
 		Action:  "/book/" + strconv.FormatInt(bs.Slot.ID, 10), Key: formKey(), Max: venue.MaxPartySize,
-		TitleKey: "form.title", SubmitKey: "form.submit"}
+		TitleKey: "form.title", SubmitKey: "form.submit",
+		Rules: v.textf("form.rules", venue.NoShowWindowDays, venue.NoShowStrikes, venue.RestrictionDays)}
 	for k := 1; k <= venue.MaxPartySize; k++ {
 		f.Sizes = append(f.Sizes, sizeLink{N: k, Label: v.textf("form.size.option", k), URL: f.Action + "?n=" + strconv.Itoa(k), Current: k == n})
 	}
@@ -253,7 +262,7 @@ func (s *server) bookingSubmit(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/bookings/"+s.Bookings.Code(res.Booking))
 	}
 	switch domain.CodeOf(err) {
-	case domain.CodeValidation, domain.CodeAlreadyBooked, domain.CodeRateLimited, domain.CodeUnavailable:
+	case domain.CodeValidation, domain.CodeAlreadyBooked, domain.CodeRateLimited, domain.CodeUnavailable, domain.CodeSoldOut:
 	default:
 		return s.refusedBooking(c, slotID, err)
 	}
@@ -264,6 +273,17 @@ func (s *server) bookingSubmit(c echo.Context) error {
 	v := s.newView(c, "venues")
 	f := s.newForm(v, bs, max(len(posted.Rows), 1))
 	s.fillAgain(v, f, posted, err)
+	if domain.CodeOf(err) == domain.CodeSoldOut {
+		// The names stay; the nearest times with room and the standby list
+		// are offered in place of the slot that filled up.
+		n := max(len(posted.Request.Visitors), 1)
+		f.Alternatives = s.nearbySlots(c.Request().Context(), v, bs, n, 4)
+		f.StandbyURL = standbyURL(bs.Slot.ID, n)
+		var de *domain.Error
+		if errors.As(err, &de) && de.Remaining > 0 {
+			f.Fewer = &pageLink{v.textf("next.fewer", de.Remaining), "/book/" + strconv.FormatInt(bs.Slot.ID, 10) + "?n=" + strconv.Itoa(de.Remaining)}
+		}
+	}
 	v.Title, v.Data = v.text("form.title"), f
 	return s.renderPage(c, f.Alert.Status, "book", v)
 }
@@ -306,8 +326,8 @@ func (s *server) renderRefusal(c echo.Context, v *pageView, bs bookingSlot, err 
 }
 
 // fillAgain puts a refused form's answers back, each error next to its
-// field. ID numbers are never written back into the page: the visitor
-// types them again, shown what they typed in masked form.
+// field. The ID numbers that were right are written back; a wrong one is
+// cleared, shown what was typed in masked form.
 func (s *server) fillAgain(v *pageView, f *formData, posted postedForm, err error) {
 	p := api.ProblemOf(err, v.Lang)
 	f.Alert = &problemView{}
@@ -328,6 +348,7 @@ func (s *server) fillAgain(v *pageView, f *formData, posted postedForm, err erro
 			f.Rows[i].Masked = v.textf("form.id_number.re", domain.MaskID(n))
 		}
 	}
+	defer keepValidIDs(f, posted, s.Clock.Now())
 	if posted.Key != "" {
 		f.Key = posted.Key // nothing was booked under it: a retry may still use it
 	}
@@ -350,6 +371,20 @@ func (s *server) fillAgain(v *pageView, f *formData, posted postedForm, err erro
 	for i := range f.Rows {
 		if name, ok := strings.CutPrefix(f.Focus, "v"+f.Rows[i].Key+"-"); ok {
 			f.Rows[i].Focus = name
+		}
+	}
+}
+
+// keepValidIDs writes back the ID numbers that were right, so that after a
+// form error only the wrong one is typed again.
+func keepValidIDs(f *formData, posted postedForm, now time.Time) {
+	for i := range f.Rows {
+		if i >= len(posted.Rows) || f.Rows[i].IDNumberError != "" || f.Rows[i].IDTypeError != "" {
+			continue
+		}
+		n := domain.NormalizeID(posted.Rows[i].IDNumber)
+		if _, ok := domain.CheckID(domain.IDType(posted.Rows[i].IDType), n, now); ok && n != "" {
+			f.Rows[i].IDNumber, f.Rows[i].Masked = n, ""
 		}
 	}
 }
@@ -449,12 +484,21 @@ type bookingData struct {
 	PrintURL    string
 	PageURL     string
 	AgainURL    string
+	Number      string
+	Admitted    string // when and at which gate the party was let in
+	ClosedNote  string // a booking cancelled by a closure: why
+	Rules       string
+	Count       int // the persons booked, cancelled ones too
 }
 
 type bookedVisitor struct {
-	Name   string
-	IDType string
-	Masked string
+	Name        string
+	IDType      string
+	Masked      string
+	Status      string
+	StatusText  string // for a person not confirmed
+	CancelURL   string // a person the visitor may still cancel
+	CancelLabel string
 }
 
 // bookingView reads the booking a code stands for and lays it out.
@@ -484,11 +528,31 @@ func (s *server) bookingView(c echo.Context, v *pageView) (bookingData, error) {
 		AdmitFrom: v.textf("booking.admit.from", b.Slot.Start.Add(-time.Duration(venue.AdmissionMinutesBefore)*time.Minute).In(loc).Format("15:04")),
 		PartySize: b.PartySize, Phone: b.MaskedPhone(), EarlyMins: venue.AdmissionMinutesBefore,
 		Cancellable: b.Cancellable(s.Clock.Now()), CancelURL: base + "/cancel", PrintURL: base + "/print", PageURL: base,
-		AgainURL: "/venues/" + url.PathEscape(venue.Slug) + "?date=" + b.Slot.Date.String()}
+		AgainURL: "/venues/" + url.PathEscape(venue.Slug) + "?date=" + b.Slot.Date.String(),
+		Number:   b.Number, Count: len(b.Visitors),
+		Rules: v.textf("booking.rules", venue.NoShowWindowDays, venue.NoShowStrikes, venue.RestrictionDays)}
+	switch b.Status {
+	case domain.BookingAdmitted:
+		if a, err := s.Admissions.AdmissionOf(ctx, b.ID); err == nil {
+			d.Admitted = v.textf("booking.admitted.at", pages.ShortDate(domain.DateOf(a.At.In(loc)), v.Lang)+" "+a.At.In(loc).Format("15:04"), a.Gate)
+		}
+	case domain.BookingCancelled:
+		if reason, err := s.Admin.ClosureReason(ctx, venue.ID, b.Slot.Date, b.Slot.ID); err == nil && reason != "" {
+			d.ClosedNote = v.textf("booking.closed.note", reason)
+		}
+	}
 	var kinds []string
 	for _, vi := range b.Visitors {
 		label := v.text("id." + string(vi.IDType))
-		d.Visitors = append(d.Visitors, bookedVisitor{Name: vi.Name, IDType: label, Masked: vi.IDMasked})
+		bv := bookedVisitor{Name: vi.Name, IDType: label, Masked: vi.IDMasked, Status: string(vi.Status)}
+		if vi.Status != domain.BookingConfirmed && vi.Status != "" && vi.Status != b.Status {
+			bv.StatusText = v.text("booking.person.status." + string(vi.Status))
+		}
+		if d.Cancellable && vi.Status == domain.BookingConfirmed && b.PartySize > 1 {
+			bv.CancelURL = base + "/visitors/" + strconv.Itoa(vi.Position) + "/cancel"
+			bv.CancelLabel = v.textf("booking.person.cancel.label", vi.Name)
+		}
+		d.Visitors = append(d.Visitors, bv)
 		if !slices.Contains(kinds, label) {
 			kinds = append(kinds, label)
 		}

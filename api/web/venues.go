@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -56,6 +57,7 @@ const (
 	dayClosed dayState = "closed"
 	dayOver   dayState = "over"
 	dayNone   dayState = "none"
+	daySoon   dayState = "soon" // past the booking window: it opens at the release time
 )
 
 func summarize(venue domain.Venue, d domain.Date, slots []domain.SlotView) daySummary {
@@ -64,9 +66,11 @@ func summarize(venue domain.Venue, d domain.Date, slots []domain.SlotView) daySu
 		sum.State = dayClosed
 		return sum
 	}
-	full, past := 0, 0
+	full, past, soon := 0, 0, 0
 	for _, sv := range slots {
 		switch sv.State {
+		case domain.SlotStateNotYetOpen:
+			soon++
 		case domain.SlotStateOpen:
 			sum.OpenSlots++
 			sum.Remaining += sv.Remaining
@@ -87,6 +91,8 @@ func summarize(venue domain.Venue, d domain.Date, slots []domain.SlotView) daySu
 		sum.State = dayFull
 	case past == len(slots):
 		sum.State = dayOver
+	case soon > 0:
+		sum.State = daySoon
 	default:
 		sum.State = dayClosed
 	}
@@ -118,10 +124,7 @@ func (s *server) venueCard(v *pageView, venue domain.Venue) venueCard {
 	if v.Lang == api.EN {
 		card.Name, card.AltName, card.AltLang = venue.NameEN, venue.NameZH, "zh-CN"
 	}
-	card.Kind = venue.Kind
-	if t, ok := pageTexts["kind."+venue.Kind]; ok {
-		card.Kind = t.In(v.Lang)
-	}
+	card.Kind = pages.KindName(venue.Kind, v.Lang)
 	if len(venue.ClosedWeekdays) > 0 {
 		names := make([]string, len(venue.ClosedWeekdays))
 		for i, w := range venue.ClosedWeekdays {
@@ -233,6 +236,8 @@ type slotChoice struct {
 	BookLabel string
 	// HeldNote says when the places held back for latecomers open.
 	HeldNote string
+	// A full slot links to its standby list while the list is open.
+	StandbyURL, StandbyLabel string
 }
 
 type venueData struct {
@@ -247,8 +252,10 @@ type venueData struct {
 	Empty      bool
 	NextOpen   *pageLink
 	Slots      []slotChoice
-	LiveURL    string
-	LiveTexts  string // JSON: the words app.js needs to update the slots
+	// What a visitor reads before booking.
+	Address, Contact, Notice string
+	LiveURL                  string
+	LiveTexts                string // JSON: the words app.js needs to update the slots
 }
 
 // venuePage shows a venue's booking window as a day picker and the slots
@@ -265,6 +272,12 @@ func (s *server) venuePage(c echo.Context) error {
 	data := venueData{Venue: s.venueCard(v, venue), PartyNote: v.textf("venue.party", venue.MaxPartySize),
 		WindowNote: v.textf("venue.window", pages.ShortDate(first, v.Lang), pages.ShortDate(last, v.Lang))}
 	status := http.StatusOK
+	data.Address, data.Notice = pickText(venue.Address, v.Lang), pickText(venue.Notice, v.Lang)
+	data.Contact = venue.ContactPhone
+	// The day after the window shows too, saying when it opens.
+	if next, err := s.Catalog.SlotsOn(ctx, venue, last.AddDays(1)); err == nil && len(next) > 0 && next[0].State == domain.SlotStateNotYetOpen {
+		last = last.AddDays(1)
+	}
 
 	var chosen domain.Date
 	if q := c.QueryParam("date"); q != "" {
@@ -309,6 +322,8 @@ func (s *server) venuePage(c echo.Context) error {
 			chip.Note = v.text("venue.closed.day")
 		case dayOver:
 			chip.Note = v.text("state.over")
+		case daySoon:
+			chip.Note = v.text("state.not_yet_open")
 		}
 		if d == first {
 			chip.Weekday = v.text("home.today")
@@ -323,6 +338,11 @@ func (s *server) venuePage(c echo.Context) error {
 		data.ClosedNote = v.textf("venue.closed.notice", pages.LongDate(chosen, v.Lang))
 	case len(days[chosen]) == 0:
 		data.Empty = true
+	case sums[chosen].State == "closed":
+		// Closed by an admin: say why, and show no places.
+		if reason, err := s.Admin.ClosureReason(ctx, venue.ID, chosen, 0); err == nil && reason != "" {
+			data.ClosedNote = v.textf("venue.closed.reason", reason)
+		}
 	}
 	if sums[chosen].State != dayOpen {
 		for d := chosen.AddDays(1); !last.Before(d); d = d.AddDays(1) {
@@ -344,6 +364,17 @@ func (s *server) venuePage(c echo.Context) error {
 			}
 		}
 		row.CountText = v.textf("venue.remaining", sv.Remaining, sv.Availability.Quota)
+		switch sv.State {
+		case domain.SlotStateClosed, domain.SlotStatePast:
+			row.CountText, row.Width = "", 0
+		case domain.SlotStateNotYetOpen:
+			row.StateText, row.CountText = v.textf("venue.opens", opensAt(sv.OpensAt.In(loc), v.Lang)), ""
+		case domain.SlotStateFull:
+			if opens, _ := domain.AdmissionWindow(venue, sv.Slot); now.Before(opens) {
+				row.StandbyURL = standbyURL(sv.ID, 1)
+				row.StandbyLabel = v.textf("venue.standby.label", row.Time)
+			}
+		}
 		if sv.HeldBack > 0 {
 			at := sv.HeldBackReleaseAt.In(loc)
 			row.HeldNote = v.textf("venue.held", sv.HeldBack, pages.ShortDate(domain.DateOf(at), v.Lang)+" "+at.Format("15:04"))
@@ -356,4 +387,20 @@ func (s *server) venuePage(c echo.Context) error {
 		"low": v.text("state.low"), "full": v.text("state.full"), "closed": v.text("state.closed"), "past": v.text("state.past")})
 	v.Title, v.Data = data.Venue.Name, data
 	return s.renderPage(c, status, "venue", v)
+}
+
+// pickText is t in language l, or in the other language when l's is empty.
+func pickText(t domain.LocalText, l api.Lang) string {
+	if l == api.EN && t.EN != "" || t.ZH == "" {
+		return t.EN
+	}
+	return t.ZH
+}
+
+// opensAt is when a day opens for booking: "12-08 08:00", "12-08 at 08:00".
+func opensAt(t time.Time, l api.Lang) string {
+	if l == api.EN {
+		return t.Format("01-02") + " at " + t.Format("15:04")
+	}
+	return t.Format("01-02 15:04")
 }

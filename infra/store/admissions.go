@@ -90,6 +90,11 @@ func (s *Store) AdmitBooking(ctx context.Context, a domain.Admission, attempt do
 		if res.RowsAffected != 1 {
 			return errNotConfirmed
 		}
+		// Admitting a booking admits every person of it not cancelled.
+		if err := tx.Exec(`UPDATE booking_visitors SET status = ?, admitted_at = ? WHERE booking_id = ? AND status = ?`,
+			string(domain.BookingAdmitted), a.At.UTC(), a.BookingID, string(domain.BookingConfirmed)).Error; err != nil {
+			return err
+		}
 		row.ID = 0
 		if err := tx.Create(&row).Error; err != nil {
 			return err

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -228,8 +229,8 @@ func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, slot domain.Slot, 
 		}
 	}
 	var q strings.Builder
-	q.WriteString("INSERT INTO bookings (venue_id, slot_id, visit_date, party_size, status, phone, idempotency_key, fingerprint, created_at, updated_at) VALUES ")
-	args := make([]any, 0, 10*len(rows))
+	q.WriteString("INSERT INTO bookings (booking_number, venue_id, slot_id, visit_date, party_size, party_booked, status, phone, idempotency_key, fingerprint, created_at, updated_at) VALUES ")
+	args := make([]any, 0, 12*len(rows))
 	date := slot.Date.String()
 	byPrint := make(map[string]int, len(rows))
 	for j, k := range rows {
@@ -237,13 +238,17 @@ func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, slot domain.Slot, 
 		if j > 0 {
 			q.WriteString(",")
 		}
-		q.WriteString("(?,?,?,?,?,?,?,?,?,?)")
-		var key any
+		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
+		var key, number any
 		if nb.IdempotencyKey != "" {
 			key = nb.IdempotencyKey
 		}
+		if nb.Number != "" {
+			number = nb.Number
+		}
 		at := nb.CreatedAt.UTC()
-		args = append(args, slot.VenueID, slot.ID, date, len(nb.Visitors), string(domain.BookingConfirmed), nb.Phone, key, nb.Fingerprint, at, at)
+		args = append(args, number, slot.VenueID, slot.ID, date, len(nb.Visitors), len(nb.Visitors), string(domain.BookingConfirmed),
+			nb.Phone, key, nb.Fingerprint, at, at)
 		byPrint[nb.Fingerprint] = k
 	}
 	ids := make([]int64, len(batch))
@@ -272,7 +277,7 @@ func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, slot domain.Slot, 
 	}
 
 	q.Reset()
-	q.WriteString("INSERT INTO booking_visitors (booking_id, venue_id, visit_date, position, name, id_type, id_hash, id_masked, live) VALUES ")
+	q.WriteString("INSERT INTO booking_visitors (booking_id, venue_id, visit_date, position, name, id_type, id_hash, id_masked, live, status) VALUES ")
 	args = args[:0]
 	visitors := make([][]visitorRow, len(batch))
 	for j, k := range rows {
@@ -285,21 +290,41 @@ func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, slot domain.Slot, 
 			if j > 0 || p > 0 {
 				q.WriteString(",")
 			}
-			q.WriteString("(?,?,?,?,?,?,?,?,1)")
-			args = append(args, ids[k], slot.VenueID, date, p, v.Name, string(v.IDType), v.IDHash, v.IDMasked)
-			visitors[k][p] = visitorRow{BookingID: ids[k], VenueID: slot.VenueID, VisitDate: date, Position: p, Name: v.Name,
-				IDType: string(v.IDType), IDHash: v.IDHash, IDMasked: v.IDMasked, Live: sql.NullInt16{Int16: 1, Valid: true}}
+			q.WriteString("(?,?,?,?,?,?,?,?,1,?)")
+			args = append(args, ids[k], slot.VenueID, date, p+1, v.Name, string(v.IDType), v.IDHash, v.IDMasked, string(domain.BookingConfirmed))
+			visitors[k][p] = visitorRow{BookingID: ids[k], VenueID: slot.VenueID, VisitDate: date, Position: p + 1, Name: v.Name,
+				IDType: string(v.IDType), IDHash: v.IDHash, IDMasked: v.IDMasked, Live: sql.NullInt16{Int16: 1, Valid: true},
+				Status: string(domain.BookingConfirmed)}
 		}
 	}
 	if _, err := conn.ExecContext(ctx, q.String(), args...); err != nil {
 		return nil, err
 	}
+	// The booked notices go out with the bookings, as CreateBooking's do.
+	var notices []outboxRow
 	for _, k := range rows {
 		nb := nbs[batch[k]]
 		at := nb.CreatedAt.UTC()
-		row := bookingRow{ID: ids[k], VenueID: slot.VenueID, SlotID: slot.ID, VisitDate: date, PartySize: len(nb.Visitors),
+		row := bookingRow{ID: ids[k], BookingNumber: sql.NullString{String: nb.Number, Valid: nb.Number != ""},
+			VenueID: slot.VenueID, SlotID: slot.ID, VisitDate: date, PartySize: len(nb.Visitors), PartyBooked: len(nb.Visitors),
 			Status: string(domain.BookingConfirmed), Phone: nb.Phone, Fingerprint: nb.Fingerprint, CreatedAt: at, UpdatedAt: at}
+		if nb.IdempotencyKey != "" {
+			row.IdempotencyKey = sql.NullString{String: nb.IdempotencyKey, Valid: true}
+		}
 		res[k].Booking = row.booking(nb.Slot, visitors[k])
+		if nb.Notice != nil {
+			payload, err := json.Marshal(nb.Notice(res[k].Booking))
+			if err != nil {
+				return nil, err
+			}
+			notices = append(notices, outboxRow{Kind: "booked", BookingID: row.ID, Phone: row.Phone, Payload: string(payload),
+				CreatedAt: at, NextAttemptAt: at.Unix()})
+		}
+	}
+	if len(notices) > 0 {
+		if err := tx.Create(&notices).Error; err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }

@@ -27,7 +27,7 @@ func LoadMigrations(fsys fs.FS, dialect string) ([]string, error) {
 // UniqueIndexes are the unique indexes the store tells duplicates by.
 func UniqueIndexes() []string {
 	return []string{idxVenuesSlug, idxBookingsIdempotency, idxVisitorsPersonDay, idxUsersUsername,
-		idxAdmissionsBooking, idxAttemptsRequest, idxAttemptsScan, idxExitsRequest}
+		idxAdmissionsBooking, idxAttemptsRequest, idxAttemptsScan, idxExitsRequest, idxBookingsNumber}
 }
 
 // UniqueViolation is uniqueViolation, for tests.

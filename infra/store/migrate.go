@@ -318,6 +318,12 @@ func loadMigrations(fsys fs.FS, dialect string) ([]migration, error) {
 		return nil, fmt.Errorf("no migrations for %s", dialect)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i := 1; i < len(out); i++ {
+		// Two files of one version would leave the second unapplied for good.
+		if out[i].version == out[i-1].version {
+			return nil, fmt.Errorf("migrations %s/%04d_%s and %04d_%s share a version", dialect, out[i].version, out[i-1].name, out[i].version, out[i].name)
+		}
+	}
 	return out, nil
 }
 

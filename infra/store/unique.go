@@ -24,6 +24,7 @@ const (
 	idxAttemptsRequest     = "uq_attempts_request"
 	idxAttemptsScan        = "uq_attempts_scan"
 	idxExitsRequest        = "uq_exits_request"
+	idxBookingsNumber      = "uq_bookings_number"
 )
 
 // Error numbers of the drivers: MySQL's ER_DUP_ENTRY, and SQLite's

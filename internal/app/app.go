@@ -42,6 +42,7 @@ type App struct {
 	Admissions *domain.Admissions
 	Admin      *domain.Admin
 	Postman    *domain.Postman
+	Visitors   *domain.Visitors
 	Fairness   *domain.Fairness
 	// Limiter counts per-client requests; nil when SLOTGATE_RATE_LIMITS=off.
 	Limiter *domain.FallbackLimiter
@@ -155,6 +156,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		sender = cfg.Sender
 	}
 	a.Postman = domain.NewPostman(a.Store, sender, a.Clock, log)
+	a.Visitors = domain.NewVisitors(a.Store, a.Bookings, sender, domain.NewIDHasher(idKey), a.Clock, log)
+	if a.Limiter != nil {
+		a.Visitors.LimitWith(a.Limiter, cfg.SignInLimits)
+	}
+	a.Bookings.NotifyWith(cfg.PublicURL)
 	a.Fairness = domain.NewFairness(a.Catalog, a.Bookings, a.Store, a.Store, a.Gate, a.Clock, log)
 	a.Reconcile = domain.NewReconciler(a.Store, a.Gate, a.Clock)
 	a.Failover = domain.NewFailover(a.Store, a.Gate, a.Reconcile, a.Catalog, a.Counter, a.Clock, log)
@@ -177,7 +183,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	a.Gate.Observe = a.metrics.observeTake
 	deps := api.Deps{
 		Catalog: a.Catalog, Bookings: a.Bookings, Accounts: a.Accounts, Admissions: a.Admissions, Admin: a.Admin,
-		Fairness: a.Fairness, LookupLimit: cfg.LookupLimit,
+		Fairness: a.Fairness, Visitors: a.Visitors, LookupLimit: cfg.LookupLimit,
 		Clock: a.Clock, Log: log,
 		Checks: []api.Check{
 			{Name: "store", Ping: a.Store.Ping},

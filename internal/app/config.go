@@ -43,9 +43,11 @@ type Config struct {
 	DisableBackground   bool          // tests drive the loops by hand
 	BookingLimits       domain.BookingLimits
 	LoginLimits         domain.LoginLimits
+	SignInLimits        domain.SignInLimits // visitors signing in by phone
 	LookupLimit         domain.LimitPolicy
 	NotifyWebhook       string        // SLOTGATE_NOTIFY_WEBHOOK: empty sends notifications to the log
 	NotifyWebhookSecret string        // SLOTGATE_NOTIFY_WEBHOOK_SECRET: signs webhook bodies
+	PublicURL           string        // SLOTGATE_PUBLIC_URL: where visitors reach the pages, for links in messages
 	OutboxEvery         time.Duration // SLOTGATE_OUTBOX_INTERVAL
 	FairnessEvery       time.Duration // SLOTGATE_FAIRNESS_INTERVAL: no-shows, held-back release, standby, erasure
 	// Sender replaces the notification sender (tests).
@@ -69,6 +71,7 @@ func Defaults() Config {
 		ReconcileEvery: 5 * time.Second, MaterializeEvery: 10 * time.Minute, OutboxEvery: 2 * time.Second,
 		ShutdownTimeout: 30 * time.Second, CatalogCacheTTL: 5 * time.Second, SoldOutMemory: domain.DefaultSoldOutMemory,
 		BookingLimits: domain.DefaultBookingLimits(), LoginLimits: domain.DefaultLoginLimits(), LookupLimit: domain.LookupLimit(),
+		SignInLimits:  domain.DefaultSignInLimits(),
 		FairnessEvery: time.Minute, FailoverCheckEvery: 500 * time.Millisecond,
 		CoalesceWindow: domain.DefaultCoalesceWindow, CoalesceMax: domain.DefaultCoalesceMax,
 	}
@@ -93,6 +96,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("SLOTGATE_LOG_FORMAT", &c.LogFormat)
 	str("SLOTGATE_NOTIFY_WEBHOOK", &c.NotifyWebhook)
 	str("SLOTGATE_NOTIFY_WEBHOOK_SECRET", &c.NotifyWebhookSecret)
+	str("SLOTGATE_PUBLIC_URL", &c.PublicURL)
 
 	var errs []string
 	durations := []struct {
@@ -195,7 +199,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 func (c *Config) overrideLimits(spec string) error {
 	targets := map[string]*domain.LimitPolicy{}
 	for _, p := range []*domain.LimitPolicy{&c.BookingLimits.ByClient, &c.BookingLimits.ByPhone, &c.BookingLimits.ByID,
-		&c.LoginLimits.ByUser, &c.LoginLimits.ByClient, &c.LookupLimit} {
+		&c.LoginLimits.ByUser, &c.LoginLimits.ByClient, &c.LookupLimit, &c.SignInLimits.ByPhone, &c.SignInLimits.ByClient} {
 		targets[p.Name] = p
 	}
 	for _, item := range strings.Split(spec, ",") {
