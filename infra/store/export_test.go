@@ -32,3 +32,7 @@ func UniqueIndexes() []string {
 
 // UniqueViolation is uniqueViolation, for tests.
 var UniqueViolation = uniqueViolation
+
+// SetReturning lets a test take the batch insert's path for a database
+// without INSERT ... RETURNING (MySQL) on one that has it (MariaDB).
+func (s *Store) SetReturning(on bool) { s.returning = on }
