@@ -306,7 +306,14 @@ func decodeQR(t *testing.T, pngData []byte) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	// The image is drawn, not photographed: read it as a pure barcode, as
+	// zxing advises for generated images (the finder-pattern search can
+	// miss on some module patterns), and try harder if that fails.
+	reader := qrcode.NewQRCodeReader()
+	res, err := reader.Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_PURE_BARCODE: true})
+	if err != nil {
+		res, err = reader.Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true})
+	}
 	if err != nil {
 		t.Fatalf("decode QR: %v", err)
 	}
