@@ -5,6 +5,7 @@
 -- places off booked when committed, and changes nothing otherwise.
 -- A missing hold means it was settled already (a retried call) or lost with
 -- the bucket: nothing to do, reconciliation has the store's word.
+-- An announcement (places 0) ended this way was not committed: nothing moves.
 local h = redis.call('HGET', KEYS[2], ARGV[1])
 if not h then
   return 0
@@ -19,6 +20,12 @@ if n > 0 then
 end
 if ARGV[2] == '1' then
   redis.call('HINCRBY', KEYS[1], 'booked', n)
+  -- What settles committed is counted, for reconciliation to discount.
+  if n > 0 then
+    redis.call('HINCRBY', KEYS[1], 'in', n)
+  elseif n < 0 then
+    redis.call('HINCRBY', KEYS[1], 'out', -n)
+  end
 end
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 return 1
