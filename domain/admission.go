@@ -70,7 +70,7 @@ type GateStore interface {
 	// request id, or same scanner and nonce) is ignored.
 	RecordAttempt(ctx context.Context, a Attempt) error
 	AttemptByRequest(ctx context.Context, userID int64, requestID string) (Attempt, error)
-	AttemptByNonce(ctx context.Context, scannerID, nonce string) (Attempt, error)
+	AttemptByNonce(ctx context.Context, venueID int64, scannerID, nonce string) (Attempt, error)
 	// AddExit records an exit; false when the same user and request id
 	// were recorded before.
 	AddExit(ctx context.Context, e Exit) (bool, error)

@@ -147,10 +147,11 @@ func (s *Store) AttemptByRequest(ctx context.Context, userID int64, requestID st
 	return r.attempt(), nil
 }
 
-// AttemptByNonce finds an offline scanner's attempt by its nonce.
-func (s *Store) AttemptByNonce(ctx context.Context, scannerID, nonce string) (domain.Attempt, error) {
+// AttemptByNonce finds an offline scanner's attempt by its nonce; nonces
+// are unique per venue and scanner.
+func (s *Store) AttemptByNonce(ctx context.Context, venueID int64, scannerID, nonce string) (domain.Attempt, error) {
 	var r attemptRow
-	if err := s.db.WithContext(ctx).Where("scanner_id = ? AND nonce = ?", scannerID, nonce).Take(&r).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("venue_id = ? AND scanner_id = ? AND nonce = ?", venueID, scannerID, nonce).Take(&r).Error; err != nil {
 		return domain.Attempt{}, s.fault("read attempt", err)
 	}
 	return r.attempt(), nil
