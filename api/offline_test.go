@@ -69,9 +69,9 @@ func TestOfflineUploadsKeepTheRules(t *testing.T) {
 			}
 			got := upload(tokens["north"], "jinyun-mountain", "scn-1",
 				scan(tomorrow.Code, "n1", time.Date(2001, 1, 1, 9, 0, 0, 0, time.UTC)), // tomorrow's booking, dated 2001
-				scan(tomorrow.Code, "n2", at("09:05:00")),                                // tomorrow's booking, today
-				scan(today.Code, "n3", at("07:00:00")),                                   // today's 10:00, before its window
-				scan(library.Code, "n4", at("09:10:00")),                                 // another venue's booking
+				scan(tomorrow.Code, "n2", at("09:05:00")),                              // tomorrow's booking, today
+				scan(today.Code, "n3", at("07:00:00")),                                 // today's 10:00, before its window
+				scan(library.Code, "n4", at("09:10:00")),                               // another venue's booking
 			)
 			want := []string{"wrong_time", "wrong_time", "wrong_time", "wrong_venue"}
 			for i, w := range want {
