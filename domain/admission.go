@@ -75,7 +75,8 @@ type GateStore interface {
 	// were recorded before.
 	AddExit(ctx context.Context, e Exit) (bool, error)
 	// Inside counts people in a venue on day d from the records: admitted
-	// parties less exits, never below zero.
+	// parties and exits replayed in time order, never below zero at any
+	// moment, as the live count ran (an exit while empty counts nothing).
 	Inside(ctx context.Context, venueID int64, d Date) (int, error)
 	// CancelledSince lists a venue's bookings cancelled after t for days
 	// from d on.
