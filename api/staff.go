@@ -200,7 +200,7 @@ func (s *server) admit(c echo.Context) error {
 	}
 	a, err := s.Admissions.Admit(c.Request().Context(), domain.Scan{Staff: sessionOf(c).User, Venue: slug,
 		Gate: body.Gate, Code: body.Code, RequestID: body.RequestID})
-	s.metrics.countAdmission(slug, err)
+	s.metrics.countAdmission(s.venueLabel(c, slug), err)
 	if err != nil {
 		return s.admissionProblem(c, err, a.Booking)
 	}
@@ -287,7 +287,7 @@ func (s *server) walkIn(c echo.Context) error {
 	}
 	req := bookingBody{Phone: body.Phone, Visitors: body.Visitors}.request("")
 	a, err := s.Admissions.WalkIn(c.Request().Context(), sessionOf(c).User, c.Param("slug"), body.Gate, req)
-	s.metrics.countAdmission(c.Param("slug"), err)
+	s.metrics.countAdmission(s.venueLabel(c, c.Param("slug")), err)
 	if err != nil {
 		return s.admissionProblem(c, err, a.Booking)
 	}
