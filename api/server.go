@@ -35,6 +35,8 @@ type Deps struct {
 	// LookupLimit bounds reads of bookings by code per client address.
 	Limiter     domain.Limiter
 	LookupLimit domain.LimitPolicy
+	// DecodeLimit bounds camera frames decoded per staff account.
+	DecodeLimit domain.LimitPolicy
 	// LimitsFallingBack tells /readyz that the limits are counted in-process.
 	LimitsFallingBack func() bool
 	Clock             domain.Clock

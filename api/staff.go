@@ -1,10 +1,16 @@
 package api
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // camera frames
+	_ "image/png"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -440,6 +446,16 @@ const maxFrameBytes = 2 << 20
 // decodeScan reads a QR code from a camera frame, for phones whose browser
 // has no BarcodeDetector.
 func (s *server) decodeScan(c echo.Context) error {
+	if s.Limiter != nil {
+		got, err := s.Limiter.Allow(c.Request().Context(), domain.LimitCheck{Policy: s.DecodeLimit,
+			Subject: strconv.FormatInt(sessionOf(c).User.ID, 10)})
+		if err == nil {
+			setRateLimitHeaders(c, got)
+			if len(got) == 1 && !got[0].Allowed {
+				return domain.LimitedError(got[0])
+			}
+		}
+	}
 	data, err := io.ReadAll(io.LimitReader(c.Request().Body, maxFrameBytes+1))
 	if err != nil {
 		return malformed(err)
@@ -447,12 +463,26 @@ func (s *server) decodeScan(c echo.Context) error {
 	if len(data) > maxFrameBytes {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	}
+	// A small file can claim a huge picture (a 389 KB PNG of 20000x20000
+	// decodes into 400 MB and more): read the size first.
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return &domain.Error{Code: domain.CodeInvalidCode, Detail: "not a PNG or JPEG image"}
+	}
+	if cfg.Width > maxFrameSide || cfg.Height > maxFrameSide {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("image of %dx%d pixels; at most %dx%d", cfg.Width, cfg.Height, maxFrameSide, maxFrameSide))
+	}
 	text, err := s.DecodeQR(data)
 	if err != nil {
 		return &domain.Error{Code: domain.CodeInvalidCode, Detail: "no QR code found in the image"}
 	}
 	return c.JSON(http.StatusOK, map[string]string{"text": text})
 }
+
+// maxFrameSide bounds a camera frame's width and height: a phone's frame
+// is well under it.
+const maxFrameSide = 4096
 
 func clearStaffCookies(c echo.Context) {
 	for _, name := range []string{sessionCookie, csrfCookie} {

@@ -157,7 +157,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	a.Gate.Observe = a.metrics.observeTake
 	deps := api.Deps{
 		Catalog: a.Catalog, Bookings: a.Bookings, Accounts: a.Accounts, Admissions: a.Admissions, Admin: a.Admin,
-		Fairness: a.Fairness, LookupLimit: cfg.LookupLimit,
+		Fairness: a.Fairness, LookupLimit: cfg.LookupLimit, DecodeLimit: cfg.DecodeLimit,
 		Clock: a.Clock, Log: log,
 		Checks: []api.Check{
 			{Name: "store", Ping: a.Store.Ping},

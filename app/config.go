@@ -41,6 +41,7 @@ type Config struct {
 	BookingLimits       domain.BookingLimits
 	LoginLimits         domain.LoginLimits
 	LookupLimit         domain.LimitPolicy
+	DecodeLimit         domain.LimitPolicy
 	NotifyWebhook       string        // SLOTGATE_NOTIFY_WEBHOOK: empty sends notifications to the log
 	NotifyWebhookSecret string        // SLOTGATE_NOTIFY_WEBHOOK_SECRET: signs webhook bodies
 	OutboxEvery         time.Duration // SLOTGATE_OUTBOX_INTERVAL
@@ -61,7 +62,7 @@ func Defaults() Config {
 		LogLevel: slog.LevelInfo, LogFormat: "text", AccessLog: true,
 		ReconcileEvery: 5 * time.Second, MaterializeEvery: 10 * time.Minute, OutboxEvery: 2 * time.Second,
 		ShutdownTimeout: 30 * time.Second, CatalogCacheTTL: 5 * time.Second, SoldOutMemory: domain.DefaultSoldOutMemory,
-		BookingLimits: domain.DefaultBookingLimits(), LoginLimits: domain.DefaultLoginLimits(), LookupLimit: domain.LookupLimit(),
+		BookingLimits: domain.DefaultBookingLimits(), LoginLimits: domain.DefaultLoginLimits(), LookupLimit: domain.LookupLimit(), DecodeLimit: domain.DecodeLimit(),
 		FairnessEvery: time.Minute,
 	}
 }
@@ -172,7 +173,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 func (c *Config) overrideLimits(spec string) error {
 	targets := map[string]*domain.LimitPolicy{}
 	for _, p := range []*domain.LimitPolicy{&c.BookingLimits.ByClient, &c.BookingLimits.ByPhone, &c.BookingLimits.ByID,
-		&c.LoginLimits.ByUser, &c.LoginLimits.ByClient, &c.LookupLimit} {
+		&c.LoginLimits.ByUser, &c.LoginLimits.ByClient, &c.LookupLimit, &c.DecodeLimit} {
 		targets[p.Name] = p
 	}
 	for _, item := range strings.Split(spec, ",") {

@@ -92,12 +92,18 @@ func LookupLimit() LimitPolicy {
 	return LimitPolicy{Name: "lookup-client", Quota: 120, Window: time.Minute, Burst: 60}
 }
 
+// DecodeLimit bounds the camera frames a staff account sends to be read
+// as QR codes: a scanning phone sends about one every 0.7 s.
+func DecodeLimit() LimitPolicy {
+	return LimitPolicy{Name: "decode-staff", Quota: 120, Window: time.Minute, Burst: 10}
+}
+
 // DefaultLimits are every per-client limit by name, as the
 // SLOTGATE_RATE_LIMITS setting names them.
 func DefaultLimits() map[string]LimitPolicy {
 	b, l := DefaultBookingLimits(), DefaultLoginLimits()
 	out := map[string]LimitPolicy{}
-	for _, p := range []LimitPolicy{b.ByClient, b.ByPhone, b.ByID, l.ByUser, l.ByClient, LookupLimit()} {
+	for _, p := range []LimitPolicy{b.ByClient, b.ByPhone, b.ByID, l.ByUser, l.ByClient, LookupLimit(), DecodeLimit()} {
 		out[p.Name] = p
 	}
 	return out
