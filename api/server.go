@@ -52,11 +52,39 @@ type Deps struct {
 	AccessLog bool
 	// Registry collects the metrics served at /metrics.
 	Registry *prometheus.Registry
+	// Timeouts of the HTTP server; zero values leave a bound off.
+	Timeouts Timeouts
+}
+
+// Timeouts bound how long a client may take over a request, so that a body
+// trickling in a byte at a time cannot hold a connection for ever.
+type Timeouts struct {
+	Header time.Duration // request line and headers
+	Body   time.Duration // a whole request, every route but camera frames (bodies of 2 KB or so)
+	Frame  time.Duration // a whole request to POST /api/v1/scans/decode (up to 2 MB from a phone)
+	Write  time.Duration // from the end of the headers to the end of the answer
+	Idle   time.Duration // a kept-alive connection between requests
 }
 
 type server struct {
 	Deps
 	metrics *metrics
+}
+
+// readDeadline ends reading a request after its route's time: camera
+// frames get Timeouts.Frame, every other route Timeouts.Body, counted from
+// the end of its headers.
+func (s *server) readDeadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		d := s.Timeouts.Body
+		if c.Path() == "/api/v1/scans/decode" {
+			d = s.Timeouts.Frame
+		}
+		if d > 0 {
+			_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(d))
+		}
+		return next(c)
+	}
 }
 
 // MaxBodyBytes bounds any request body; a booking of five is well under 2 KB.
@@ -72,8 +100,10 @@ func New(d Deps) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Log)
 	e.IPExtractor = ipExtractor(d.TrustedProxies)
-	e.Server.ReadHeaderTimeout = 10 * time.Second
-	e.Server.IdleTimeout = 2 * time.Minute
+	t := d.Timeouts
+	e.Server.ReadHeaderTimeout, e.Server.WriteTimeout, e.Server.IdleTimeout = t.Header, t.Write, t.Idle
+	// The server's bound is the longest route's; the others are cut sooner.
+	e.Server.ReadTimeout = max(t.Body, t.Frame)
 
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		RequestIDHandler: func(c echo.Context, id string) {
@@ -82,6 +112,7 @@ func New(d Deps) *echo.Echo {
 		},
 	}))
 	e.Use(s.accessLog)
+	e.Use(s.readDeadline)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			d.Log.ErrorContext(c.Request().Context(), "panic", "route", c.Path(), "err", err, "stack", string(stack))

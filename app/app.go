@@ -168,6 +168,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		TrustedProxies: cfg.TrustedProxies,
 		AccessLog:      cfg.AccessLog,
 		Registry:       a.Registry,
+		Timeouts:       cfg.Timeouts,
 	}
 	if a.Limiter != nil {
 		deps.Limiter, deps.LimitsFallingBack = a.Limiter, a.Limiter.FallingBack

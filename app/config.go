@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"slotgate/api"
 	"slotgate/domain"
 )
 
@@ -35,6 +36,7 @@ type Config struct {
 	ReconcileEvery      time.Duration // SLOTGATE_RECONCILE_INTERVAL
 	MaterializeEvery    time.Duration // SLOTGATE_MATERIALIZE_INTERVAL
 	ShutdownTimeout     time.Duration // SLOTGATE_SHUTDOWN_TIMEOUT
+	Timeouts            api.Timeouts  // SLOTGATE_HTTP_*_TIMEOUT
 	CatalogCacheTTL     time.Duration // SLOTGATE_CATALOG_TTL
 	SoldOutMemory       time.Duration // SLOTGATE_SOLD_OUT_MEMORY: how long a sold-out answer is trusted; 0: never
 	DisableBackground   bool          // tests drive the loops by hand
@@ -55,6 +57,13 @@ type Config struct {
 	Clock domain.Clock
 }
 
+// DefaultHTTPTimeouts fit the routes: small JSON and form bodies, camera
+// frames from phones on slow networks, and day lists written as CSV.
+func DefaultHTTPTimeouts() api.Timeouts {
+	return api.Timeouts{Header: 5 * time.Second, Body: 10 * time.Second, Frame: 30 * time.Second,
+		Write: 60 * time.Second, Idle: 90 * time.Second}
+}
+
 // Defaults are the settings of a fresh laptop run.
 func Defaults() Config {
 	return Config{
@@ -63,7 +72,7 @@ func Defaults() Config {
 		ReconcileEvery: 5 * time.Second, MaterializeEvery: 10 * time.Minute, OutboxEvery: 2 * time.Second,
 		ShutdownTimeout: 30 * time.Second, CatalogCacheTTL: 5 * time.Second, SoldOutMemory: domain.DefaultSoldOutMemory,
 		BookingLimits: domain.DefaultBookingLimits(), LoginLimits: domain.DefaultLoginLimits(), LookupLimit: domain.LookupLimit(), DecodeLimit: domain.DecodeLimit(),
-		FairnessEvery: time.Minute,
+		FairnessEvery: time.Minute, Timeouts: DefaultHTTPTimeouts(),
 	}
 }
 
@@ -95,6 +104,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"SLOTGATE_RECONCILE_INTERVAL", &c.ReconcileEvery},
 		{"SLOTGATE_MATERIALIZE_INTERVAL", &c.MaterializeEvery},
 		{"SLOTGATE_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
+		{"SLOTGATE_HTTP_HEADER_TIMEOUT", &c.Timeouts.Header},
+		{"SLOTGATE_HTTP_BODY_TIMEOUT", &c.Timeouts.Body},
+		{"SLOTGATE_HTTP_FRAME_TIMEOUT", &c.Timeouts.Frame},
+		{"SLOTGATE_HTTP_WRITE_TIMEOUT", &c.Timeouts.Write},
+		{"SLOTGATE_HTTP_IDLE_TIMEOUT", &c.Timeouts.Idle},
 		{"SLOTGATE_CATALOG_TTL", &c.CatalogCacheTTL},
 		{"SLOTGATE_OUTBOX_INTERVAL", &c.OutboxEvery},
 		{"SLOTGATE_FAIRNESS_INTERVAL", &c.FairnessEvery},
