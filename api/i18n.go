@@ -99,7 +99,7 @@ var details = map[domain.Code]text{
 var ruleTexts = map[domain.Rule]text{
 	domain.RuleRequired:         {"必填", "is required"},
 	domain.RuleSlug:             {"只能包含小写字母、数字和连字符", "may hold lower-case letters, digits and hyphens only"},
-	domain.RuleTimezone:         {"不是有效的时区", "is not a known time zone"},
+	domain.RuleTimezone:         {"应为 IANA 时区名称，如 Asia/Shanghai", "must be an IANA time zone name such as Asia/Shanghai"},
 	domain.RuleHours:            {"开放时间无效", "opening hours are not valid"},
 	domain.RuleWeekday:          {"星期应为 1（周一）到 7（周日）", "weekdays run from 1 (Monday) to 7 (Sunday)"},
 	domain.RulePositive:         {"必须大于 0", "must be greater than 0"},
@@ -124,6 +124,7 @@ var ruleTexts = map[domain.Rule]text{
 	domain.RuleUnknownVenue:     {"没有这个场馆", "is not a known venue"},
 	domain.RuleGate:             {"入口名称为 1 至 32 个字符", "must be 1 to 32 characters"},
 	domain.RuleCount:            {"人数应为 1 至 %d", "must be 1 to %d"},
+	domain.RuleRange:            {"应为 %d 至 %d", "must be from %d to %d"},
 }
 
 func ruleText(f domain.FieldError, l Lang) string {
@@ -132,6 +133,9 @@ func ruleText(f domain.FieldError, l Lang) string {
 		return string(f.Rule)
 	}
 	s := t.in(l)
+	if f.Rule == domain.RuleRange {
+		return fmt.Sprintf(s, f.Min, f.Limit)
+	}
 	if strings.Contains(s, "%d") {
 		s = fmt.Sprintf(s, f.Limit)
 	}

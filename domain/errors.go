@@ -125,14 +125,17 @@ const (
 	RuleGate             Rule = "gate"
 	RuleCount            Rule = "count"
 	RulePercent          Rule = "percent"
+	RuleRange            Rule = "range" // Min to Limit
 )
 
 // FieldError says which field is wrong and by which rule.
 type FieldError struct {
 	Field string
 	Rule  Rule
-	// Limit is the bound a size rule was checked against (party size, length).
+	// Limit is the bound a size rule was checked against (party size,
+	// length); for RuleRange, the largest value allowed, and Min the least.
 	Limit int
+	Min   int
 }
 
 // ValidationError collects every wrong field of one request.
@@ -148,6 +151,11 @@ func (v *ValidationError) Add(field string, rule Rule) {
 // AddLimit records that field breaks a size rule with bound limit.
 func (v *ValidationError) AddLimit(field string, rule Rule, limit int) {
 	v.Fields = append(v.Fields, FieldError{Field: field, Rule: rule, Limit: limit})
+}
+
+// AddRange records that field is outside min to max.
+func (v *ValidationError) AddRange(field string, min, max int) {
+	v.Fields = append(v.Fields, FieldError{Field: field, Rule: RuleRange, Min: min, Limit: max})
 }
 
 // Has reports whether field already has an error.
