@@ -187,7 +187,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 func (c *Config) overrideLimits(spec string) error {
 	targets := map[string]*domain.LimitPolicy{}
 	for _, p := range []*domain.LimitPolicy{&c.BookingLimits.ByClient, &c.BookingLimits.ByPhone, &c.BookingLimits.ByID,
-		&c.LoginLimits.ByUser, &c.LoginLimits.ByClient, &c.LookupLimit, &c.DecodeLimit} {
+		&c.LoginLimits.ByUser, &c.LoginLimits.ByClient, &c.LoginLimits.ByUserClient, &c.LookupLimit, &c.DecodeLimit} {
 		targets[p.Name] = p
 	}
 	for _, item := range strings.Split(spec, ",") {

@@ -523,7 +523,8 @@ func (a *Admin) UpdateUser(ctx context.Context, by User, username string, c User
 	if err := requireAdmin(by); err != nil {
 		return User{}, err
 	}
-	u, err := a.accounts.store.UserByName(ctx, username)
+	name, _ := CanonicalUsername(username)
+	u, err := a.accounts.store.UserByName(ctx, name)
 	if err != nil {
 		return User{}, err
 	}

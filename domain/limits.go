@@ -47,6 +47,8 @@ type LimitCheck struct {
 	Policy  LimitPolicy
 	Subject string
 	Cost    int
+	// Look answers without spending anything, whatever the other checks do.
+	Look bool
 }
 
 // cost is the check's cost, at least 1.
@@ -103,7 +105,7 @@ func DecodeLimit() LimitPolicy {
 func DefaultLimits() map[string]LimitPolicy {
 	b, l := DefaultBookingLimits(), DefaultLoginLimits()
 	out := map[string]LimitPolicy{}
-	for _, p := range []LimitPolicy{b.ByClient, b.ByPhone, b.ByID, l.ByUser, l.ByClient, LookupLimit(), DecodeLimit()} {
+	for _, p := range []LimitPolicy{b.ByClient, b.ByPhone, b.ByID, l.ByUser, l.ByClient, l.ByUserClient, LookupLimit(), DecodeLimit()} {
 		out[p.Name] = p
 	}
 	return out
@@ -162,7 +164,9 @@ func (l *LocalLimiter) Allow(_ context.Context, checks ...LimitCheck) ([]LimitSt
 			out[i], allowed = LimitStatus{Policy: c.Policy, RetryAfter: allowAt.Sub(now), Reset: tat.Sub(now)}, false
 			continue
 		}
-		next[key] = newTat
+		if !c.Look {
+			next[key] = newTat
+		}
 		out[i] = LimitStatus{Policy: c.Policy, Allowed: true, Remaining: int(now.Sub(allowAt) / interval), Reset: newTat.Sub(now)}
 	}
 	if allowed || len(checks) == 1 {
