@@ -66,8 +66,8 @@ type venueBody struct {
 	Bookable *dateRangeJSON `json:"bookable"`
 }
 
-// newVenueDefaults are the settings of a venue created without them.
-func newVenueDefaults() domain.Venue {
+// NewVenueDefaults are the settings of a venue created without them.
+func NewVenueDefaults() domain.Venue {
 	return domain.Venue{Timezone: "Asia/Shanghai", Open: 9 * 60, Close: 17 * 60, SlotMinutes: 60, BookingWindowDays: 7,
 		MaxPartySize: 5, AdmissionMinutesBefore: 30, InstantaneousCapacity: 100, GateFlowPerMinute: 30, GateBurst: 10,
 		PolicyRatioPct: 100, HeldBackRelease: 17 * 60,
@@ -150,11 +150,11 @@ func (s *server) createVenue(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	v, err := body.apply(newVenueDefaults())
+	v, err := body.apply(NewVenueDefaults())
 	if err != nil {
 		return err
 	}
-	created, err := s.Admin.CreateVenue(c.Request().Context(), sessionOf(c).User, v)
+	created, err := s.Admin.CreateVenue(c.Request().Context(), SessionOf(c).User, v)
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func (s *server) updateVenue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	updated, ch, err := s.Admin.UpdateVenue(ctx, sessionOf(c).User, cur.Slug, v, body.Reason)
+	updated, ch, err := s.Admin.UpdateVenue(ctx, SessionOf(c).User, cur.Slug, v, body.Reason)
 	if err != nil {
 		return err
 	}
@@ -214,7 +214,7 @@ func (s *server) updateVenue(c echo.Context) error {
 }
 
 func requireAdmin(c echo.Context) error {
-	if sessionOf(c).User.Role != domain.RoleAdmin {
+	if SessionOf(c).User.Role != domain.RoleAdmin {
 		return domain.ErrForbidden
 	}
 	return nil
@@ -243,7 +243,7 @@ func (s *server) setSlotQuota(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	sl, err := s.Admin.SetSlotQuota(c.Request().Context(), sessionOf(c).User, id, body.spec(), body.Reason, body.Freeze)
+	sl, err := s.Admin.SetSlotQuota(c.Request().Context(), SessionOf(c).User, id, body.spec(), body.Reason, body.Freeze)
 	if err != nil {
 		return s.belowBooked(c, err)
 	}
@@ -260,8 +260,8 @@ func (s *server) belowBooked(c echo.Context, err error) error {
 	if !errors.As(err, &de) || de.Code != domain.CodeBelowBooked {
 		return err
 	}
-	p := problemOf(err, langOf(c))
-	p.Detail = text{"已预约 %d 人，配额不能低于此数；如需停止售票，请选择冻结。", "%d places are booked; a quota cannot go below them. Freeze the slot to stop its sales instead."}.format(langOf(c), de.Booked)
+	p := ProblemOf(err, LangOf(c))
+	p.Detail = Text{"已预约 %d 人，配额不能低于此数；如需停止售票，请选择冻结。", "%d places are booked; a quota cannot go below them. Freeze the slot to stop its sales instead."}.Format(LangOf(c), de.Booked)
 	return writeProblem(c, p)
 }
 
@@ -277,7 +277,7 @@ func (s *server) setDayQuota(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	results, err := s.Admin.SetDayQuota(c.Request().Context(), sessionOf(c).User, c.Param("slug"), d, body.spec(), body.Reason, body.Freeze)
+	results, err := s.Admin.SetDayQuota(c.Request().Context(), SessionOf(c).User, c.Param("slug"), d, body.spec(), body.Reason, body.Freeze)
 	if err != nil {
 		return err
 	}
@@ -304,7 +304,7 @@ func (s *server) setDefaultQuota(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	v, ch, err := s.Admin.SetDefaultQuota(c.Request().Context(), sessionOf(c).User, c.Param("slug"), body.spec(), body.Reason)
+	v, ch, err := s.Admin.SetDefaultQuota(c.Request().Context(), SessionOf(c).User, c.Param("slug"), body.spec(), body.Reason)
 	if err != nil {
 		return err
 	}
@@ -324,7 +324,7 @@ func (s *server) dayView(c echo.Context) error {
 	if err != nil {
 		return domain.Invalid("date", domain.RuleDate)
 	}
-	v, rows, err := s.Admin.DayView(c.Request().Context(), sessionOf(c).User, c.Param("slug"), d)
+	v, rows, err := s.Admin.DayView(c.Request().Context(), SessionOf(c).User, c.Param("slug"), d)
 	if err != nil {
 		return err
 	}
@@ -354,7 +354,7 @@ func (s *server) closeVenue(c echo.Context) error {
 			return domain.Invalid("date", domain.RuleDate)
 		}
 	}
-	res, err := s.Admin.Close(c.Request().Context(), sessionOf(c).User, c.Param("slug"), d, body.SlotID, body.Reason)
+	res, err := s.Admin.Close(c.Request().Context(), SessionOf(c).User, c.Param("slug"), d, body.SlotID, body.Reason)
 	if err != nil {
 		return err
 	}
@@ -395,7 +395,7 @@ func (s *server) addUser(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	u, err := s.Admin.AddUser(c.Request().Context(), sessionOf(c).User,
+	u, err := s.Admin.AddUser(c.Request().Context(), SessionOf(c).User,
 		domain.NewUser{Username: body.Username, Password: body.Password, Role: domain.Role(body.Role), Venues: body.Venues})
 	if err != nil {
 		return err
@@ -404,7 +404,7 @@ func (s *server) addUser(c echo.Context) error {
 }
 
 func (s *server) listUsers(c echo.Context) error {
-	users, err := s.Admin.Users(c.Request().Context(), sessionOf(c).User)
+	users, err := s.Admin.Users(c.Request().Context(), SessionOf(c).User)
 	if err != nil {
 		return err
 	}
@@ -431,7 +431,7 @@ func (s *server) updateUser(c echo.Context) error {
 		r := domain.Role(*body.Role)
 		ch.Role = &r
 	}
-	u, err := s.Admin.UpdateUser(c.Request().Context(), sessionOf(c).User, c.Param("username"), ch)
+	u, err := s.Admin.UpdateUser(c.Request().Context(), SessionOf(c).User, c.Param("username"), ch)
 	if err != nil {
 		return err
 	}
@@ -445,7 +445,7 @@ func (s *server) resetPassword(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	if err := s.Admin.ResetPassword(c.Request().Context(), sessionOf(c).User, c.Param("username"), body.Password); err != nil {
+	if err := s.Admin.ResetPassword(c.Request().Context(), SessionOf(c).User, c.Param("username"), body.Password); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -497,7 +497,7 @@ func (s *server) audit(c echo.Context) error {
 		return err
 	}
 	f.Limit, f.Offset = per, (page-1)*per
-	entries, total, err := s.Admin.Audit(ctx, sessionOf(c).User, f)
+	entries, total, err := s.Admin.Audit(ctx, SessionOf(c).User, f)
 	if err != nil {
 		return err
 	}
@@ -511,7 +511,7 @@ func (s *server) audit(c echo.Context) error {
 			}
 		}
 	}
-	setPageLinks(c, page, per, total)
+	SetPageLinks(c, page, per, total)
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -526,8 +526,8 @@ func atoiOr(s string, def int) int {
 	return n
 }
 
-// setPageLinks writes RFC 8288 links to the neighbouring pages.
-func setPageLinks(c echo.Context, page, per, total int) {
+// SetPageLinks writes RFC 8288 links to the neighbouring pages.
+func SetPageLinks(c echo.Context, page, per, total int) {
 	link := func(p int, rel string) string {
 		q := c.QueryParams()
 		u := url.Values{}
@@ -552,7 +552,9 @@ func setPageLinks(c echo.Context, page, per, total int) {
 	h.Set("X-Total-Count", strconv.Itoa(total))
 }
 
-type liveJSON struct {
+// LiveJSON is one venue of the live dashboard, as GET /api/v1/admin/live
+// sends it and the dashboard page draws it first.
+type LiveJSON struct {
 	Venue     string         `json:"venue"`
 	Name      nameJSON       `json:"name"`
 	Inside    int            `json:"inside"`
@@ -579,16 +581,16 @@ type liveSlotJSON struct {
 	NoShows  int    `json:"no_shows"`
 }
 
-// liveOut is the dashboard's data, shared by the JSON route and the page.
-func (s *server) liveOut(c echo.Context) ([]liveJSON, error) {
-	venues, err := s.Admin.Live(c.Request().Context(), sessionOf(c).User)
+// LiveOut is the dashboard's data, shared by the JSON route and the page.
+func LiveOut(c echo.Context, admin *domain.Admin) ([]LiveJSON, error) {
+	venues, err := admin.Live(c.Request().Context(), SessionOf(c).User)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]liveJSON, len(venues))
+	out := make([]LiveJSON, len(venues))
 	for i, l := range venues {
 		loc := l.Venue.Location()
-		o := liveJSON{Venue: l.Venue.Slug, Name: nameJSON{l.Venue.NameZH, l.Venue.NameEN}, Inside: l.Occupancy.Inside,
+		o := LiveJSON{Venue: l.Venue.Slug, Name: nameJSON{l.Venue.NameZH, l.Venue.NameEN}, Inside: l.Occupancy.Inside,
 			Capacity: l.Occupancy.Capacity, NoShows: l.NoShows, Booked: l.BookedDay, Quota: l.QuotaDay, Admitted: l.AdmitToday,
 			PerMinute: make([]minuteJSON, len(l.PerMinute)), Slots: make([]liveSlotJSON, len(l.Slots))}
 		for j, m := range l.PerMinute {
@@ -604,7 +606,7 @@ func (s *server) liveOut(c echo.Context) ([]liveJSON, error) {
 }
 
 func (s *server) live(c echo.Context) error {
-	out, err := s.liveOut(c)
+	out, err := LiveOut(c, s.Admin)
 	if err != nil {
 		return err
 	}
@@ -619,7 +621,7 @@ func (s *server) staffListCSV(c echo.Context) error {
 	if err != nil {
 		return domain.Invalid("date", domain.RuleDate)
 	}
-	v, bookings, err := s.Admin.StaffList(c.Request().Context(), sessionOf(c).User, c.Param("slug"), d)
+	v, bookings, err := s.Admin.StaffList(c.Request().Context(), SessionOf(c).User, c.Param("slug"), d)
 	if err != nil {
 		return err
 	}

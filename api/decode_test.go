@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"testing"
 
-	"slotgate/app"
+	"slotgate/internal/app"
 	"slotgate/internal/testkit"
 )
 

@@ -58,7 +58,7 @@ func (s *server) joinStandby(c echo.Context) error {
 	req := body.request("")
 	req.ClientAddr = c.RealIP()
 	e, pos, limits, err := s.Bookings.JoinStandby(c.Request().Context(), req)
-	setRateLimitHeaders(c, limits)
+	SetRateLimitHeaders(c, limits)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func restrictionOut(r domain.Restriction) restrictionJSON {
 }
 
 func (s *server) listRestrictions(c echo.Context) error {
-	rs, err := s.Fairness.Restrictions(c.Request().Context(), sessionOf(c).User, c.Param("slug"))
+	rs, err := s.Fairness.Restrictions(c.Request().Context(), SessionOf(c).User, c.Param("slug"))
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (s *server) liftRestriction(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	r, err := s.Fairness.LiftRestriction(c.Request().Context(), sessionOf(c).User, id, body.Reason)
+	r, err := s.Fairness.LiftRestriction(c.Request().Context(), SessionOf(c).User, id, body.Reason)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (s *server) limitLookups(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		got, err := s.Limiter.Allow(c.Request().Context(), domain.LimitCheck{Policy: s.LookupLimit, Subject: c.RealIP()})
 		if err == nil {
-			setRateLimitHeaders(c, got)
+			SetRateLimitHeaders(c, got)
 			if len(got) == 1 && !got[0].Allowed {
 				return domain.LimitedError(got[0])
 			}

@@ -17,15 +17,19 @@ const (
 	EN Lang = "en"
 )
 
-// langOf picks the language of a request: ?lang= first, then the pages'
+// LangCookie holds the language chosen with a page's language switch; the
+// JSON API honours it too.
+const LangCookie = "slotgate_lang"
+
+// LangOf picks the language of a request: ?lang= first, then the pages'
 // language cookie (set by that switch), then the first language of
 // Accept-Language that slotgate speaks, then Chinese.
-func langOf(c echo.Context) Lang {
+func LangOf(c echo.Context) Lang {
 	if l := c.QueryParam("lang"); l != "" {
-		return pickLang(l)
+		return PickLang(l)
 	}
-	if k, err := c.Cookie(pageLangCookie); err == nil && k.Value != "" {
-		return pickLang(k.Value)
+	if k, err := c.Cookie(LangCookie); err == nil && k.Value != "" {
+		return PickLang(k.Value)
 	}
 	for _, part := range strings.Split(c.Request().Header.Get("Accept-Language"), ",") {
 		tag := strings.ToLower(strings.TrimSpace(strings.Split(part, ";")[0]))
@@ -39,28 +43,39 @@ func langOf(c echo.Context) Lang {
 	return ZH
 }
 
-func pickLang(s string) Lang {
+// PickLang reads a language name; anything but English is Chinese.
+func PickLang(s string) Lang {
 	if strings.HasPrefix(strings.ToLower(s), "en") {
 		return EN
 	}
 	return ZH
 }
 
-// text is one message in both languages.
-type text struct{ zh, en string }
+// Text is one message in both languages: Chinese, then English. It is an
+// array rather than a struct so that the pages' long word tables stay
+// written as {"中文", "English"}.
+type Text [2]string
 
-func (t text) in(l Lang) string {
+// In is the message in language l.
+func (t Text) In(l Lang) string {
 	if l == EN {
-		return t.en
+		return t[1]
 	}
-	return t.zh
+	return t[0]
 }
 
-// format fills the message's verbs in language l.
-func (t text) format(l Lang, args ...any) string { return fmt.Sprintf(t.in(l), args...) }
+// Format fills the message's verbs in language l.
+func (t Text) Format(l Lang, args ...any) string { return fmt.Sprintf(t.In(l), args...) }
+
+// Title is the problem title of code in language l.
+func Title(code domain.Code, l Lang) string { return titles[code].In(l) }
+
+// Detail says what to do next after a refusal with code, where the title
+// alone does not ("" when it does).
+func Detail(code domain.Code, l Lang) string { return details[code].In(l) }
 
 // titles are the problem titles, one per code.
-var titles = map[domain.Code]text{
+var titles = map[domain.Code]Text{
 	domain.CodeMalformed:       {"请求格式错误", "Malformed request"},
 	domain.CodeValidation:      {"填写的信息有误", "Some fields are not valid"},
 	domain.CodeNotFound:        {"未找到", "Not found"},
@@ -84,7 +99,7 @@ var titles = map[domain.Code]text{
 }
 
 // details say what to do next, where the title alone does not.
-var details = map[domain.Code]text{
+var details = map[domain.Code]Text{
 	domain.CodeSoldOut:        {"请选择其他时段或日期。", "Please choose another time slot or day."},
 	domain.CodeAlreadyBooked:  {"同一证件每天在同一场馆只能预约一次，可查询或取消已有预约。", "One booking per ID per venue per day; look up or cancel the existing booking."},
 	domain.CodeSlotClosed:     {"该时段已开始、已关闭或尚未开放预约，请选择其他时段。", "The slot has started, is closed, or is not yet open for booking; please choose another."},
@@ -96,7 +111,7 @@ var details = map[domain.Code]text{
 }
 
 // ruleTexts explain a field error; %d is the rule's limit where it has one.
-var ruleTexts = map[domain.Rule]text{
+var ruleTexts = map[domain.Rule]Text{
 	domain.RuleRequired:         {"必填", "is required"},
 	domain.RuleSlug:             {"只能包含小写字母、数字和连字符", "may hold lower-case letters, digits and hyphens only"},
 	domain.RuleTimezone:         {"应为 IANA 时区名称，如 Asia/Shanghai", "must be an IANA time zone name such as Asia/Shanghai"},
@@ -127,12 +142,13 @@ var ruleTexts = map[domain.Rule]text{
 	domain.RuleRange:            {"应为 %d 至 %d", "must be from %d to %d"},
 }
 
-func ruleText(f domain.FieldError, l Lang) string {
+// RuleText says in language l what is wrong with a field.
+func RuleText(f domain.FieldError, l Lang) string {
 	t, ok := ruleTexts[f.Rule]
 	if !ok {
 		return string(f.Rule)
 	}
-	s := t.in(l)
+	s := t.In(l)
 	if f.Rule == domain.RuleRange {
 		return fmt.Sprintf(s, f.Min, f.Limit)
 	}

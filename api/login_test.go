@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"slotgate/app"
+	"slotgate/internal/app"
 	"slotgate/internal/testkit"
 )
 

@@ -11,17 +11,18 @@ import (
 	"slotgate/domain"
 )
 
-// metrics are what the HTTP layer counts, exposed at /metrics in
-// Prometheus' text format.
-type metrics struct {
+// Metrics are what the HTTP layer counts (the API and the pages alike),
+// exposed at /metrics in Prometheus' text format.
+type Metrics struct {
 	requests   *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
 	bookings   *prometheus.CounterVec
 	admissions *prometheus.CounterVec
 }
 
-func newMetrics(reg *prometheus.Registry) *metrics {
-	m := &metrics{
+// NewMetrics makes the counters and registers them with reg.
+func NewMetrics(reg *prometheus.Registry) *Metrics {
+	m := &Metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "slotgate_http_requests_total", Help: "HTTP requests by route, method and status.",
 		}, []string{"route", "method", "status"}),
@@ -64,7 +65,7 @@ func (s *server) venueLabel(c echo.Context, slug string) string {
 }
 
 // countAdmission records a scan's or walk-in's result at venue (a label).
-func (m *metrics) countAdmission(venue string, err error) {
+func (m *Metrics) countAdmission(venue string, err error) {
 	result := "admitted"
 	if err != nil {
 		if result = string(domain.CodeOf(err)); result == "" {
@@ -74,7 +75,7 @@ func (m *metrics) countAdmission(venue string, err error) {
 	m.admissions.WithLabelValues(venue, result).Inc()
 }
 
-func (m *metrics) observe(c echo.Context, took time.Duration) {
+func (m *Metrics) observe(c echo.Context, took time.Duration) {
 	route := c.Path()
 	if route == "" {
 		route = "unmatched"

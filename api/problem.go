@@ -79,13 +79,13 @@ var statusOf = map[domain.Code]int{
 // unavailableRetry is what a 503 asks clients to wait before trying again.
 const unavailableRetry = 2
 
-// problemOf turns any error a handler returns into the problem to send,
+// ProblemOf turns any error a handler returns into the problem to send,
 // in language l. Errors the domain does not know become a 500 whose
 // detail says nothing of the cause.
-func problemOf(err error, l Lang) Problem {
+func ProblemOf(err error, l Lang) Problem {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
-		return httpProblem(he, l)
+		return HTTPProblem(he, l)
 	}
 	code := domain.CodeOf(err)
 	status, known := statusOf[code]
@@ -93,14 +93,14 @@ func problemOf(err error, l Lang) Problem {
 		return Problem{Type: "about:blank", Title: map[Lang]string{ZH: "服务器内部错误", EN: "Internal error"}[l],
 			Status: http.StatusInternalServerError, Code: "internal"}
 	}
-	p := Problem{Type: "/problems/" + string(code), Title: titles[code].in(l), Status: status, Code: code}
+	p := Problem{Type: "/problems/" + string(code), Title: titles[code].In(l), Status: status, Code: code}
 	if d, ok := details[code]; ok {
-		p.Detail = d.in(l)
+		p.Detail = d.In(l)
 	}
 	var v *domain.ValidationError
 	if errors.As(err, &v) {
 		for _, f := range v.Fields {
-			p.Errors = append(p.Errors, FieldProblem{Field: f.Field, Message: ruleText(f, l), Rule: string(f.Rule)})
+			p.Errors = append(p.Errors, FieldProblem{Field: f.Field, Message: RuleText(f, l), Rule: string(f.Rule)})
 		}
 	}
 	var de *domain.Error
@@ -110,19 +110,19 @@ func problemOf(err error, l Lang) Problem {
 			if de.Remaining > 0 {
 				r := de.Remaining
 				p.Remaining = &r
-				p.Detail = fmt.Sprintf(text{"仅剩 %d 个名额，请减少人数或选择其他时段。", "Only %d places left; book fewer people or choose another slot."}.in(l), r)
+				p.Detail = fmt.Sprintf(Text{"仅剩 %d 个名额，请减少人数或选择其他时段。", "Only %d places left; book fewer people or choose another slot."}.In(l), r)
 			}
 		case domain.CodeMalformed:
 			if de.Field != "" {
-				p.Errors = []FieldProblem{{Field: de.Field, Rule: "type", Message: text{"类型不正确", "has the wrong type"}.in(l)}}
+				p.Errors = []FieldProblem{{Field: de.Field, Rule: "type", Message: Text{"类型不正确", "has the wrong type"}.In(l)}}
 			}
 		case domain.CodeAlreadyBooked:
 			if de.Field != "" {
-				p.Errors = []FieldProblem{{Field: de.Field, Rule: string(code), Message: text{"该证件当天已有预约", "already holds a booking that day"}.in(l)}}
+				p.Errors = []FieldProblem{{Field: de.Field, Rule: string(code), Message: Text{"该证件当天已有预约", "already holds a booking that day"}.In(l)}}
 			}
 		case domain.CodeRestricted:
 			if !de.RestrictedUntil.IsZero() {
-				p.Detail = text{"因多次预约未到，该证件暂停预约，%s 起可再预约。", "This ID missed too many bookings; it may book again from %s."}.format(l, de.RestrictedUntil)
+				p.Detail = Text{"因多次预约未到，该证件暂停预约，%s 起可再预约。", "This ID missed too many bookings; it may book again from %s."}.Format(l, de.RestrictedUntil)
 				p.RestrictedUntil = de.RestrictedUntil.String()
 			}
 		}
@@ -136,7 +136,9 @@ func problemOf(err error, l Lang) Problem {
 	return p
 }
 
-func httpProblem(he *echo.HTTPError, l Lang) Problem {
+// HTTPProblem is the problem for an error Echo itself raised (no route,
+// wrong method, a body too large).
+func HTTPProblem(he *echo.HTTPError, l Lang) Problem {
 	code := domain.CodeMalformed
 	switch he.Code {
 	case http.StatusNotFound:
@@ -148,11 +150,11 @@ func httpProblem(he *echo.HTTPError, l Lang) Problem {
 	case http.StatusServiceUnavailable:
 		code = domain.CodeUnavailable
 	}
-	p := Problem{Type: "/problems/" + string(code), Title: titles[code].in(l), Status: he.Code, Code: code}
+	p := Problem{Type: "/problems/" + string(code), Title: titles[code].In(l), Status: he.Code, Code: code}
 	if he.Code == http.StatusRequestEntityTooLarge {
-		p.Detail = text{"请求内容过大。", "The request body is too large."}.in(l)
+		p.Detail = Text{"请求内容过大。", "The request body is too large."}.In(l)
 	} else if he.Code == http.StatusMethodNotAllowed {
-		p.Detail = text{"不支持该请求方法。", "This method is not allowed here."}.in(l)
+		p.Detail = Text{"不支持该请求方法。", "This method is not allowed here."}.In(l)
 	}
 	return p
 }
@@ -164,7 +166,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		p := problemOf(err, langOf(c))
+		p := ProblemOf(err, LangOf(c))
 		if p.Status >= 500 {
 			log.ErrorContext(c.Request().Context(), "request failed", "route", c.Path(), "status", p.Status, "err", err)
 		}

@@ -10,7 +10,7 @@ import (
 	"slotgate/domain"
 )
 
-// setRateLimitHeaders reports the request limits a request was counted
+// SetRateLimitHeaders reports the request limits a request was counted
 // against, in the fields of the IETF httpapi RateLimit draft:
 //
 //	RateLimit-Policy: "booking-client";q=60;w=60;burst=20, ...
@@ -20,7 +20,7 @@ import (
 // may still be made at once, and the allowance is whole again in t seconds.
 // A policy checked for several subjects (each ID of a party) is reported by
 // its most used subject.
-func setRateLimitHeaders(c echo.Context, limits []domain.LimitStatus) {
+func SetRateLimitHeaders(c echo.Context, limits []domain.LimitStatus) {
 	if len(limits) == 0 {
 		return
 	}

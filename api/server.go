@@ -1,6 +1,14 @@
-// Package api is slotgate's HTTP face: the JSON API under /api/v1, health
-// checks, and (later) the pages. Handlers parse, call one use case, and
-// render; the one error handler turns domain errors into problem+json.
+// Package api is slotgate's JSON API: the routes under /api/v1, health
+// checks and metrics, the middleware every request passes (request ids,
+// the access log, panics, body limits, the client address), and the one
+// error handler that turns domain errors into problem+json in the
+// request's language. Handlers parse, call one use case, and render.
+//
+// The pages live in their own packages beside it (web for visitors,
+// staffweb for the scanner, adminweb for admins, sharing the page layer
+// in pages). They import api for its language, problems and sessions;
+// api never imports them. The composition root (internal/app) adds their
+// routes to the Echo instance New returns.
 package api
 
 import (
@@ -50,8 +58,11 @@ type Deps struct {
 	TrustedProxies []*net.IPNet
 	// AccessLog logs one line per request at Info.
 	AccessLog bool
-	// Registry collects the metrics served at /metrics.
+	// Registry collects the metrics served at /metrics; Metrics are the
+	// HTTP layer's own, registered there (made by New when nil; the
+	// composition root makes them once when the pages count too).
 	Registry *prometheus.Registry
+	Metrics  *Metrics
 	// Timeouts of the HTTP server; zero values leave a bound off.
 	Timeouts Timeouts
 }
@@ -68,7 +79,6 @@ type Timeouts struct {
 
 type server struct {
 	Deps
-	metrics *metrics
 }
 
 // readDeadline ends reading a request after its route's time: camera
@@ -90,12 +100,16 @@ func (s *server) readDeadline(next echo.HandlerFunc) echo.HandlerFunc {
 // MaxBodyBytes bounds any request body; a booking of five is well under 2 KB.
 const MaxBodyBytes = 16 << 10
 
-// New builds the Echo instance with every route.
+// New builds the Echo instance with the middleware and every route of the
+// JSON API; the page packages add theirs to it.
 func New(d Deps) *echo.Echo {
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
-	s := &server{Deps: d, metrics: newMetrics(d.Registry)}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics(d.Registry)
+	}
+	s := &server{Deps: d}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Log)
@@ -137,7 +151,6 @@ func New(d Deps) *echo.Echo {
 	v1.GET("/bookings/:code", s.getBooking, s.limitLookups)
 	v1.DELETE("/bookings/:code", s.cancelBooking, s.limitLookups)
 	v1.GET("/bookings/:code/qr.png", s.bookingQR, s.limitLookups)
-	s.registerPages(e)
 	s.registerStaff(e, v1)
 	return e
 }
@@ -187,7 +200,7 @@ func (s *server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		took := time.Since(start)
-		s.metrics.observe(c, took)
+		s.Metrics.observe(c, took)
 		if s.AccessLog {
 			s.Log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
 				slog.String("method", c.Request().Method), slog.String("route", c.Path()),

@@ -23,8 +23,8 @@ import (
 // scanner page). A cookie is accepted on the API only with the matching
 // X-CSRF-Token header, which another site's page cannot send.
 const (
-	sessionCookie = "slotgate_session"
-	csrfCookie    = "slotgate_csrf"
+	SessionCookie = "slotgate_session" // the staff session, for the API and the staff and admin pages
+	CSRFCookie    = "slotgate_csrf"    // the double-submit token that X-CSRF-Token repeats
 	csrfHeader    = "X-CSRF-Token"
 	sessionKey    = "session"
 )
@@ -47,7 +47,6 @@ func (s *server) registerStaff(e *echo.Echo, v1 *echo.Group) {
 	auth.POST("/scans/decode", s.decodeScan)
 	s.registerAdmin(auth)
 	s.registerFairness(v1, auth)
-	s.registerStaffPages(e)
 }
 
 // signedIn adds routes that need a session.
@@ -66,14 +65,14 @@ func bearer(c echo.Context) string {
 	if h := c.Request().Header.Get(echo.HeaderAuthorization); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}
-	sc, err := c.Cookie(sessionCookie)
+	sc, err := c.Cookie(SessionCookie)
 	if err != nil {
 		return ""
 	}
 	if c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead {
 		return sc.Value
 	}
-	cc, err := c.Cookie(csrfCookie)
+	cc, err := c.Cookie(CSRFCookie)
 	if err != nil || cc.Value == "" || c.Request().Header.Get(csrfHeader) != cc.Value {
 		return ""
 	}
@@ -93,10 +92,14 @@ func (s *server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func sessionOf(c echo.Context) domain.Session {
+// SessionOf is the session that requireSession (or SetSession) found.
+func SessionOf(c echo.Context) domain.Session {
 	sess, _ := c.Get(sessionKey).(domain.Session)
 	return sess
 }
+
+// SetSession keeps sess as the request's session, for SessionOf.
+func SetSession(c echo.Context, sess domain.Session) { c.Set(sessionKey, sess) }
 
 type loginBody struct {
 	Username string `json:"username"`
@@ -132,7 +135,7 @@ func (s *server) login(c echo.Context) error {
 		return err
 	}
 	res, err := s.Accounts.SignIn(c.Request().Context(), body.Username, body.Password, c.RealIP())
-	setRateLimitHeaders(c, res.Limits)
+	SetRateLimitHeaders(c, res.Limits)
 	if err != nil {
 		return err
 	}
@@ -148,12 +151,12 @@ func (s *server) logout(c echo.Context) error {
 	if err := s.Accounts.SignOut(c.Request().Context(), bearer(c)); err != nil {
 		return err
 	}
-	clearStaffCookies(c)
+	ClearStaffCookies(c)
 	return c.NoContent(http.StatusNoContent)
 }
 
 func (s *server) me(c echo.Context) error {
-	out, err := s.sessionOut(c, "", sessionOf(c))
+	out, err := s.sessionOut(c, "", SessionOf(c))
 	if err != nil {
 		return err
 	}
@@ -187,7 +190,7 @@ func (s *server) staffVenueSlug(c echo.Context, named string) (string, error) {
 	if named != "" {
 		return named, nil
 	}
-	sess := sessionOf(c)
+	sess := SessionOf(c)
 	if sess.User.Role == domain.RoleStaff && len(sess.User.VenueIDs) == 1 {
 		v, err := s.Catalog.VenueByID(c.Request().Context(), sess.User.VenueIDs[0])
 		return v.Slug, err
@@ -204,9 +207,9 @@ func (s *server) admit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.Admissions.Admit(c.Request().Context(), domain.Scan{Staff: sessionOf(c).User, Venue: slug,
+	a, err := s.Admissions.Admit(c.Request().Context(), domain.Scan{Staff: SessionOf(c).User, Venue: slug,
 		Gate: body.Gate, Code: body.Code, RequestID: body.RequestID})
-	s.metrics.countAdmission(s.venueLabel(c, slug), err)
+	s.Metrics.countAdmission(s.venueLabel(c, slug), err)
 	if err != nil {
 		return s.admissionProblem(c, err, a.Booking)
 	}
@@ -235,7 +238,7 @@ func (s *server) admissionProblem(c echo.Context, err error, b domain.Booking) e
 	if !errors.As(err, &de) {
 		return err
 	}
-	p := problemOf(err, langOf(c))
+	p := ProblemOf(err, LangOf(c))
 	loc := time.UTC
 	if b.ID != 0 {
 		if v, verr := s.Catalog.VenueByID(c.Request().Context(), b.VenueID); verr == nil {
@@ -245,35 +248,36 @@ func (s *server) admissionProblem(c echo.Context, err error, b domain.Booking) e
 			p.Booking = &out
 		}
 	}
-	l := langOf(c)
+	l := LangOf(c)
 	switch de.Code {
 	case domain.CodeAlreadyAdmitted:
 		if de.Admission != nil {
 			at := de.Admission.At.In(loc)
 			p.Admission = &admissionRefJSON{At: at.Format(time.RFC3339), Gate: de.Admission.Gate}
-			p.Detail = text{"已于 %s 在 %s 入场。", "Admitted at %s at gate %s."}.format(l, at.Format("15:04"), de.Admission.Gate)
+			p.Detail = Text{"已于 %s 在 %s 入场。", "Admitted at %s at gate %s."}.Format(l, at.Format("15:04"), de.Admission.Gate)
 		}
 	case domain.CodeWrongTime:
 		p.Window = &windowJSON{From: de.From.In(loc).Format(time.RFC3339), To: de.To.In(loc).Format(time.RFC3339)}
-		p.Detail = text{"入场时间为 %s 至 %s。", "Admission runs from %s to %s."}.format(l,
+		p.Detail = Text{"入场时间为 %s 至 %s。", "Admission runs from %s to %s."}.Format(l,
 			de.From.In(loc).Format("01-02 15:04"), de.To.In(loc).Format("01-02 15:04"))
 	case domain.CodeWrongVenue:
 		if v, verr := s.Catalog.VenueByID(c.Request().Context(), de.VenueID); verr == nil {
 			p.Venue = v.Slug
-			p.Detail = text{"该预约属于%s。", "This booking is for %s."}.format(l, pickName(v, l))
+			p.Detail = Text{"该预约属于%s。", "This booking is for %s."}.Format(l, PickName(v, l))
 		}
 	case domain.CodeFlowLimited:
 		if de.MustLeave > 0 {
 			p.MustLeave = de.MustLeave
-			p.Detail = text{"馆内已满，需再离开 %d 人方可入场。", "The venue is full: %d more must leave first."}.format(l, de.MustLeave)
+			p.Detail = Text{"馆内已满，需再离开 %d 人方可入场。", "The venue is full: %d more must leave first."}.Format(l, de.MustLeave)
 		} else {
-			p.Detail = text{"入口限流，请 %d 秒后再试。", "Entrance flow limit: wait %d s."}.format(l, p.RetryAfter)
+			p.Detail = Text{"入口限流，请 %d 秒后再试。", "Entrance flow limit: wait %d s."}.Format(l, p.RetryAfter)
 		}
 	}
 	return writeProblem(c, p)
 }
 
-func pickName(v domain.Venue, l Lang) string {
+// PickName is the venue's name in language l.
+func PickName(v domain.Venue, l Lang) string {
 	if l == EN {
 		return v.NameEN
 	}
@@ -292,8 +296,8 @@ func (s *server) walkIn(c echo.Context) error {
 		return err
 	}
 	req := bookingBody{Phone: body.Phone, Visitors: body.Visitors}.request("")
-	a, err := s.Admissions.WalkIn(c.Request().Context(), sessionOf(c).User, c.Param("slug"), body.Gate, req)
-	s.metrics.countAdmission(s.venueLabel(c, c.Param("slug")), err)
+	a, err := s.Admissions.WalkIn(c.Request().Context(), SessionOf(c).User, c.Param("slug"), body.Gate, req)
+	s.Metrics.countAdmission(s.venueLabel(c, c.Param("slug")), err)
 	if err != nil {
 		return s.admissionProblem(c, err, a.Booking)
 	}
@@ -314,7 +318,7 @@ func (s *server) exit(c echo.Context) error {
 	if body.Gate == "" {
 		body.Gate = "-"
 	}
-	occ, err := s.Admissions.Exit(c.Request().Context(), sessionOf(c).User, c.Param("slug"), body.Gate, body.Count, body.RequestID)
+	occ, err := s.Admissions.Exit(c.Request().Context(), SessionOf(c).User, c.Param("slug"), body.Gate, body.Count, body.RequestID)
 	if err != nil {
 		return err
 	}
@@ -322,7 +326,7 @@ func (s *server) exit(c echo.Context) error {
 }
 
 func (s *server) occupancy(c echo.Context) error {
-	occ, err := s.Admissions.Occupancy(c.Request().Context(), sessionOf(c).User, c.Param("slug"))
+	occ, err := s.Admissions.Occupancy(c.Request().Context(), SessionOf(c).User, c.Param("slug"))
 	if err != nil {
 		return err
 	}
@@ -342,7 +346,7 @@ const codeFormat = "base64url(no padding) of payload || Ed25519 signature (64 by
 	"payload = 0x01, uvarint booking id, uvarint venue id, uvarint days since 1970-01-01, uvarint slot id, party size (1 byte)"
 
 func (s *server) scanKeys(c echo.Context) error {
-	v, key, err := s.Admissions.ScanKey(c.Request().Context(), sessionOf(c).User, c.Param("slug"))
+	v, key, err := s.Admissions.ScanKey(c.Request().Context(), SessionOf(c).User, c.Param("slug"))
 	if err != nil {
 		return err
 	}
@@ -374,7 +378,7 @@ func (s *server) cancellations(c echo.Context) error {
 		since = t
 	}
 	asOf := time.Now()
-	bs, err := s.Admissions.Cancelled(c.Request().Context(), sessionOf(c).User, c.Param("slug"), since)
+	bs, err := s.Admissions.Cancelled(c.Request().Context(), SessionOf(c).User, c.Param("slug"), since)
 	if err != nil {
 		return err
 	}
@@ -422,7 +426,7 @@ func (s *server) uploadOffline(c echo.Context) error {
 	for i, sc := range body.Scans {
 		scans[i] = domain.OfflineScan{Code: sc.Code, Gate: sc.Gate, Nonce: sc.Nonce, ScannedAt: sc.ScannedAt}
 	}
-	results, err := s.Admissions.Upload(c.Request().Context(), sessionOf(c).User, slug, body.ScannerID, scans)
+	results, err := s.Admissions.Upload(c.Request().Context(), SessionOf(c).User, slug, body.ScannerID, scans)
 	if err != nil {
 		return err
 	}
@@ -448,9 +452,9 @@ const maxFrameBytes = 2 << 20
 func (s *server) decodeScan(c echo.Context) error {
 	if s.Limiter != nil {
 		got, err := s.Limiter.Allow(c.Request().Context(), domain.LimitCheck{Policy: s.DecodeLimit,
-			Subject: strconv.FormatInt(sessionOf(c).User.ID, 10)})
+			Subject: strconv.FormatInt(SessionOf(c).User.ID, 10)})
 		if err == nil {
-			setRateLimitHeaders(c, got)
+			SetRateLimitHeaders(c, got)
 			if len(got) == 1 && !got[0].Allowed {
 				return domain.LimitedError(got[0])
 			}
@@ -484,9 +488,10 @@ func (s *server) decodeScan(c echo.Context) error {
 // is well under it.
 const maxFrameSide = 4096
 
-func clearStaffCookies(c echo.Context) {
-	for _, name := range []string{sessionCookie, csrfCookie} {
-		c.SetCookie(&http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: name == sessionCookie,
+// ClearStaffCookies signs the browser out: the session and CSRF cookies go.
+func ClearStaffCookies(c echo.Context) {
+	for _, name := range []string{SessionCookie, CSRFCookie} {
+		c.SetCookie(&http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: name == SessionCookie,
 			Secure: c.IsTLS(), SameSite: http.SameSiteStrictMode})
 	}
 }

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"slotgate/app"
 	"slotgate/domain"
+	"slotgate/internal/app"
 	"slotgate/internal/testkit"
 )
 

@@ -212,8 +212,8 @@ func (s *server) createBooking(c echo.Context) error {
 	req := body.request(c.Request().Header.Get("Idempotency-Key"))
 	req.ClientAddr = c.RealIP()
 	res, err := s.Bookings.Book(c.Request().Context(), req)
-	setRateLimitHeaders(c, res.Limits)
-	s.countBooking(c, body.SlotID, res.Booking, res.Replayed, err)
+	SetRateLimitHeaders(c, res.Limits)
+	s.CountBooking(c, body.SlotID, res.Booking, res.Replayed, err)
 	if err != nil {
 		return err
 	}
@@ -253,15 +253,15 @@ func (s *server) cancelBooking(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// qrPixels is the QR image's size: readable from a phone held at arm's length.
-const qrPixels = 384
+// QRPixels is the QR image's size: readable from a phone held at arm's length.
+const QRPixels = 384
 
 func (s *server) bookingQR(c echo.Context) error {
 	b, err := s.Bookings.ByCode(c.Request().Context(), c.Param("code"))
 	if err != nil {
 		return err
 	}
-	png, err := s.QR(s.Bookings.Code(b), qrPixels)
+	png, err := s.QR(s.Bookings.Code(b), QRPixels)
 	if err != nil {
 		return err
 	}
@@ -290,9 +290,10 @@ func (s *server) bookingOut(c echo.Context, b domain.Booking) (bookingJSON, erro
 	return out, nil
 }
 
-// countBooking records a booking request's result by venue: the venue of
-// the booking, or "unknown" when the request did not get that far.
-func (s *server) countBooking(c echo.Context, slotID int64, b domain.Booking, replayed bool, err error) {
+// CountBooking records a booking request's result by venue: the venue of
+// the booking, or "unknown" when the request did not get that far. The
+// booking form counts here too, as a booking made by the API does.
+func (d *Deps) CountBooking(c echo.Context, slotID int64, b domain.Booking, replayed bool, err error) {
 	venue, result := "unknown", "confirmed"
 	switch {
 	case err != nil:
@@ -300,14 +301,14 @@ func (s *server) countBooking(c echo.Context, slotID int64, b domain.Booking, re
 		if result == "" {
 			result = "internal"
 		}
-		if slot, serr := s.Catalog.Slot(c.Request().Context(), slotID); serr == nil {
+		if slot, serr := d.Catalog.Slot(c.Request().Context(), slotID); serr == nil {
 			b.VenueID = slot.VenueID
 		}
 	case replayed:
 		result = "replayed"
 	}
-	if v, verr := s.Catalog.VenueByID(c.Request().Context(), b.VenueID); verr == nil {
+	if v, verr := d.Catalog.VenueByID(c.Request().Context(), b.VenueID); verr == nil {
 		venue = v.Slug
 	}
-	s.metrics.bookings.WithLabelValues(venue, result).Inc()
+	d.Metrics.bookings.WithLabelValues(venue, result).Inc()
 }

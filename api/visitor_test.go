@@ -13,39 +13,23 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
-	"slotgate/app"
 	"slotgate/domain"
+	"slotgate/internal/app"
 	"slotgate/internal/testkit"
 )
 
-type slotOut struct {
-	ID        int64  `json:"id"`
-	Date      string `json:"date"`
-	Start     string `json:"start"`
-	End       string `json:"end"`
-	Quota     int    `json:"quota"`
-	Booked    int    `json:"booked"`
-	Remaining int    `json:"remaining"`
-	Status    string `json:"status"`
-}
+// The API's answers and bodies, shared with the page tests (testkit).
+type (
+	slotOut    = testkit.Slot
+	bookingOut = testkit.Booking
+)
 
-type bookingOut struct {
-	ID        int64  `json:"id"`
-	Code      string `json:"code"`
-	Status    string `json:"status"`
-	Venue     string `json:"venue"`
-	PartySize int    `json:"party_size"`
-	Slot      struct {
-		ID    int64  `json:"id"`
-		Date  string `json:"date"`
-		Start string `json:"start"`
-	} `json:"slot"`
-	Visitors []struct {
-		Name     string `json:"name"`
-		IDMasked string `json:"id_masked"`
-	} `json:"visitors"`
-	QRURL string `json:"qr_url"`
-}
+var (
+	resident = testkit.Resident
+	slots    = testkit.Slots
+	body     = testkit.BookingBody
+	setQuota = testkit.SetQuota
+)
 
 type problem struct {
 	Type   string `json:"type"`
@@ -58,40 +42,6 @@ type problem struct {
 		Message string `json:"message"`
 		Rule    string `json:"rule"`
 	} `json:"errors"`
-}
-
-// resident makes a valid resident ID number from its first 17 digits.
-func resident(first17 string) string { return first17 + string(domain.ResidentCheckChar(first17)) }
-
-func slots(t *testing.T, ta *testkit.TestApp, venue, date string) []slotOut {
-	t.Helper()
-	var out []slotOut
-	res := ta.Do(t, nil, "GET", "/api/v1/venues/"+venue+"/slots?date="+date, nil)
-	if res.Status != 200 {
-		t.Fatalf("slots: %d %s", res.Status, res.Body)
-	}
-	res.JSON(t, &out)
-	return out
-}
-
-func body(slotID int64, visitors ...string) map[string]any {
-	var vs []map[string]string
-	for i, id := range visitors {
-		typ := "resident_id"
-		if !strings.HasPrefix(id, "1") && !strings.HasPrefix(id, "5") {
-			typ = "passport"
-		}
-		vs = append(vs, map[string]string{"name": fmt.Sprintf("访客%d", i+1), "id_type": typ, "id_number": id})
-	}
-	return map[string]any{"slot_id": slotID, "phone": "13800138000", "visitors": vs}
-}
-
-func setQuota(t *testing.T, ta *testkit.TestApp, slotID int64, quota int) {
-	t.Helper()
-	if _, err := ta.Store.DB().Exec(`UPDATE slots SET quota = ? WHERE id = ?`, quota, slotID); err != nil {
-		t.Fatal(err)
-	}
-	ta.Catalog.Forget()
 }
 
 // TestVisitorAPIErrors asks for every refusal of the visitor API and checks

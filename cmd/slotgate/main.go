@@ -31,10 +31,10 @@ import (
 	"syscall"
 	"time"
 
-	"slotgate/app"
 	"slotgate/domain"
 	"slotgate/infra/codes"
 	"slotgate/infra/store"
+	"slotgate/internal/app"
 )
 
 func main() {

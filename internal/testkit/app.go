@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"slotgate/app"
 	"slotgate/domain"
+	"slotgate/internal/app"
 )
 
 // Mode is a pairing of store and Redis the whole service runs on.

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"slotgate/app"
+	"slotgate/internal/app"
 )
 
 // logDirVariable names the directory where, when it is set, every test

@@ -1,9 +1,11 @@
-package api
+// Package staffweb holds the scanner page for staff at the gate, and the
+// staff and admin sign-in. The scanner is a phone, or a handheld scanner
+// that types what it reads followed by Enter. The page signs in with a
+// session cookie and talks to the JSON API with the CSRF header.
+package staffweb
 
 import (
-	"crypto/rand"
 	"embed"
-	"encoding/base64"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -11,28 +13,34 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"slotgate/api"
+	"slotgate/api/pages"
 )
 
-// The scanner page for staff at the gate: a phone, or a handheld scanner
-// that types what it reads followed by Enter. The page signs in with a
-// session cookie and talks to the JSON API with the CSRF header.
-
-//go:embed staffweb
+// The page's templates, script and style.
+//
+//go:embed *.html *.css *.js
 var staffWeb embed.FS
 
 var staffTemplates = template.Must(template.New("").Funcs(template.FuncMap{
-	"t": func(l Lang, zh, en string) string { return text{zh, en}.in(l) },
-}).ParseFS(staffWeb, "staffweb/*.html"))
+	"t": func(l api.Lang, zh, en string) string { return api.Text{zh, en}.In(l) },
+}).ParseFS(staffWeb, "*.html"))
 
-func (s *server) registerStaffPages(e *echo.Echo) {
-	assets, _ := fs.Sub(staffWeb, "staffweb")
+// server answers the staff pages with the use cases the API has.
+type server struct {
+	api.Deps
+}
+
+// Register adds the sign-in and scanner pages to e.
+func Register(e *echo.Echo, d api.Deps) {
+	s := &server{Deps: d}
 	e.GET("/staff", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/staff/scan") })
 	e.GET("/staff/login", s.staffLoginPage)
 	e.POST("/staff/login", s.staffLogin)
 	e.POST("/staff/logout", s.staffLogout)
 	e.GET("/staff/scan", s.scanPage)
-	e.GET("/staff/assets/*", echo.WrapHandler(http.StripPrefix("/staff/assets/", staffAssets(assets))))
-	s.registerAdminPages(e)
+	e.GET("/staff/assets/*", echo.WrapHandler(http.StripPrefix("/staff/assets/", staffAssets(staffWeb))))
 }
 
 // staffAssets serves the page's script and style, cached for an hour.
@@ -44,36 +52,13 @@ func staffAssets(assets fs.FS) http.Handler {
 	})
 }
 
-// staffPageHeaders keep the staff pages out of frames and off other origins.
-func staffPageHeaders(c echo.Context) {
-	h := c.Response().Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "+
-		"connect-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set(echo.HeaderCacheControl, "no-store")
-}
-
 type staffLoginView struct {
-	Lang     Lang
+	Lang     api.Lang
 	CSRF     string
 	Username string
 	Error    string
 	// Next is the page to return to after signing in (ours only).
 	Next string
-}
-
-// csrfToken is the double-submit token of the staff pages: a random value
-// in a cookie that the page's form or script sends back.
-func csrfToken(c echo.Context) string {
-	if k, err := c.Cookie(csrfCookie); err == nil && len(k.Value) >= 20 {
-		return k.Value
-	}
-	b := make([]byte, 24)
-	_, _ = rand.Read(b)
-	v := base64.RawURLEncoding.EncodeToString(b)
-	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: v, Path: "/", Secure: c.IsTLS(), SameSite: http.SameSiteStrictMode})
-	return v
 }
 
 // localNext is next when it is one of our staff or admin pages, and ""
@@ -98,34 +83,34 @@ func localNext(next string) string {
 }
 
 func (s *server) staffLoginPage(c echo.Context) error {
-	staffPageHeaders(c)
-	return s.renderStaff(c, http.StatusOK, "login.html", staffLoginView{Lang: langOf(c), CSRF: csrfToken(c),
+	pages.StaffHeaders(c)
+	return s.renderStaff(c, http.StatusOK, "login.html", staffLoginView{Lang: api.LangOf(c), CSRF: pages.StaffCSRFToken(c),
 		Next: localNext(c.QueryParam("next"))})
 }
 
 func (s *server) staffLogin(c echo.Context) error {
-	staffPageHeaders(c)
-	l := langOf(c)
-	view := staffLoginView{Lang: l, CSRF: csrfToken(c), Username: c.FormValue("username"), Next: localNext(c.FormValue("next"))}
-	if k, err := c.Cookie(csrfCookie); err != nil || k.Value != c.FormValue("csrf") {
-		view.Error = text{"页面已过期，请重新登录。", "The page expired; please sign in again."}.in(l)
+	pages.StaffHeaders(c)
+	l := api.LangOf(c)
+	view := staffLoginView{Lang: l, CSRF: pages.StaffCSRFToken(c), Username: c.FormValue("username"), Next: localNext(c.FormValue("next"))}
+	if k, err := c.Cookie(api.CSRFCookie); err != nil || k.Value != c.FormValue("csrf") {
+		view.Error = api.Text{"页面已过期，请重新登录。", "The page expired; please sign in again."}.In(l)
 		return s.renderStaff(c, http.StatusForbidden, "login.html", view)
 	}
 	res, err := s.Accounts.SignIn(c.Request().Context(), view.Username, c.FormValue("password"), c.RealIP())
-	setRateLimitHeaders(c, res.Limits)
+	api.SetRateLimitHeaders(c, res.Limits)
 	if err != nil {
-		p := problemOf(err, l)
+		p := api.ProblemOf(err, l)
 		view.Error = p.Title
 		if p.Status == http.StatusUnauthorized {
-			view.Error = text{"用户名或密码不正确。", "Wrong username or password."}.in(l)
+			view.Error = api.Text{"用户名或密码不正确。", "Wrong username or password."}.In(l)
 		} else if p.RetryAfter > 0 {
-			view.Error = text{"尝试次数过多，请 %d 秒后再试。", "Too many attempts; try again in %d s."}.format(l, p.RetryAfter)
+			view.Error = api.Text{"尝试次数过多，请 %d 秒后再试。", "Too many attempts; try again in %d s."}.Format(l, p.RetryAfter)
 		}
 		return s.renderStaff(c, p.Status, "login.html", view)
 	}
 	// The lifetime goes as Max-Age, counted by the browser from now, not as
 	// a date: a phone whose clock is off (or a test's clock) keeps the cookie.
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: res.Token, Path: "/", HttpOnly: true, Secure: c.IsTLS(),
+	c.SetCookie(&http.Cookie{Name: api.SessionCookie, Value: res.Token, Path: "/", HttpOnly: true, Secure: c.IsTLS(),
 		SameSite: http.SameSiteStrictMode, MaxAge: max(int(res.Session.ExpiresAt.Sub(s.Clock.Now()).Seconds()), 1)})
 	// Back to the page that asked for a sign-in, or to the scanner.
 	next := view.Next
@@ -136,17 +121,17 @@ func (s *server) staffLogin(c echo.Context) error {
 }
 
 func (s *server) staffLogout(c echo.Context) error {
-	if k, err := c.Cookie(csrfCookie); err == nil && k.Value == c.FormValue("csrf") {
-		if sc, err := c.Cookie(sessionCookie); err == nil {
+	if k, err := c.Cookie(api.CSRFCookie); err == nil && k.Value == c.FormValue("csrf") {
+		if sc, err := c.Cookie(api.SessionCookie); err == nil {
 			_ = s.Accounts.SignOut(c.Request().Context(), sc.Value)
 		}
-		clearStaffCookies(c)
+		api.ClearStaffCookies(c)
 	}
 	return c.Redirect(http.StatusSeeOther, "/staff/login")
 }
 
 type scanView struct {
-	Lang     Lang
+	Lang     api.Lang
 	CSRF     string
 	Username string
 	Venues   []scanVenue
@@ -160,8 +145,8 @@ type scanVenue struct {
 
 // scanPage is the scanner; without a session it sends staff to sign in.
 func (s *server) scanPage(c echo.Context) error {
-	staffPageHeaders(c)
-	sc, err := c.Cookie(sessionCookie)
+	pages.StaffHeaders(c)
+	sc, err := c.Cookie(api.SessionCookie)
 	if err != nil {
 		return c.Redirect(http.StatusSeeOther, "/staff/login")
 	}
@@ -169,15 +154,15 @@ func (s *server) scanPage(c echo.Context) error {
 	if err != nil {
 		return c.Redirect(http.StatusSeeOther, "/staff/login")
 	}
-	l := langOf(c)
-	view := scanView{Lang: l, CSRF: csrfToken(c), Username: sess.User.Username}
+	l := api.LangOf(c)
+	view := scanView{Lang: l, CSRF: pages.StaffCSRFToken(c), Username: sess.User.Username}
 	venues, err := s.Catalog.Venues(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	for _, v := range venues {
 		if sess.User.Serves(v.ID) {
-			view.Venues = append(view.Venues, scanVenue{Slug: v.Slug, Name: pickName(v, l), MaxPartySize: v.MaxPartySize})
+			view.Venues = append(view.Venues, scanVenue{Slug: v.Slug, Name: api.PickName(v, l), MaxPartySize: v.MaxPartySize})
 		}
 	}
 	return s.renderStaff(c, http.StatusOK, "scan.html", view)

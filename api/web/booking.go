@@ -1,9 +1,8 @@
-package api
+package web
 
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -16,362 +15,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"slotgate/api"
+	"slotgate/api/pages"
 	"slotgate/domain"
 )
-
-// The visitor's pages: venues, a venue's days and slots, the booking form,
-// the confirmation, the printable confirmation, cancelling, and looking a
-// booking up by its code. Each handler parses, calls the same use case as
-// the JSON API, and renders.
-
-// venueCard is a venue as the list and the venue page head show it.
-type venueCard struct {
-	URL        string
-	Name       string
-	AltName    string // the name in the other language, as signs show it
-	AltLang    string
-	Kind       string
-	Hours      string
-	ClosedNote string
-	Days       []dayGlance
-}
-
-// dayGlance is one day's availability at a glance.
-type dayGlance struct {
-	Label string
-	State string // open, full, closed, over, none
-	Level string // high or low places left, when open
-	Text  string
-	Width int // bar width in percent, by fives
-}
-
-// daySummary adds up a day's slots as a visitor sees them now.
-type daySummary struct {
-	State            string
-	Remaining, Quota int
-	OpenSlots        int
-}
-
-func summarize(venue domain.Venue, d domain.Date, slots []domain.SlotView) daySummary {
-	var sum daySummary
-	if venue.ClosedOn(d) {
-		sum.State = "closed"
-		return sum
-	}
-	full, past := 0, 0
-	for _, sv := range slots {
-		switch sv.State {
-		case "open":
-			sum.OpenSlots++
-			sum.Remaining += sv.Remaining
-			sum.Quota += sv.Availability.Quota
-		case "full":
-			full++
-			sum.Quota += sv.Availability.Quota
-		case "past":
-			past++
-		}
-	}
-	switch {
-	case len(slots) == 0:
-		sum.State = "none"
-	case sum.OpenSlots > 0:
-		sum.State = "open"
-	case full > 0:
-		sum.State = "full"
-	case past == len(slots):
-		sum.State = "over"
-	default:
-		sum.State = "closed"
-	}
-	return sum
-}
-
-// barWidth is remaining out of quota in steps of five percent; any place
-// left shows at least a sliver, so "almost full" never looks like "full".
-func barWidth(remaining, quota int) int {
-	if quota <= 0 || remaining <= 0 {
-		return 0
-	}
-	w := (remaining*100/quota + 2) / 5 * 5
-	return min(max(w, 5), 100)
-}
-
-// placesLevel tells a comfortable number of places from a few.
-func placesLevel(remaining, quota int) string {
-	if quota > 0 && remaining*5 < quota {
-		return "low"
-	}
-	return "high"
-}
-
-func (s *server) venueCard(v *pageView, venue domain.Venue) venueCard {
-	card := venueCard{URL: "/venues/" + url.PathEscape(venue.Slug),
-		Name: venue.NameZH, AltName: venue.NameEN, AltLang: "en",
-		Hours: venue.Open.String() + "–" + venue.Close.String()}
-	if v.Lang == EN {
-		card.Name, card.AltName, card.AltLang = venue.NameEN, venue.NameZH, "zh-CN"
-	}
-	card.Kind = venue.Kind
-	if t, ok := pageTexts["kind."+venue.Kind]; ok {
-		card.Kind = t.in(v.Lang)
-	}
-	if len(venue.ClosedWeekdays) > 0 {
-		names := make([]string, len(venue.ClosedWeekdays))
-		for i, w := range venue.ClosedWeekdays {
-			if w >= 1 && w <= 7 {
-				names[i] = weekdayNames[w].in(v.Lang)
-			}
-			if v.Lang == EN {
-				names[i] += "s"
-			}
-		}
-		sep := "、"
-		if v.Lang == EN {
-			sep = ", "
-		}
-		card.ClosedNote = v.textf("closed.weekday", strings.Join(names, sep))
-	}
-	return card
-}
-
-func (v *pageView) glance(label string, sum daySummary) dayGlance {
-	g := dayGlance{Label: label, State: sum.State}
-	switch sum.State {
-	case "open":
-		g.Text = v.textf("glance.open", placesText(sum.Remaining, v.Lang), sum.OpenSlots)
-		g.Level, g.Width = placesLevel(sum.Remaining, sum.Quota), barWidth(sum.Remaining, sum.Quota)
-	case "full":
-		g.Text = v.text("glance.full")
-	case "closed":
-		g.Text = v.text("glance.closed")
-	case "over":
-		g.Text = v.text("glance.over")
-	default:
-		g.Text = v.text("glance.none")
-	}
-	return g
-}
-
-// placesText writes a count of places as each language groups digits:
-// 5400 in Chinese, 5,400 in English.
-func placesText(n int, l Lang) string {
-	s := strconv.Itoa(n)
-	if l != EN || n < 1000 {
-		return s
-	}
-	var out []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
-}
-
-// shortDate is "3月3日 周二" or "Tue 3 Mar".
-func shortDate(d domain.Date, l Lang) string {
-	if l == EN {
-		return fmt.Sprintf("%s %d %s", weekdayShort[d.Weekday()].en, d.Day, d.Month.String()[:3])
-	}
-	return fmt.Sprintf("%d月%d日 %s", int(d.Month), d.Day, weekdayShort[d.Weekday()].zh)
-}
-
-// longDate is "2026年3月3日（周二）" or "Tuesday 3 March 2026".
-func longDate(d domain.Date, l Lang) string {
-	if l == EN {
-		return fmt.Sprintf("%s %d %s %d", weekdayNames[d.Weekday()].en, d.Day, d.Month, d.Year)
-	}
-	return fmt.Sprintf("%d年%d月%d日（%s）", d.Year, int(d.Month), d.Day, weekdayNames[d.Weekday()].zh)
-}
-
-// timeWindow is a slot's times at the venue: "09:00–10:00".
-func timeWindow(sl domain.Slot, loc *time.Location) string {
-	return sl.Start.In(loc).Format("15:04") + "–" + sl.End.In(loc).Format("15:04")
-}
-
-type homeData struct {
-	Venues []venueCard
-}
-
-// homePage lists the venues with today's and tomorrow's places.
-func (s *server) homePage(c echo.Context) error {
-	ctx := c.Request().Context()
-	venues, err := s.Catalog.Venues(ctx)
-	if err != nil {
-		return err
-	}
-	v := s.newView(c, "venues")
-	data := homeData{}
-	for _, venue := range venues {
-		card := s.venueCard(v, venue)
-		today := venue.Today(s.Clock.Now())
-		for i, key := range []string{"home.today", "home.tomorrow"} {
-			d := today.AddDays(i)
-			slots, err := s.Catalog.SlotsOn(ctx, venue, d)
-			if err != nil {
-				return err
-			}
-			card.Days = append(card.Days, v.glance(v.text(key)+" · "+shortDate(d, v.Lang), summarize(venue, d, slots)))
-		}
-		data.Venues = append(data.Venues, card)
-	}
-	v.Title, v.Data = v.text("home.title"), data
-	return s.renderPage(c, http.StatusOK, "home", v)
-}
-
-// dayChip is one day of the venue page's day picker.
-type dayChip struct {
-	Date     string
-	Weekday  string
-	DayMonth string
-	Note     string
-	State    string
-	Selected bool
-	URL      string
-}
-
-// slotRow is one slot on the venue page.
-type slotRow struct {
-	ID        int64
-	Time      string
-	State     string
-	Level     string
-	Remaining int
-	Quota     int
-	Width     int
-	StateText string
-	CountText string
-	Bookable  bool
-	BookURL   string
-	BookLabel string
-	// HeldNote says when the places held back for latecomers open.
-	HeldNote string
-}
-
-type venueData struct {
-	Venue      venueCard
-	PartyNote  string
-	WindowNote string
-	Days       []dayChip
-	Date       string
-	DateLabel  string
-	DateError  string
-	ClosedNote string
-	Empty      bool
-	NextOpen   *pageLink
-	Slots      []slotRow
-	LiveURL    string
-	LiveTexts  string // JSON: the words app.js needs to update the slots
-}
-
-// venuePage shows a venue's booking window as a day picker and the slots
-// of the chosen day (?date=, else the first day with places) with places left.
-func (s *server) venuePage(c echo.Context) error {
-	ctx := c.Request().Context()
-	venue, err := s.Catalog.Venue(ctx, c.Param("slug"))
-	if err != nil {
-		return err
-	}
-	v := s.newView(c, "venues")
-	now := s.Clock.Now()
-	first, last := venue.Today(now), venue.LastBookableDay(now)
-	data := venueData{Venue: s.venueCard(v, venue), PartyNote: v.textf("venue.party", venue.MaxPartySize),
-		WindowNote: v.textf("venue.window", shortDate(first, v.Lang), shortDate(last, v.Lang))}
-	status := http.StatusOK
-
-	var chosen domain.Date
-	if q := c.QueryParam("date"); q != "" {
-		d, err := domain.ParseDate(q)
-		switch {
-		case err != nil:
-			status, data.DateError = http.StatusUnprocessableEntity, ruleText(domain.FieldError{Rule: domain.RuleDate}, v.Lang)
-		case d.Before(first) || last.Before(d):
-			status, data.DateError = http.StatusUnprocessableEntity, ruleText(domain.FieldError{Rule: domain.RuleOutsideWindow}, v.Lang)
-		default:
-			chosen = d
-		}
-	}
-	days := map[domain.Date][]domain.SlotView{}
-	sums := map[domain.Date]daySummary{}
-	for d := first; !last.Before(d); d = d.AddDays(1) {
-		slots, err := s.Catalog.SlotsOn(ctx, venue, d)
-		if err != nil {
-			return err
-		}
-		days[d], sums[d] = slots, summarize(venue, d, slots)
-		if chosen.IsZero() && sums[d].State == "open" && status == http.StatusOK {
-			chosen = d
-		}
-	}
-	if chosen.IsZero() {
-		chosen = first
-	}
-	for d := first; !last.Before(d); d = d.AddDays(1) {
-		chip := dayChip{Date: d.String(), Weekday: weekdayShort[d.Weekday()].in(v.Lang), State: sums[d].State,
-			Selected: d == chosen, URL: "/venues/" + url.PathEscape(venue.Slug) + "?date=" + d.String()}
-		chip.DayMonth = fmt.Sprintf("%d/%d", int(d.Month), d.Day)
-		if v.Lang == EN {
-			chip.DayMonth = fmt.Sprintf("%d %s", d.Day, d.Month.String()[:3])
-		}
-		switch chip.State {
-		case "open":
-			chip.Note = v.text("state.open")
-		case "full":
-			chip.Note = v.text("state.full")
-		case "closed":
-			chip.Note = v.text("venue.closed.day")
-		case "over":
-			chip.Note = v.text("state.over")
-		}
-		if d == first {
-			chip.Weekday = v.text("home.today")
-		}
-		data.Days = append(data.Days, chip)
-	}
-
-	loc := venue.Location()
-	data.Date, data.DateLabel = chosen.String(), longDate(chosen, v.Lang)
-	switch {
-	case venue.ClosedOn(chosen):
-		data.ClosedNote = v.textf("venue.closed.notice", longDate(chosen, v.Lang))
-	case len(days[chosen]) == 0:
-		data.Empty = true
-	}
-	if sums[chosen].State != "open" {
-		for d := chosen.AddDays(1); !last.Before(d); d = d.AddDays(1) {
-			if sums[d].State == "open" {
-				data.NextOpen = &pageLink{v.textf("venue.next.open", shortDate(d, v.Lang)), "/venues/" + url.PathEscape(venue.Slug) + "?date=" + d.String()}
-				break
-			}
-		}
-	}
-	for _, sv := range days[chosen] {
-		row := slotRow{ID: sv.ID, Time: timeWindow(sv.Slot, loc), State: sv.State, Remaining: sv.Remaining,
-			Quota: sv.Availability.Quota, Width: barWidth(sv.Remaining, sv.Availability.Quota),
-			Bookable: sv.State == "open", BookURL: "/book/" + strconv.FormatInt(sv.ID, 10)}
-		row.StateText = v.text("state." + sv.State)
-		if sv.State == "open" {
-			row.Level = placesLevel(sv.Remaining, sv.Availability.Quota)
-			if row.Level == "low" {
-				row.StateText = v.text("state.low")
-			}
-		}
-		row.CountText = v.textf("venue.remaining", sv.Remaining, sv.Availability.Quota)
-		if sv.HeldBack > 0 {
-			at := sv.HeldBackReleaseAt.In(loc)
-			row.HeldNote = v.textf("venue.held", sv.HeldBack, shortDate(domain.DateOf(at), v.Lang)+" "+at.Format("15:04"))
-		}
-		row.BookLabel = v.textf("venue.book.label", row.Time)
-		data.Slots = append(data.Slots, row)
-	}
-	data.LiveURL = "/api/v1/venues/" + url.PathEscape(venue.Slug) + "/slots?date=" + chosen.String()
-	data.LiveTexts = jsTexts(map[string]string{"remaining": v.text("venue.remaining"), "open": v.text("state.open"),
-		"low": v.text("state.low"), "full": v.text("state.full"), "closed": v.text("state.closed"), "past": v.text("state.past")})
-	v.Title, v.Data = data.Venue.Name, data
-	return s.renderPage(c, status, "venue", v)
-}
 
 // bookingSlot is the slot a booking form is for, with its venue and what
 // a visitor sees of it now.
@@ -471,8 +118,8 @@ type formData struct {
 func (s *server) newForm(v *pageView, bs bookingSlot, n int) *formData {
 	venue, loc := bs.Venue, bs.Venue.Location()
 	n = min(max(n, 1), venue.MaxPartySize)
-	f := &formData{Venue: s.venueCard(v, venue), DateLabel: longDate(bs.Slot.Date, v.Lang),
-		TimeLabel: timeWindow(bs.Slot.Slot, loc), Remaining: v.textf("form.remaining", bs.Slot.Remaining),
+	f := &formData{Venue: s.venueCard(v, venue), DateLabel: pages.LongDate(bs.Slot.Date, v.Lang),
+		TimeLabel: pages.TimeWindow(bs.Slot.Slot, loc), Remaining: v.textf("form.remaining", bs.Slot.Remaining),
 		BackURL: "/venues/" + url.PathEscape(venue.Slug) + "?date=" + bs.Slot.Date.String(),
 		Action:  "/book/" + strconv.FormatInt(bs.Slot.ID, 10), Key: formKey(), Max: venue.MaxPartySize,
 		TitleKey: "form.title", SubmitKey: "form.submit"}
@@ -487,10 +134,10 @@ func (s *server) newForm(v *pageView, bs bookingSlot, n int) *formData {
 	for _, t := range domain.IDTypes {
 		f.IDTypes = append(f.IDTypes, option{Value: string(t), Label: v.text("id." + string(t))})
 	}
-	f.JSTexts = jsTexts(map[string]string{
-		"format":     ruleText(domain.FieldError{Rule: domain.RuleIDFormat}, v.Lang),
-		"checkDigit": ruleText(domain.FieldError{Rule: domain.RuleIDCheckDigit}, v.Lang),
-		"region":     ruleText(domain.FieldError{Rule: domain.RuleIDRegion}, v.Lang),
+	f.JSTexts = pages.JSTexts(map[string]string{
+		"format":     api.RuleText(domain.FieldError{Rule: domain.RuleIDFormat}, v.Lang),
+		"checkDigit": api.RuleText(domain.FieldError{Rule: domain.RuleIDCheckDigit}, v.Lang),
+		"region":     api.RuleText(domain.FieldError{Rule: domain.RuleIDRegion}, v.Lang),
 		"ok":         v.text("form.id_number.ok"),
 		"visitor":    v.text("form.visitor"),
 		"remove":     v.text("form.remove"),
@@ -600,8 +247,8 @@ func (s *server) bookingSubmit(c echo.Context) error {
 	}
 	posted := readBookingForm(c, slotID)
 	res, err := s.Bookings.Book(c.Request().Context(), posted.Request)
-	setRateLimitHeaders(c, res.Limits)
-	s.countBooking(c, slotID, res.Booking, res.Replayed, err)
+	api.SetRateLimitHeaders(c, res.Limits)
+	s.CountBooking(c, slotID, res.Booking, res.Replayed, err)
 	if err == nil {
 		return c.Redirect(http.StatusSeeOther, "/bookings/"+s.Bookings.Code(res.Booking))
 	}
@@ -639,8 +286,8 @@ func (s *server) refusedBooking(c echo.Context, slotID int64, err error) error {
 // words, with the steps that make sense next.
 func (s *server) renderRefusal(c echo.Context, v *pageView, bs bookingSlot, err error) error {
 	var pv problemView
-	pv.fill(problemOf(err, v.Lang), v)
-	pv.About = s.venueCard(v, bs.Venue).Name + " · " + longDate(bs.Slot.Date, v.Lang) + " " + timeWindow(bs.Slot.Slot, bs.Venue.Location())
+	pv.fill(api.ProblemOf(err, v.Lang), v)
+	pv.About = s.venueCard(v, bs.Venue).Name + " · " + pages.LongDate(bs.Slot.Date, v.Lang) + " " + pages.TimeWindow(bs.Slot.Slot, bs.Venue.Location())
 	dayURL := "/venues/" + url.PathEscape(bs.Venue.Slug) + "?date=" + bs.Slot.Date.String()
 	var de *domain.Error
 	if errors.As(err, &de) && de.Code == domain.CodeSoldOut && de.Remaining > 0 {
@@ -662,7 +309,7 @@ func (s *server) renderRefusal(c echo.Context, v *pageView, bs bookingSlot, err 
 // field. ID numbers are never written back into the page: the visitor
 // types them again, shown what they typed in masked form.
 func (s *server) fillAgain(v *pageView, f *formData, posted postedForm, err error) {
-	p := problemOf(err, v.Lang)
+	p := api.ProblemOf(err, v.Lang)
 	f.Alert = &problemView{}
 	f.Alert.fill(p, v)
 	f.Phone = posted.Phone
@@ -726,7 +373,7 @@ func fieldOrder(id string) int {
 // nextToField is a field error as it reads under the field's own label:
 // the message alone in Chinese, a sentence with the label in English.
 func nextToField(v *pageView, labelKey, message string) string {
-	if v.Lang == EN {
+	if v.Lang == api.EN {
 		return v.text(labelKey) + " " + message
 	}
 	return message
@@ -734,7 +381,7 @@ func nextToField(v *pageView, labelKey, message string) string {
 
 // placeError puts one field error next to its field and says which input
 // it is about; the summary links there. Errors no input holds go to the alert.
-func (s *server) placeError(v *pageView, f *formData, posted postedForm, fp FieldProblem) (id, label string) {
+func (s *server) placeError(v *pageView, f *formData, posted postedForm, fp api.FieldProblem) (id, label string) {
 	switch {
 	case fp.Field == "phone":
 		f.PhoneError = nextToField(v, "form.phone", fp.Message)
@@ -824,7 +471,7 @@ func (s *server) bookingView(c echo.Context, v *pageView) (bookingData, error) {
 		return bookingData{}, err
 	}
 	code = s.Bookings.Code(b)
-	png, err := s.QR(code, qrPixels)
+	png, err := s.QR(code, api.QRPixels)
 	if err != nil {
 		return bookingData{}, err
 	}
@@ -834,7 +481,7 @@ func (s *server) bookingView(c echo.Context, v *pageView) (bookingData, error) {
 		Heading: v.text("booking.title." + string(b.Status)),
 		QR:      template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
 		QRURL:   "/api/v1/bookings/" + code + "/qr.png", Venue: s.venueCard(v, venue),
-		DateLabel: longDate(b.Slot.Date, v.Lang), TimeLabel: timeWindow(b.Slot, loc),
+		DateLabel: pages.LongDate(b.Slot.Date, v.Lang), TimeLabel: pages.TimeWindow(b.Slot, loc),
 		AdmitFrom: v.textf("booking.admit.from", b.Slot.Start.Add(-time.Duration(venue.AdmissionMinutesBefore)*time.Minute).In(loc).Format("15:04")),
 		PartySize: b.PartySize, Phone: b.MaskedPhone(), EarlyMins: venue.AdmissionMinutesBefore,
 		Cancellable: b.Cancellable(s.Clock.Now()), CancelURL: base + "/cancel", PrintURL: base + "/print", PageURL: base,
@@ -848,7 +495,7 @@ func (s *server) bookingView(c echo.Context, v *pageView) (bookingData, error) {
 		}
 	}
 	sep := "、"
-	if v.Lang == EN {
+	if v.Lang == api.EN {
 		sep = ", "
 	}
 	d.IDTypes = strings.Join(kinds, sep)
@@ -861,16 +508,6 @@ func capitalize(s string) string {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]
-}
-
-// jsTexts hands app.js its words in the page's language as JSON, so that
-// the script holds no text of its own.
-func jsTexts(m map[string]string) string {
-	b, err := json.Marshal(m)
-	if err != nil {
-		panic(err) // a map of strings always marshals
-	}
-	return string(b)
 }
 
 // bookingPage is the confirmation: QR code, code, when and where, who.
@@ -921,7 +558,7 @@ func (s *server) cancelPage(c echo.Context) error {
 
 func (s *server) renderNotCancellable(c echo.Context, v *pageView, d bookingData) error {
 	var pv problemView
-	pv.fill(problemOf(domain.ErrNotCancellable, v.Lang), v)
+	pv.fill(api.ProblemOf(domain.ErrNotCancellable, v.Lang), v)
 	pv.About = d.Venue.Name + " · " + d.DateLabel + " " + d.TimeLabel
 	pv.Next = []pageLink{{v.text("booking.back"), d.PageURL}, {v.text("next.home"), "/"}}
 	v.Title, v.Data = pv.Title, pv
@@ -963,7 +600,7 @@ func (s *server) lookupPage(c echo.Context) error {
 	}
 	code := codeFromInput(q.Get("code"))
 	if code == "" {
-		v.Data = lookupData{Error: ruleText(domain.FieldError{Rule: domain.RuleRequired}, v.Lang)}
+		v.Data = lookupData{Error: api.RuleText(domain.FieldError{Rule: domain.RuleRequired}, v.Lang)}
 		return s.renderPage(c, http.StatusUnprocessableEntity, "lookup", v)
 	}
 	b, err := s.Bookings.ByCode(c.Request().Context(), code)

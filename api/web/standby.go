@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"net/http"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"slotgate/api"
+	"slotgate/api/pages"
 	"slotgate/domain"
 )
 
@@ -46,7 +48,7 @@ func (s *server) standbySubmit(c echo.Context) error {
 	}
 	posted := readBookingForm(c, slotID)
 	e, _, limits, err := s.Bookings.JoinStandby(c.Request().Context(), posted.Request)
-	setRateLimitHeaders(c, limits)
+	api.SetRateLimitHeaders(c, limits)
 	if err == nil {
 		return c.Redirect(http.StatusSeeOther, "/standby/"+e.Token)
 	}
@@ -95,8 +97,8 @@ func (s *server) standbyPage(c echo.Context) error {
 		return err
 	}
 	v := s.newView(c, "lookup")
-	d := standbyView{Venue: s.venueCard(v, venue), DateLabel: longDate(e.Slot.Date, v.Lang),
-		TimeLabel: timeWindow(e.Slot, venue.Location()), Status: string(e.Status),
+	d := standbyView{Venue: s.venueCard(v, venue), DateLabel: pages.LongDate(e.Slot.Date, v.Lang),
+		TimeLabel: pages.TimeWindow(e.Slot, venue.Location()), Status: string(e.Status),
 		StatusText: v.text("standby.status." + string(e.Status)), Token: e.Token}
 	for _, vi := range e.Visitors {
 		d.Visitors = append(d.Visitors, partyLine{Name: vi.Name, Masked: vi.IDMasked})

@@ -1,9 +1,11 @@
-package api
+package web
+
+import "slotgate/api"
 
 // pageTexts are the words of the visitor pages, in both languages. What a
-// refusal or a field error says comes from titles, details and ruleText in
-// i18n.go instead, so that the pages and the API say the same thing.
-var pageTexts = map[string]text{
+// refusal or a field error says comes from the API's words (api.ProblemOf,
+// api.RuleText) instead, so that the pages and the API say the same thing.
+var pageTexts = map[string]api.Text{
 	"site.name":        {"北碚预约入园", "Beibei Timed Entry"},
 	"site.tagline":     {"缙云山 · 文图博美 · 预约限流，错峰参观", "Jinyun Mountain and Beibei's museum, library, cultural centre and art gallery: book a time, skip the crowd"},
 	"nav.venues":       {"场馆", "Venues"},
@@ -27,12 +29,6 @@ var pageTexts = map[string]text{
 	"glance.over":    {"今日预约已结束", "Booking has ended for the day"},
 	"glance.none":    {"暂未开放预约", "Not open for booking yet"},
 	"closed.weekday": {"每%s闭馆", "Closed on %s"},
-
-	"kind.scenic_area":     {"景区", "Scenic area"},
-	"kind.museum":          {"博物馆", "Museum"},
-	"kind.library":         {"图书馆", "Library"},
-	"kind.cultural_centre": {"文化馆", "Cultural centre"},
-	"kind.art_gallery":     {"美术馆", "Art gallery"},
 
 	"venue.back":          {"返回场馆列表", "Back to all venues"},
 	"venue.party":         {"每次最多预约 %d 人", "Up to %d people a booking"},
@@ -162,11 +158,3 @@ var pageTexts = map[string]text{
 	"lookup.submit":    {"查询", "Find booking"},
 	"lookup.notfound":  {"没有找到这个预约码对应的预约，请检查是否完整。", "No booking has this code; please check that it is complete."},
 }
-
-// weekdayNames name the days 1 (Monday) to 7 (Sunday); index 0 is unused.
-var weekdayNames = [8]text{{}, {"周一", "Monday"}, {"周二", "Tuesday"}, {"周三", "Wednesday"},
-	{"周四", "Thursday"}, {"周五", "Friday"}, {"周六", "Saturday"}, {"周日", "Sunday"}}
-
-// weekdayShort are the short names on the day picker.
-var weekdayShort = [8]text{{}, {"周一", "Mon"}, {"周二", "Tue"}, {"周三", "Wed"},
-	{"周四", "Thu"}, {"周五", "Fri"}, {"周六", "Sat"}, {"周日", "Sun"}}

@@ -1,4 +1,12 @@
-package api
+// Package pages is the layer the page packages share (web for visitors,
+// staffweb for the scanner, adminweb for admins): page sets of templates
+// on one layout with versioned static files, the language switch and the
+// names of days and kinds in both languages, CSRF protection for forms,
+// and the security headers every page sends.
+//
+// It sits between api, whose language, problems and sessions it uses, and
+// the page packages; api imports none of them.
+package pages
 
 import (
 	"bytes"
@@ -15,45 +23,46 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// pageSet is a family of server-rendered pages (the visitor's, the
+// Set is a family of server-rendered pages (the visitor's, the
 // admin's): templates that each join a shared layout, and static files
 // served under a URL prefix with a version taken from their content, so
 // that browsers may keep them a year and still see a change.
-type pageSet struct {
+type Set struct {
 	name      string
 	templates map[string]*template.Template
-	assets    map[string]pageAsset
+	assets    map[string]asset
 	prefix    string // the assets' URL, e.g. "/assets/"
 }
 
-type pageAsset struct {
+type asset struct {
 	body    []byte
 	version string
 }
 
-// newPageSet reads dir/templates/*.html (layout.html is the layout) and
-// dir/static/* from fsys. Templates may call asset "name" for a file's
-// versioned URL, and the given funcs.
-func newPageSet(name string, fsys fs.FS, dir, prefix string, funcs template.FuncMap) *pageSet {
-	p := &pageSet{name: name, prefix: prefix, assets: map[string]pageAsset{}, templates: map[string]*template.Template{}}
-	entries, err := fs.ReadDir(fsys, dir+"/static")
+// NewSet reads templates/*.html (layout.html is the layout) and static/*
+// from fsys, the page family's folder. Templates may call asset "name" for
+// a file's versioned URL, and the given funcs. The static files are served
+// under prefix (e.g. "/assets/") by ServeAsset.
+func NewSet(name string, fsys fs.FS, prefix string, funcs template.FuncMap) *Set {
+	p := &Set{name: name, prefix: prefix, assets: map[string]asset{}, templates: map[string]*template.Template{}}
+	entries, err := fs.ReadDir(fsys, "static")
 	if err != nil {
 		panic(err)
 	}
 	for _, e := range entries {
-		b, err := fs.ReadFile(fsys, dir+"/static/"+e.Name())
+		b, err := fs.ReadFile(fsys, "static/"+e.Name())
 		if err != nil {
 			panic(err)
 		}
 		sum := sha256.Sum256(b)
-		p.assets[e.Name()] = pageAsset{body: b, version: hex.EncodeToString(sum[:4])}
+		p.assets[e.Name()] = asset{body: b, version: hex.EncodeToString(sum[:4])}
 	}
 	all := template.FuncMap{"asset": p.assetURL}
 	for k, f := range funcs {
 		all[k] = f
 	}
-	layout := template.Must(template.New("layout.html").Funcs(all).ParseFS(fsys, dir+"/templates/layout.html"))
-	names, err := fs.Glob(fsys, dir+"/templates/*.html")
+	layout := template.Must(template.New("layout.html").Funcs(all).ParseFS(fsys, "templates/layout.html"))
+	names, err := fs.Glob(fsys, "templates/*.html")
 	if err != nil {
 		panic(err)
 	}
@@ -66,7 +75,7 @@ func newPageSet(name string, fsys fs.FS, dir, prefix string, funcs template.Func
 	return p
 }
 
-func (p *pageSet) assetURL(name string) (string, error) {
+func (p *Set) assetURL(name string) (string, error) {
 	a, ok := p.assets[name]
 	if !ok {
 		return "", fmt.Errorf("no %s asset %q", p.name, name)
@@ -74,9 +83,9 @@ func (p *pageSet) assetURL(name string) (string, error) {
 	return p.prefix + name + "?v=" + a.version, nil
 }
 
-// render writes page name with status. The page is made in full before
+// Render writes page name with status. The page is made in full before
 // anything is sent, so a template fault becomes an error page, not half a page.
-func (p *pageSet) render(c echo.Context, status int, name string, data any) error {
+func (p *Set) Render(c echo.Context, status int, name string, data any) error {
 	t, ok := p.templates[name]
 	if !ok {
 		return fmt.Errorf("no %s template %q", p.name, name)
@@ -88,8 +97,8 @@ func (p *pageSet) render(c echo.Context, status int, name string, data any) erro
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// serveAsset answers GET prefix + ":name"; the versioned URL is kept for a year.
-func (p *pageSet) serveAsset(c echo.Context) error {
+// ServeAsset answers GET prefix + ":name"; the versioned URL is kept for a year.
+func (p *Set) ServeAsset(c echo.Context) error {
 	name := c.Param("name")
 	a, ok := p.assets[name]
 	if !ok {

@@ -17,6 +17,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"slotgate/api"
+	"slotgate/api/adminweb"
+	"slotgate/api/staffweb"
+	"slotgate/api/web"
 	"slotgate/domain"
 	"slotgate/infra/codes"
 	"slotgate/infra/notify"
@@ -169,12 +172,19 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		AccessLog:      cfg.AccessLog,
 		Registry:       a.Registry,
 		Timeouts:       cfg.Timeouts,
+		Metrics:        api.NewMetrics(a.Registry), // the pages count bookings too
 	}
 	if a.Limiter != nil {
 		deps.Limiter, deps.LimitsFallingBack = a.Limiter, a.Limiter.FallingBack
 		a.metrics.watchLimits(a.Registry, a.Limiter.FallingBack)
 	}
+	// The JSON API first, with the middleware every request passes; then
+	// the three page families on the same instance (they import api, never
+	// the other way round).
 	a.Echo = api.New(deps)
+	web.Register(a.Echo, deps)
+	staffweb.Register(a.Echo, deps)
+	adminweb.Register(a.Echo, deps)
 	return a, nil
 }
 

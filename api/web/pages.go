@@ -1,4 +1,9 @@
-package api
+// Package web holds the visitor's pages: venues, a venue's days and slots,
+// the booking and standby forms, the confirmation and its printable form,
+// cancelling, and looking a booking up. Each handler parses, calls the
+// same use case as the JSON API, and renders a template from templates/
+// on the shared page layer (package pages).
+package web
 
 import (
 	"crypto/rand"
@@ -7,29 +12,36 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
+	"slotgate/api"
+	"slotgate/api/pages"
 	"slotgate/domain"
 )
 
-// The visitor's pages are server-rendered from the templates under web/,
+// The visitor's pages are server-rendered from the templates in templates/,
 // embedded in the binary: no build step, nothing fetched from elsewhere.
-// They work without JavaScript; web/static/app.js only makes them nicer
+// They work without JavaScript; static/app.js only makes them nicer
 // (live places, adding a visitor row, ID check-digit feedback).
 //
-//go:embed web
+//go:embed templates static
 var pageFiles embed.FS
 
-// registerPages adds the visitor's pages. They carry CSRF protection and
-// the language cookie; the JSON API under /api/v1 carries neither.
-func (s *server) registerPages(e *echo.Echo) {
-	mw := []echo.MiddlewareFunc{s.pageFrame, csrfProtection()}
+// server answers the visitor's pages with the use cases the API has.
+type server struct {
+	api.Deps
+}
+
+// Register adds the visitor's pages to e, and the answer to a path no
+// route has. They carry CSRF protection and the language cookie; the JSON
+// API under /api/v1 carries neither.
+func Register(e *echo.Echo, d api.Deps) {
+	s := &server{Deps: d}
+	mw := []echo.MiddlewareFunc{s.pageFrame, pages.FormCSRF()}
 	e.GET("/", s.homePage, mw...)
 	e.GET("/venues/:slug", s.venuePage, mw...)
 	e.GET("/book/:slot", s.bookingForm, mw...)
@@ -43,54 +55,12 @@ func (s *server) registerPages(e *echo.Echo) {
 	e.GET("/bookings/:code/cancel", s.cancelPage, mw...)
 	e.POST("/bookings/:code/cancel", s.cancelSubmit, mw...)
 	e.GET("/lookup", s.lookupPage, mw...)
-	e.GET("/assets/:name", visitorPages.serveAsset)
+	e.GET("/assets/:name", visitorPages.ServeAsset)
 	e.RouteNotFound("/*", s.pageNotFound)
 }
 
-// The cookies the pages set.
-const (
-	pageLangCookie = "slotgate_lang"
-	pageCSRFCookie = "slotgate_form"
-	pageCSRFField  = "_csrf"
-)
-
-// errPageCSRF is a form that did not come from one of our pages.
-var errPageCSRF = errors.New("csrf check failed")
-
 // errNoPage is a path no page answers.
 var errNoPage = errors.New("no such page")
-
-// csrfProtection checks every form post: browsers that send Sec-Fetch-Site
-// are judged by it, others by a token in a cookie that the form repeats.
-// The cookie is marked Secure when the request came over TLS, so one
-// binary serves both a plain-HTTP laptop run and HTTPS behind a proxy.
-func csrfProtection() echo.MiddlewareFunc {
-	cfg := middleware.CSRFConfig{
-		TokenLookup: "form:" + pageCSRFField, CookieName: pageCSRFCookie, CookiePath: "/",
-		CookieMaxAge: 12 * 3600, CookieHTTPOnly: true, CookieSameSite: http.SameSiteLaxMode,
-		ErrorHandler: func(error, echo.Context) error { return errPageCSRF },
-		// A post from another site is refused outright; one from a sibling
-		// subdomain must still show the token.
-		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
-			if c.Request().Header.Get(echo.HeaderSecFetchSite) == "same-site" {
-				return false, nil
-			}
-			return false, errPageCSRF
-		},
-	}
-	plain := middleware.CSRFWithConfig(cfg)
-	cfg.CookieSecure = true
-	secure := middleware.CSRFWithConfig(cfg)
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		overPlain, overTLS := plain(next), secure(next)
-		return func(c echo.Context) error {
-			if c.Scheme() == "https" {
-				return overTLS(c)
-			}
-			return overPlain(c)
-		}
-	}
-}
 
 // pageFrame wraps every page: security headers, the language switch, and
 // an HTML page for any error or panic, so that a visitor never sees JSON,
@@ -105,10 +75,7 @@ func (s *server) pageFrame(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set(echo.HeaderCacheControl, "no-store")
 		h.Add(echo.HeaderVary, "Accept-Language")
-		if l := c.QueryParam("lang"); l != "" {
-			c.SetCookie(&http.Cookie{Name: pageLangCookie, Value: string(pickLang(l)), Path: "/", MaxAge: 365 * 24 * 3600,
-				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
-		}
+		pages.KeepLang(c)
 		defer func() {
 			if r := recover(); r != nil {
 				s.Log.ErrorContext(c.Request().Context(), "panic", "route", c.Path(), "err", r, "stack", string(debug.Stack()))
@@ -162,15 +129,15 @@ func (s *server) renderFailure(c echo.Context, err error) error {
 	pv := problemView{Next: []pageLink{{v.text("next.home"), "/"}, {v.text("nav.lookup"), "/lookup"}}}
 	var he *echo.HTTPError
 	switch {
-	case errors.Is(err, errPageCSRF):
+	case errors.Is(err, pages.ErrCSRF):
 		pv.Status, pv.Title, pv.Detail = http.StatusForbidden, v.text("error.csrf.title"), v.text("error.csrf.detail")
 	case errors.Is(err, errNoPage), errors.As(err, &he) && he.Code == http.StatusNotFound:
-		pv.Status, pv.Title, pv.Detail = http.StatusNotFound, v.text("error.page.missing"), details[domain.CodeNotFound].in(v.Lang)
+		pv.Status, pv.Title, pv.Detail = http.StatusNotFound, v.text("error.page.missing"), api.Detail(domain.CodeNotFound, v.Lang)
 	case errors.As(err, &he) && he.Code < 500:
-		p := httpProblem(he, v.Lang)
+		p := api.HTTPProblem(he, v.Lang)
 		pv.Status, pv.Title, pv.Detail = p.Status, p.Title, p.Detail
 	default:
-		p := problemOf(err, v.Lang)
+		p := api.ProblemOf(err, v.Lang)
 		pv.fill(p, v)
 		if p.Status >= 500 {
 			s.Log.ErrorContext(c.Request().Context(), "page failed", "route", c.Path(), "status", p.Status, "err", err)
@@ -182,7 +149,7 @@ func (s *server) renderFailure(c echo.Context, err error) error {
 	v.Title, v.Data = pv.Title, pv
 	if rerr := s.renderPage(c, pv.Status, "problem", v); rerr != nil {
 		s.Log.ErrorContext(c.Request().Context(), "render error page", "err", rerr)
-		return c.String(http.StatusInternalServerError, titles[domain.CodeUnavailable].in(v.Lang))
+		return c.String(http.StatusInternalServerError, api.Title(domain.CodeUnavailable, v.Lang))
 	}
 	return nil
 }
@@ -206,7 +173,7 @@ type problemView struct {
 
 // fill takes the words of problem p, as the API would send them, and sets
 // Retry-After where p asks for it.
-func (pv *problemView) fill(p Problem, v *pageView) {
+func (pv *problemView) fill(p api.Problem, v *pageView) {
 	pv.Status, pv.Code, pv.Title, pv.Detail = p.Status, p.Code, p.Title, p.Detail
 	if p.RetryAfter > 0 {
 		v.c.Response().Header().Set("Retry-After", strconv.Itoa(p.RetryAfter))
@@ -217,7 +184,7 @@ func (pv *problemView) fill(p Problem, v *pageView) {
 // pageView is what every page template gets: the request's language, its
 // CSRF token, the language switch, and the page's own data.
 type pageView struct {
-	langView
+	pages.LangView
 	Title     string
 	CSRF      string
 	SwitchURL string
@@ -228,7 +195,7 @@ type pageView struct {
 }
 
 func (s *server) newView(c echo.Context, nav string) *pageView {
-	v := &pageView{langView: langView{langOf(c)}, Nav: nav, c: c}
+	v := &pageView{LangView: pages.LangView{Lang: api.LangOf(c)}, Nav: nav, c: c}
 	if tok, ok := c.Get("csrf").(string); ok {
 		v.CSRF = tok
 	}
@@ -238,42 +205,8 @@ func (s *server) newView(c echo.Context, nav string) *pageView {
 	if c.Request().Method != http.MethodGet {
 		u.RawQuery = ""
 	}
-	v.SwitchURL = switchURL(&u, v.Lang)
+	v.SwitchURL = pages.SwitchURL(&u, v.Lang)
 	return v
-}
-
-// switchURL is u in the other language than l, keeping its query.
-func switchURL(u *url.URL, l Lang) string {
-	q := u.Query()
-	q.Set("lang", string(langView{l}.Other()))
-	return u.Path + "?" + q.Encode()
-}
-
-// langView is the language part that every page's view shares: the
-// page's language and the one its switch leads to.
-type langView struct {
-	Lang Lang
-}
-
-// Other is the language the switch leads to.
-func (v langView) Other() Lang {
-	if v.Lang == EN {
-		return ZH
-	}
-	return EN
-}
-
-// HTMLLang is the page's language as the lang attribute writes it.
-func (v langView) HTMLLang() string { return htmlLang(v.Lang) }
-
-// OtherHTMLLang is the switch's language as the lang attribute writes it.
-func (v langView) OtherHTMLLang() string { return htmlLang(v.Other()) }
-
-func htmlLang(l Lang) string {
-	if l == EN {
-		return "en"
-	}
-	return "zh-CN"
 }
 
 // T is the page text key in the page's language; templates fail on an
@@ -283,7 +216,7 @@ func (v *pageView) T(key string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("no page text %q", key)
 	}
-	return t.in(v.Lang), nil
+	return t.In(v.Lang), nil
 }
 
 // Tf is T with fmt.Sprintf's arguments.
@@ -308,11 +241,11 @@ func (v *pageView) textf(key string, args ...any) string { return fmt.Sprintf(v.
 
 // renderPage writes visitor page name with status.
 func (s *server) renderPage(c echo.Context, status int, name string, v *pageView) error {
-	return visitorPages.render(c, status, name, v)
+	return visitorPages.Render(c, status, name, v)
 }
 
-// visitorPages are the visitor's pages, from web/.
-var visitorPages = newPageSet("visitor", pageFiles, "web", "/assets/", nil)
+// visitorPages are the visitor's pages, from templates/ and static/.
+var visitorPages = pages.NewSet("visitor", pageFiles, "/assets/", nil)
 
 // formKey is a fresh Idempotency-Key for a rendered booking form: posting
 // the same form twice (a double click, a reload) books once.

@@ -1,4 +1,4 @@
-package api_test
+package web_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"slotgate/app"
 	"slotgate/domain"
+	"slotgate/internal/app"
 	"slotgate/internal/testkit"
 )
 
@@ -89,21 +89,6 @@ func party(base url.Values, phone string, ids ...string) url.Values {
 		f.Set(fmt.Sprintf("visitors[%d].id_number", i), id)
 	}
 	return f
-}
-
-func wantPage(t *testing.T, res testkit.Response, status int, texts ...string) {
-	t.Helper()
-	if res.Status != status {
-		t.Fatalf("status %d, want %d: %s", res.Status, status, res.Body)
-	}
-	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
-		t.Fatalf("Content-Type %q, want HTML", ct)
-	}
-	for _, s := range texts {
-		if !strings.Contains(string(res.Body), s) {
-			t.Errorf("page lacks %q: %s", s, res.Body)
-		}
-	}
 }
 
 func noFullIDs(t *testing.T, pages []string) {

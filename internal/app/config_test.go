@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"slotgate/app"
 	"slotgate/domain"
+	"slotgate/internal/app"
 )
 
 // envOf is a getenv over a fixed set of variables.

@@ -1,4 +1,4 @@
-package api_test
+package adminweb_test
 
 import (
 	"encoding/json"

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"slotgate/app"
 	"slotgate/domain"
+	"slotgate/internal/app"
 	"slotgate/internal/testkit"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"slotgate/app"
+	"slotgate/internal/app"
 	"slotgate/internal/testkit"
 )
 

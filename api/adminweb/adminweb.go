@@ -1,14 +1,19 @@
-package api
+// Package adminweb holds the admins' pages: venues and their policy, a
+// venue's day with every slot's quota editable in place, closures, staff
+// accounts, the audit log and a live dashboard. The server renders what
+// the use cases read; the page's script changes things through the JSON
+// API under /api/v1/admin, with the session cookie and the CSRF header, as
+// the scanner page does, so that a change made on a page and one made by
+// a client go one way.
+package adminweb
 
 import (
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,25 +21,30 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"slotgate/api"
+	"slotgate/api/pages"
 	"slotgate/domain"
 )
 
-// The admins' pages: venues and their policy, a venue's day with every
-// slot's quota editable in place, closures, staff accounts, the audit log
-// and a live dashboard. The server renders what the use cases read; the
-// page's script changes things through the JSON API under /api/v1/admin,
-// with the session cookie and the CSRF header, as the scanner page does,
-// so that a change made on a page and one made by a client go one way.
-
-//go:embed adminweb
+// The admin pages' templates and static files.
+//
+//go:embed templates static
 var adminWeb embed.FS
 
-// adminPages are the admin pages, from adminweb/.
-var adminPages = newPageSet("admin", adminWeb, "adminweb", "/admin/assets/", template.FuncMap{
-	"t": func(l Lang, zh, en string) string { return text{zh, en}.in(l) },
+// adminPages are the admin pages, from templates/ and static/.
+var adminPages = pages.NewSet("admin", adminWeb, "/admin/assets/", template.FuncMap{
+	"t": func(l api.Lang, zh, en string) string { return api.Text{zh, en}.In(l) },
 })
 
-func (s *server) registerAdminPages(e *echo.Echo) {
+// server answers the admin pages with the use cases the API has.
+type server struct {
+	api.Deps
+}
+
+// Register adds the admin pages to e. Signing in is the staff sign-in page
+// (package staffweb), which leads back here.
+func Register(e *echo.Echo, d api.Deps) {
+	s := &server{Deps: d}
 	e.GET("/admin", s.adminPage("venues", s.adminVenues))
 	e.GET("/admin/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/admin") })
 	e.GET("/admin/new-venue", s.adminPage("venues", s.adminNewVenue))
@@ -44,12 +54,12 @@ func (s *server) registerAdminPages(e *echo.Echo) {
 	e.GET("/admin/users", s.adminPage("users", s.adminUsers))
 	e.GET("/admin/audit", s.adminPage("audit", s.adminAudit))
 	e.GET("/admin/live", s.adminPage("live", s.adminLive))
-	e.GET("/admin/assets/:name", adminPages.serveAsset)
+	e.GET("/admin/assets/:name", adminPages.ServeAsset)
 }
 
 // adminView is what every admin template gets.
 type adminView struct {
-	langView
+	pages.LangView
 	Title     string
 	Page      string // which part of admin.js runs: the body's data-page
 	Nav       string // the navigation entry of this page
@@ -60,7 +70,7 @@ type adminView struct {
 	Data      any
 }
 
-func (v *adminView) tr(zh, en string) string { return text{zh, en}.in(v.Lang) }
+func (v *adminView) tr(zh, en string) string { return api.Text{zh, en}.In(v.Lang) }
 
 // adminHandler fills v for one page and names its template; "" means it
 // has answered by itself (a redirect).
@@ -72,14 +82,11 @@ type adminHandler func(c echo.Context, v *adminView) (page string, err error)
 // any error, so that an admin never sees JSON or a blank page.
 func (s *server) adminPage(nav string, h adminHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		staffPageHeaders(c)
-		l := langOf(c)
-		if q := c.QueryParam("lang"); q != "" {
-			// The same cookie as the visitor pages' switch: one choice holds everywhere.
-			c.SetCookie(&http.Cookie{Name: pageLangCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
-				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
-		}
-		v := &adminView{langView: langView{l}, Nav: nav, SwitchURL: switchURL(c.Request().URL, l)}
+		pages.StaffHeaders(c)
+		l := api.LangOf(c)
+		// The same cookie as the visitor pages' switch: one choice holds everywhere.
+		pages.KeepLang(c)
+		v := &adminView{LangView: pages.LangView{Lang: l}, Nav: nav, SwitchURL: pages.SwitchURL(c.Request().URL, l)}
 		sess, err := s.pageSession(c)
 		switch {
 		case errors.Is(err, domain.ErrUnauthorized):
@@ -87,8 +94,8 @@ func (s *server) adminPage(nav string, h adminHandler) echo.HandlerFunc {
 		case err != nil:
 			return s.renderAdminError(c, v, err)
 		}
-		c.Set(sessionKey, sess)
-		v.CSRF, v.Username = csrfToken(c), sess.User.Username
+		api.SetSession(c, sess)
+		v.CSRF, v.Username = pages.StaffCSRFToken(c), sess.User.Username
 		if sess.User.Role != domain.RoleAdmin {
 			v.Nav, v.Title = "", v.tr("没有权限", "Not allowed")
 			return s.renderAdmin(c, http.StatusForbidden, "forbidden", v)
@@ -107,7 +114,7 @@ func (s *server) adminPage(nav string, h adminHandler) echo.HandlerFunc {
 // pageSession is the session of the page's cookie. A missing, unknown or
 // expired one is ErrUnauthorized; any other error is the store's.
 func (s *server) pageSession(c echo.Context) (domain.Session, error) {
-	sc, err := c.Cookie(sessionCookie)
+	sc, err := c.Cookie(api.SessionCookie)
 	if err != nil || sc.Value == "" {
 		return domain.Session{}, domain.ErrUnauthorized
 	}
@@ -115,16 +122,16 @@ func (s *server) pageSession(c echo.Context) (domain.Session, error) {
 }
 
 // signInURL is the sign-in page that leads back to u afterwards.
-func signInURL(u *url.URL, l Lang) string {
+func signInURL(u *url.URL, l api.Lang) string {
 	out := "/staff/login?next=" + url.QueryEscape(u.RequestURI())
-	if l == EN {
+	if l == api.EN {
 		out += "&lang=en"
 	}
 	return out
 }
 
 func (s *server) renderAdminError(c echo.Context, v *adminView, err error) error {
-	p := problemOf(err, v.Lang)
+	p := api.ProblemOf(err, v.Lang)
 	if p.Status >= 500 {
 		s.Log.ErrorContext(c.Request().Context(), "admin page failed", "route", c.Path(), "status", p.Status, "err", err)
 	}
@@ -137,7 +144,7 @@ func (s *server) renderAdminError(c echo.Context, v *adminView, err error) error
 
 // renderAdmin writes admin page name with status.
 func (s *server) renderAdmin(c echo.Context, status int, name string, v *adminView) error {
-	return adminPages.render(c, status, name, v)
+	return adminPages.Render(c, status, name, v)
 }
 
 // adminOption is one choice of a select or a set of checkboxes.
@@ -146,12 +153,7 @@ type adminOption struct {
 	Selected     bool
 }
 
-func kindName(kind string, l Lang) string {
-	if t, ok := pageTexts["kind."+kind]; ok {
-		return t.in(l)
-	}
-	return kind
-}
+func kindName(kind string, l api.Lang) string { return pages.KindName(kind, l) }
 
 // venueKinds are the kinds a venue may be, as the seeds have them.
 var venueKinds = []string{"scenic_area", "museum", "library", "cultural_centre", "art_gallery"}
@@ -183,7 +185,7 @@ func (s *server) adminVenues(c echo.Context, v *adminView) (string, error) {
 	now := s.Clock.Now()
 	rows := make([]adminVenueRow, 0, len(venues))
 	for _, ven := range venues {
-		r := adminVenueRow{Slug: ven.Slug, Name: pickName(ven, v.Lang), AltName: pickName(ven, v.Other()),
+		r := adminVenueRow{Slug: ven.Slug, Name: api.PickName(ven, v.Lang), AltName: api.PickName(ven, v.Other()),
 			Kind: kindName(ven.Kind, v.Lang), Hours: ven.Open.String() + "–" + ven.Close.String(),
 			SlotMinutes: ven.SlotMinutes, URL: "/admin/venues/" + url.PathEscape(ven.Slug),
 			Inside: v.tr(fmt.Sprintf("同时在场上限 %d 人", ven.InstantaneousCapacity), fmt.Sprintf("at most %d inside at once", ven.InstantaneousCapacity))}
@@ -192,8 +194,8 @@ func (s *server) adminVenues(c echo.Context, v *adminView) (string, error) {
 		today := ven.Today(now)
 		for i := 0; i <= ven.BookingWindowDays && i < 8; i++ {
 			d := today.AddDays(i)
-			r.Days = append(r.Days, adminDayLink{URL: dayURL(ven.Slug, d), Label: longDate(d, v.Lang), Closed: ven.ClosedOn(d),
-				Today: i == 0, Weekday: weekdayShort[d.Weekday()].in(v.Lang), Short: fmt.Sprintf("%d/%d", int(d.Month), d.Day)})
+			r.Days = append(r.Days, adminDayLink{URL: dayURL(ven.Slug, d), Label: pages.LongDate(d, v.Lang), Closed: ven.ClosedOn(d),
+				Today: i == 0, Weekday: pages.WeekdayShort[d.Weekday()].In(v.Lang), Short: fmt.Sprintf("%d/%d", int(d.Month), d.Day)})
 		}
 		rows = append(rows, r)
 	}
@@ -201,17 +203,17 @@ func (s *server) adminVenues(c echo.Context, v *adminView) (string, error) {
 	return "venues", nil
 }
 
-func closedWeekdays(days []int, l Lang) string {
+func closedWeekdays(days []int, l api.Lang) string {
 	if len(days) == 0 {
 		return ""
 	}
 	names := make([]string, 0, len(days))
 	for _, d := range days {
 		if d >= 1 && d <= 7 {
-			names = append(names, weekdayNames[d].in(l))
+			names = append(names, pages.WeekdayNames[d].In(l))
 		}
 	}
-	return fmt.Sprintf(text{"每%s闭馆", "Closed on %s"}.in(l), strings.Join(names, text{"、", ", "}.in(l)))
+	return fmt.Sprintf(api.Text{"每%s闭馆", "Closed on %s"}.In(l), strings.Join(names, api.Text{"、", ", "}.In(l)))
 }
 
 // quotaRule says where a venue's slot quotas come from: a number, or the
@@ -258,7 +260,7 @@ func (f adminField) ID() string {
 }
 
 func (s *server) adminNewVenue(c echo.Context, v *adminView) (string, error) {
-	form := s.venueForm(v, newVenueDefaults(), true)
+	form := s.venueForm(v, api.NewVenueDefaults(), true)
 	v.Title, v.Page, v.Data = v.tr("新建场馆", "New venue"), "venue", form
 	v.Texts = venueFormTexts(v)
 	return "venue", nil
@@ -276,7 +278,7 @@ func (s *server) adminVenue(c echo.Context, v *adminView) (string, error) {
 }
 
 func venueFormTexts(v *adminView) string {
-	return jsTexts(map[string]string{
+	return pages.JSTexts(map[string]string{
 		"int":        v.tr("请输入整数", "enter a whole number"),
 		"time":       v.tr("请按 HH:MM 填写，如 09:00", "write it as HH:MM, e.g. 09:00"),
 		"required":   v.tr("必填", "is required"),
@@ -294,7 +296,7 @@ func venueFormTexts(v *adminView) string {
 }
 
 func (s *server) venueForm(v *adminView, ven domain.Venue, isNew bool) adminVenueForm {
-	f := adminVenueForm{New: isNew, Slug: ven.Slug, Name: pickName(ven, v.Lang)}
+	f := adminVenueForm{New: isNew, Slug: ven.Slug, Name: api.PickName(ven, v.Lang)}
 	if isNew {
 		f.Action, f.Method = "/api/v1/admin/venues", http.MethodPost
 	} else {
@@ -317,7 +319,7 @@ func (s *server) venueForm(v *adminView, ven domain.Venue, isNew bool) adminVenu
 	}
 	weekdays := make([]adminOption, 0, 7)
 	for d := 1; d <= 7; d++ {
-		weekdays = append(weekdays, adminOption{Value: strconv.Itoa(d), Label: weekdayNames[d].in(v.Lang), Selected: slices.Contains(ven.ClosedWeekdays, d)})
+		weekdays = append(weekdays, adminOption{Value: strconv.Itoa(d), Label: pages.WeekdayNames[d].In(v.Lang), Selected: slices.Contains(ven.ClosedWeekdays, d)})
 	}
 
 	basics := adminFieldGroup{Legend: v.tr("基本信息", "The venue")}
@@ -377,7 +379,7 @@ func (s *server) venueForm(v *adminView, ven domain.Venue, isNew bool) adminVenu
 		for _, d := range days {
 			if d >= 1 && d <= 7 {
 				h := ven.HoursByWeekday[d]
-				parts = append(parts, weekdayNames[d].in(v.Lang)+" "+h.Open.String()+"–"+h.Close.String())
+				parts = append(parts, pages.WeekdayNames[d].In(v.Lang)+" "+h.Open.String()+"–"+h.Close.String())
 			}
 		}
 		f.WeeklyHours = v.tr("以下星期另有开放时间（本表单不修改）：", "Other hours on these days (this form leaves them): ") + strings.Join(parts, v.tr("；", "; "))
@@ -431,7 +433,7 @@ func slotStatus(r domain.SlotReport, now time.Time) (status, phase string) {
 }
 
 // slotStatusTexts name the day view's slot states.
-var slotStatusTexts = map[string]text{
+var slotStatusTexts = map[string]api.Text{
 	"open":    {"可预约", "Open"},
 	"full":    {"已约满", "Full"},
 	"closed":  {"已关闭", "Closed"},
@@ -450,7 +452,7 @@ func (s *server) adminDayPicked(c echo.Context, v *adminView) (string, error) {
 	}
 	to := dayURL(c.Param("slug"), d)
 	if q := c.QueryParam("lang"); q != "" {
-		to += "?lang=" + string(pickLang(q))
+		to += "?lang=" + string(api.PickLang(q))
 	}
 	return "", c.Redirect(http.StatusSeeOther, to)
 }
@@ -460,23 +462,23 @@ func (s *server) adminDay(c echo.Context, v *adminView) (string, error) {
 	if err != nil {
 		return "", domain.ErrNotFound
 	}
-	ven, reports, err := s.Admin.DayView(c.Request().Context(), sessionOf(c).User, c.Param("slug"), d)
+	ven, reports, err := s.Admin.DayView(c.Request().Context(), api.SessionOf(c).User, c.Param("slug"), d)
 	if err != nil {
 		return "", err
 	}
 	now, loc := s.Clock.Now(), ven.Location()
-	data := adminDayData{Slug: ven.Slug, Name: pickName(ven, v.Lang), Date: d.String(), DateLabel: longDate(d, v.Lang),
+	data := adminDayData{Slug: ven.Slug, Name: api.PickName(ven, v.Lang), Date: d.String(), DateLabel: pages.LongDate(d, v.Lang),
 		VenueURL: "/admin/venues/" + url.PathEscape(ven.Slug), Prev: dayURL(ven.Slug, d.AddDays(-1)), Next: dayURL(ven.Slug, d.AddDays(1)),
 		Today: dayURL(ven.Slug, ven.Today(now)), APIDay: "/api/v1/admin/venues/" + url.PathEscape(ven.Slug) + "/days/" + d.String(),
 		ClosedByRule: ven.ClosedOn(d)}
 	for _, r := range reports {
-		row := adminSlotRow{ID: r.ID, Time: timeWindow(r.Slot, loc), Quota: r.Quota, Booked: r.Booked, Admitted: r.Admitted,
+		row := adminSlotRow{ID: r.ID, Time: pages.TimeWindow(r.Slot, loc), Quota: r.Quota, Booked: r.Booked, Admitted: r.Admitted,
 			NoShows: r.NoShows, Remaining: max(r.Quota-r.Booked, 0), Manual: r.ManualQuota}
 		row.Status, row.Phase = slotStatus(r, now)
 		if row.Status == "closed" || row.Status == "frozen" || row.Status == "flagged" {
 			row.Remaining = 0 // it sells nothing, whatever its quota says
 		}
-		row.StatusLabel = slotStatusTexts[row.Status].in(v.Lang)
+		row.StatusLabel = slotStatusTexts[row.Status].In(v.Lang)
 		row.Editable = row.Phase != "past" && r.Status != domain.SlotClosed
 		data.Changeable = data.Changeable || row.Editable
 		data.Total.Quota += row.Quota
@@ -500,10 +502,10 @@ func (s *server) adminDay(c echo.Context, v *adminView) (string, error) {
 		"pick":       v.tr("请选择要关闭的范围", "choose what to close"),
 	}
 	for k, t := range slotStatusTexts {
-		texts["status."+k] = t.in(v.Lang)
+		texts["status."+k] = t.In(v.Lang)
 	}
 	v.Title = data.Name + " · " + data.DateLabel
-	v.Page, v.Data, v.Texts = "day", data, jsTexts(texts)
+	v.Page, v.Data, v.Texts = "day", data, pages.JSTexts(texts)
 	return "day", nil
 }
 
@@ -523,11 +525,11 @@ type adminUserRow struct {
 // ID is a form of the username fit for id attributes.
 func (u adminUserRow) ID() string { return "u-" + strings.NewReplacer(".", "-").Replace(u.Username) }
 
-var roleTexts = map[domain.Role]text{domain.RoleStaff: {"工作人员", "Staff"}, domain.RoleAdmin: {"管理员", "Admin"}}
+var roleTexts = map[domain.Role]api.Text{domain.RoleStaff: {"工作人员", "Staff"}, domain.RoleAdmin: {"管理员", "Admin"}}
 
 func (s *server) adminUsers(c echo.Context, v *adminView) (string, error) {
 	ctx := c.Request().Context()
-	users, err := s.Admin.Users(ctx, sessionOf(c).User)
+	users, err := s.Admin.Users(ctx, api.SessionOf(c).User)
 	if err != nil {
 		return "", err
 	}
@@ -537,17 +539,17 @@ func (s *server) adminUsers(c echo.Context, v *adminView) (string, error) {
 	}
 	data := adminUsersData{}
 	for _, ven := range venues {
-		data.Venues = append(data.Venues, adminOption{Value: ven.Slug, Label: pickName(ven, v.Lang)})
+		data.Venues = append(data.Venues, adminOption{Value: ven.Slug, Label: api.PickName(ven, v.Lang)})
 	}
-	me := sessionOf(c).User.ID
+	me := api.SessionOf(c).User.ID
 	for _, u := range users {
-		row := adminUserRow{Username: u.Username, Role: string(u.Role), RoleLabel: roleTexts[u.Role].in(v.Lang), Disabled: u.Disabled, Self: u.ID == me}
+		row := adminUserRow{Username: u.Username, Role: string(u.Role), RoleLabel: roleTexts[u.Role].In(v.Lang), Disabled: u.Disabled, Self: u.ID == me}
 		var names []string
 		for _, ven := range venues {
 			serves := slices.Contains(u.VenueIDs, ven.ID)
-			row.Venues = append(row.Venues, adminOption{Value: ven.Slug, Label: pickName(ven, v.Lang), Selected: serves})
+			row.Venues = append(row.Venues, adminOption{Value: ven.Slug, Label: api.PickName(ven, v.Lang), Selected: serves})
 			if serves {
-				names = append(names, pickName(ven, v.Lang))
+				names = append(names, api.PickName(ven, v.Lang))
 			}
 		}
 		row.VenueNames = strings.Join(names, v.tr("、", ", "))
@@ -557,7 +559,7 @@ func (s *server) adminUsers(c echo.Context, v *adminView) (string, error) {
 		data.Users = append(data.Users, row)
 	}
 	v.Title, v.Page, v.Data = v.tr("工作人员账号", "Staff accounts"), "users", data
-	v.Texts = jsTexts(map[string]string{
+	v.Texts = pages.JSTexts(map[string]string{
 		"added":     v.tr("已添加账号 %s。", "Account %s added."),
 		"saved":     v.tr("已保存。", "Saved."),
 		"disabled":  v.tr("已停用", "Disabled"),
@@ -570,248 +572,4 @@ func (s *server) adminUsers(c echo.Context, v *adminView) (string, error) {
 		"allVenues": v.tr("全部场馆", "every venue"),
 	})
 	return "users", nil
-}
-
-// --- The audit log ---
-
-type adminAuditData struct {
-	Venue, User, Kind, From, To string
-	Venues, Kinds               []adminOption
-	Entries                     []adminAuditRow
-	Total, Page, Pages          int
-	Prev, Next                  string
-	Errors                      map[string]string
-}
-
-type adminAuditRow struct {
-	At, User, Kind, KindCode, Venue, Subject, Reason string
-	Changes                                          []string
-}
-
-var auditKindTexts = map[domain.AuditKind]text{
-	domain.AuditSlotQuota:    {"时段配额", "Slot quota"},
-	domain.AuditDefaultQuota: {"默认配额", "Default quota"},
-	domain.AuditClosure:      {"关闭", "Closure"},
-	domain.AuditVenueCreate:  {"新建场馆", "Venue created"},
-	domain.AuditVenueUpdate:  {"修改场馆", "Venue changed"},
-	domain.AuditUserCreate:   {"新建账号", "Account created"},
-	domain.AuditUserUpdate:   {"修改账号", "Account changed"},
-	domain.AuditPassword:     {"重置密码", "Password reset"},
-	domain.AuditSignIn:       {"登录", "Sign-in"},
-	domain.AuditSignInFailed: {"登录失败", "Failed sign-in"},
-	domain.AuditRestriction:  {"解除预约限制", "Restriction lifted"},
-}
-
-// auditKinds are the kinds in the order the filter offers them.
-var auditKinds = []domain.AuditKind{domain.AuditSlotQuota, domain.AuditDefaultQuota, domain.AuditClosure, domain.AuditVenueCreate,
-	domain.AuditVenueUpdate, domain.AuditUserCreate, domain.AuditUserUpdate, domain.AuditPassword, domain.AuditSignIn,
-	domain.AuditSignInFailed, domain.AuditRestriction}
-
-// auditPerPage is how many entries a page of the audit log shows.
-const auditPerPage = 50
-
-// adminAudit reads the audit log with the filters and pages of the API's
-// GET /api/v1/admin/audit (page, per_page), and sends the same Link header.
-func (s *server) adminAudit(c echo.Context, v *adminView) (string, error) {
-	ctx := c.Request().Context()
-	q := c.QueryParams()
-	venues, err := s.Catalog.Venues(ctx)
-	if err != nil {
-		return "", err
-	}
-	// Entries are shown, and times typed, in the venues' zone.
-	loc := time.UTC
-	if len(venues) > 0 {
-		loc = venues[0].Location()
-	}
-	data := adminAuditData{Venue: q.Get("venue"), User: strings.TrimSpace(q.Get("user")), Kind: q.Get("kind"),
-		From: q.Get("from"), To: q.Get("to"), Errors: map[string]string{}}
-	f := domain.AuditFilter{Username: data.User, Kind: domain.AuditKind(data.Kind)}
-	data.Venues = append(data.Venues, adminOption{Value: "", Label: v.tr("全部场馆", "All venues")})
-	names := map[int64]string{}
-	for _, ven := range venues {
-		names[ven.ID] = pickName(ven, v.Lang)
-		data.Venues = append(data.Venues, adminOption{Value: ven.Slug, Label: pickName(ven, v.Lang), Selected: ven.Slug == data.Venue})
-		if ven.Slug == data.Venue {
-			f.VenueID = ven.ID
-		}
-	}
-	if data.Venue != "" && f.VenueID == 0 {
-		data.Errors["venue"] = ruleText(domain.FieldError{Rule: domain.RuleUnknownVenue}, v.Lang)
-	}
-	data.Kinds = append(data.Kinds, adminOption{Value: "", Label: v.tr("全部类型", "All kinds")})
-	for _, k := range auditKinds {
-		data.Kinds = append(data.Kinds, adminOption{Value: string(k), Label: auditKindTexts[k].in(v.Lang), Selected: string(k) == data.Kind})
-	}
-	for _, p := range []struct {
-		name, value string
-		dst         *time.Time
-	}{{"from", data.From, &f.From}, {"to", data.To, &f.To}} {
-		if p.value == "" {
-			continue
-		}
-		t, err := time.ParseInLocation("2006-01-02T15:04", p.value, loc)
-		if err != nil {
-			data.Errors[p.name] = v.tr("请按 年-月-日 时:分 填写", "write it as a date and a time")
-			continue
-		}
-		*p.dst = t
-	}
-	data.Page = max(atoiOr(q.Get("page"), 1), 1)
-	f.Limit, f.Offset = auditPerPage, (data.Page-1)*auditPerPage
-	if len(data.Errors) == 0 {
-		entries, total, err := s.Admin.Audit(ctx, sessionOf(c).User, f)
-		if err != nil {
-			return "", err
-		}
-		data.Total, data.Pages = total, max((total+auditPerPage-1)/auditPerPage, 1)
-		for _, e := range entries {
-			row := adminAuditRow{At: e.At.In(loc).Format("2006-01-02 15:04:05"), User: e.Username, KindCode: string(e.Kind),
-				Kind: string(e.Kind), Venue: names[e.VenueID], Subject: e.Subject, Reason: e.Reason, Changes: auditChanges(e.Before, e.After)}
-			if t, ok := auditKindTexts[e.Kind]; ok {
-				row.Kind = t.in(v.Lang)
-			}
-			data.Entries = append(data.Entries, row)
-		}
-		setPageLinks(c, data.Page, auditPerPage, total)
-		page := func(n int) string {
-			u := url.Values{}
-			for k, vs := range q {
-				u[k] = vs
-			}
-			u.Set("page", strconv.Itoa(n))
-			return "/admin/audit?" + u.Encode()
-		}
-		if data.Page > 1 {
-			data.Prev = page(data.Page - 1)
-		}
-		if data.Page*auditPerPage < total {
-			data.Next = page(data.Page + 1)
-		}
-	}
-	v.Title, v.Page, v.Data = v.tr("审计日志", "Audit log"), "audit", data
-	return "audit", nil
-}
-
-// auditChanges lists what an entry changed, one "field: before → after"
-// for each field whose value differs, or the values themselves when the
-// entry has only one side.
-func auditChanges(before, after any) []string {
-	b, a := auditFields(before), auditFields(after)
-	keys := make([]string, 0, len(a)+len(b))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	var out []string
-	for _, k := range keys {
-		bv, inB := b[k]
-		av, inA := a[k]
-		switch {
-		case inB && inA && reflect.DeepEqual(bv, av):
-			continue
-		case inB && inA:
-			out = append(out, fmt.Sprintf("%s: %s → %s", k, auditValue(bv), auditValue(av)))
-		case inA:
-			out = append(out, fmt.Sprintf("%s: %s", k, auditValue(av)))
-		default:
-			out = append(out, fmt.Sprintf("%s: %s → –", k, auditValue(bv)))
-		}
-	}
-	return out
-}
-
-// auditFields reads one side of an entry, as stored (JSON), as fields.
-func auditFields(side any) map[string]any {
-	out := map[string]any{}
-	if side == nil {
-		return out
-	}
-	raw, ok := side.(json.RawMessage)
-	if !ok {
-		var err error
-		if raw, err = json.Marshal(side); err != nil {
-			return out
-		}
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		var whole any
-		if json.Unmarshal(raw, &whole) == nil && whole != nil {
-			out["value"] = whole
-		}
-	}
-	return out
-}
-
-// auditValue writes a value briefly: a long one is cut.
-func auditValue(v any) string {
-	var s string
-	if str, ok := v.(string); ok {
-		s = str
-	} else {
-		b, _ := json.Marshal(v)
-		s = string(b)
-	}
-	if r := []rune(s); len(r) > 80 {
-		s = string(r[:79]) + "…"
-	}
-	return s
-}
-
-// --- The live dashboard ---
-
-type adminLiveData struct {
-	Now    string     // the server's clock, which the charts' time axis ends at
-	Venues []liveJSON // what GET /api/v1/admin/live answers, for the first drawing
-	Cards  []adminLiveCard
-	Total  adminLiveCard
-}
-
-type adminLiveCard struct {
-	Slug, Name, DayURL                                 string
-	Inside, Capacity, Admitted, Booked, Quota, NoShows int
-}
-
-func (s *server) adminLive(c echo.Context, v *adminView) (string, error) {
-	live, err := s.liveOut(c)
-	if err != nil {
-		return "", err
-	}
-	now := s.Clock.Now()
-	data := adminLiveData{Now: now.Format(time.RFC3339), Venues: live}
-	for _, l := range live {
-		name := l.Name.ZH
-		if v.Lang == EN {
-			name = l.Name.EN
-		}
-		card := adminLiveCard{Slug: l.Venue, Name: name, Inside: l.Inside, Capacity: l.Capacity, Admitted: l.Admitted,
-			Booked: l.Booked, Quota: l.Quota, NoShows: l.NoShows}
-		if ven, err := s.Catalog.Venue(c.Request().Context(), l.Venue); err == nil {
-			card.DayURL = dayURL(ven.Slug, ven.Today(now))
-		}
-		data.Cards = append(data.Cards, card)
-		data.Total.Inside += card.Inside
-		data.Total.Capacity += card.Capacity
-		data.Total.Admitted += card.Admitted
-		data.Total.Booked += card.Booked
-		data.Total.Quota += card.Quota
-		data.Total.NoShows += card.NoShows
-	}
-	v.Title, v.Page, v.Data = v.tr("实时看板", "Live dashboard"), "live", data
-	v.Texts = jsTexts(map[string]string{
-		"updated":   v.tr("更新于 %s", "Updated %s"),
-		"stale":     v.tr("连接中断，显示的是 %s 的数据，正在重试…", "Connection lost; showing data from %s, retrying…"),
-		"inside":    v.tr("馆内 %d 人，上限 %d 人", "%d inside of %d"),
-		"perMinute": v.tr("近 3 小时每分钟入场人数，共 %d 人，最高 %d 人/分钟", "Admissions per minute over the last 3 hours: %d in all, at most %d a minute"),
-		"slots":     v.tr("今日各时段：已预约 %d / 配额 %d，已入场 %d", "Today's slots: %d booked of %d, %d admitted"),
-		"slotTip":   v.tr("%s 配额 %d，已预约 %d，已入场 %d，爽约 %d", "%s quota %d, booked %d, admitted %d, no-shows %d"),
-		"none":      v.tr("今日无时段", "No slots today"),
-		"minute":    v.tr("%s 入场 %d 人", "%s: %d admitted"),
-	})
-	return "live", nil
 }

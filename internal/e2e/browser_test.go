@@ -19,8 +19,8 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
-	"slotgate/app"
 	"slotgate/domain"
+	"slotgate/internal/app"
 	"slotgate/internal/testkit"
 )
 
@@ -127,14 +127,14 @@ func newBrowser(t *testing.T, ta *testkit.TestApp) *tab {
 }
 
 // screenshotDir is $SLOTGATE_SCREENSHOTS (relative to the repository root,
-// which is this package's parent), or a temporary folder.
+// two folders up from this package), or a temporary folder.
 func screenshotDir(t *testing.T) string {
 	dir := os.Getenv("SLOTGATE_SCREENSHOTS")
 	if dir == "" {
 		return t.TempDir()
 	}
 	if !filepath.IsAbs(dir) {
-		dir = filepath.Join("..", dir)
+		dir = filepath.Join("..", "..", dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
