@@ -490,13 +490,17 @@ func (s *server) audit(c echo.Context) error {
 		}
 	}
 	page, per := atoiOr(q.Get("page"), 1), atoiOr(q.Get("per_page"), 50)
-	if page < 1 || per < 1 || per > 500 {
-		errs.Add("page", domain.RulePositive)
+	if per < 1 || per > 500 {
+		errs.AddRange("per_page", 1, 500)
+	}
+	offset, ok := domain.PageOffset(page, max(per, 1))
+	if !ok {
+		errs.AddRange("page", 1, domain.MaxPageOffset/max(per, 1)+1)
 	}
 	if err := errs.OrNil(); err != nil {
 		return err
 	}
-	f.Limit, f.Offset = per, (page-1)*per
+	f.Limit, f.Offset = per, offset
 	entries, total, err := s.Admin.Audit(ctx, SessionOf(c).User, f)
 	if err != nil {
 		return err
