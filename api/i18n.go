@@ -125,6 +125,7 @@ var ruleTexts = map[domain.Rule]Text{
 	domain.RuleOutsideWindow:    {"不在可预约日期范围内", "is outside the booking window"},
 	domain.RulePhone:            {"请输入 11 位手机号码", "must be an 11-digit mainland mobile number"},
 	domain.RuleName:             {"姓名包含无效字符", "contains characters a name cannot have"},
+	domain.RuleNameFormat:       {"姓名包含不可见的格式字符（如文字方向控制符、零宽字符），请删除后重试", "contains invisible formatting characters (such as text-direction marks or zero-width spaces); remove them"},
 	domain.RuleIDType:           {"不支持的证件类型", "is not a supported document type"},
 	domain.RuleIDFormat:         {"证件号码格式不正确", "is not a valid number for this document"},
 	domain.RuleIDRegion:         {"身份证号码的地区码不正确", "does not start with a valid region code"},

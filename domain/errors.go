@@ -110,6 +110,7 @@ const (
 	RuleOutsideWindow    Rule = "outside_window"
 	RulePhone            Rule = "phone"
 	RuleName             Rule = "name"
+	RuleNameFormat       Rule = "name_format" // invisible format characters (Unicode Cf)
 	RuleIDType           Rule = "id_type"
 	RuleIDFormat         Rule = "id_format"
 	RuleIDRegion         Rule = "id_region"
