@@ -365,7 +365,7 @@ func TestLimitsFallBackWhenRedisIsGone(t *testing.T) {
 			var proxy *testkit.CuttingProxy
 			logs := &testkit.LogBuffer{}
 			ta := rlApp(t, mode, nil, testkit.Options{Logs: logs, RedisURL: func(r *testkit.Redis) string {
-				addr := strings.SplitN(r.URL, "/", 4)[2]
+				addr := r.Addr()
 				proxy = testkit.NewCuttingProxy(t, addr)
 				return strings.Replace(r.URL, addr, proxy.Addr(), 1)
 			}})

@@ -3,6 +3,7 @@ package redisgate_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -343,8 +344,12 @@ func TestConcurrentTakesNeverExceedQuota(t *testing.T) {
 func TestRetriedScriptTakesOnce(t *testing.T) {
 	forEachRedis(t, func(t *testing.T, r *testkit.Redis, g *redisgate.Gate) {
 		ctx := context.Background()
-		p := testkit.NewCuttingProxy(t, strings.SplitN(r.URL, "/", 4)[2])
-		client := redis.NewClient(&redis.Options{Addr: p.Addr(), DB: dbOf(r.URL), MaxRetries: 3})
+		p := testkit.NewCuttingProxy(t, r.Addr())
+		password := ""
+		if u, err := url.Parse(r.URL); err == nil {
+			password, _ = u.User.Password()
+		}
+		client := redis.NewClient(&redis.Options{Addr: p.Addr(), Password: password, DB: dbOf(r.URL), MaxRetries: 3})
 		defer client.Close()
 		pg := redisgate.New(client, r.Prefix)
 		if err := pg.Load(ctx, count(8, 10, 0), now); err != nil {
