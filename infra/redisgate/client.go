@@ -50,8 +50,8 @@ const (
 type Embedded struct {
 	srv      *miniredis.Miniredis
 	password string
-	stop chan struct{}
-	done chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // expiryTick is how often the embedded server moves its keys' TTLs on.
