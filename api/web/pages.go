@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -201,11 +202,11 @@ func (s *server) newView(c echo.Context, nav string) *pageView {
 	}
 	// The switch leads to the same page in the other language; after a
 	// form post that is the form's address, without what was typed.
-	u := *c.Request().URL
-	if c.Request().Method != http.MethodGet {
-		u.RawQuery = ""
+	var query url.Values
+	if c.Request().Method == http.MethodGet {
+		query = c.QueryParams()
 	}
-	v.SwitchURL = pages.SwitchURL(&u, v.Lang)
+	v.SwitchURL = pages.SwitchURL(c, query, v.Lang)
 	return v
 }
 
