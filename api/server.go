@@ -114,6 +114,7 @@ func New(d Deps) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Log)
 	e.IPExtractor = ipExtractor(d.TrustedProxies)
+	e.Pre(s.forwardedScheme)
 	t := d.Timeouts
 	e.Server.ReadHeaderTimeout, e.Server.WriteTimeout, e.Server.IdleTimeout = t.Header, t.Write, t.Idle
 	// The server's bound is the longest route's; the others are cut sooner.
@@ -158,6 +159,42 @@ func New(d Deps) *echo.Echo {
 // ipExtractor takes the client address from the connection, unless the
 // peer is a configured proxy: then from X-Forwarded-For, trusting only
 // those proxies. Echo v4 ignores the header unless told, and is told here.
+// forwardedScheme lets a request say it came over TLS (X-Forwarded-Proto
+// and its kin, which c.Scheme() reads) only from a trusted proxy, and sends
+// HSTS on answers served over TLS. Cookies are Secure by Secure(c).
+func (s *server) forwardedScheme(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.TLS == nil && !s.fromTrustedProxy(r.RemoteAddr) {
+			for _, h := range []string{echo.HeaderXForwardedProto, echo.HeaderXForwardedProtocol, echo.HeaderXForwardedSsl, echo.HeaderXUrlScheme} {
+				r.Header.Del(h)
+			}
+		}
+		if c.Scheme() == "https" {
+			c.Response().Header().Set(echo.HeaderStrictTransportSecurity, "max-age=31536000")
+		}
+		return next(c)
+	}
+}
+
+func (s *server) fromTrustedProxy(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	for _, n := range s.TrustedProxies {
+		if ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// Secure tells whether a cookie set in answer to c must be Secure: the
+// request came over TLS, directly or through a trusted proxy.
+func Secure(c echo.Context) bool { return c.Scheme() == "https" }
+
 func ipExtractor(proxies []*net.IPNet) echo.IPExtractor {
 	if len(proxies) == 0 {
 		return echo.ExtractIPDirect()

@@ -492,6 +492,6 @@ const maxFrameSide = 4096
 func ClearStaffCookies(c echo.Context) {
 	for _, name := range []string{SessionCookie, CSRFCookie} {
 		c.SetCookie(&http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: name == SessionCookie,
-			Secure: c.IsTLS(), SameSite: http.SameSiteStrictMode})
+			Secure: Secure(c), SameSite: http.SameSiteStrictMode})
 	}
 }

@@ -87,7 +87,7 @@ func RoutePath(c echo.Context) string {
 func KeepLang(c echo.Context) {
 	if l := c.QueryParam("lang"); l != "" {
 		c.SetCookie(&http.Cookie{Name: api.LangCookie, Value: string(api.PickLang(l)), Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: api.Secure(c)})
 	}
 }
 

@@ -110,7 +110,7 @@ func (s *server) staffLogin(c echo.Context) error {
 	}
 	// The lifetime goes as Max-Age, counted by the browser from now, not as
 	// a date: a phone whose clock is off (or a test's clock) keeps the cookie.
-	c.SetCookie(&http.Cookie{Name: api.SessionCookie, Value: res.Token, Path: "/", HttpOnly: true, Secure: c.IsTLS(),
+	c.SetCookie(&http.Cookie{Name: api.SessionCookie, Value: res.Token, Path: "/", HttpOnly: true, Secure: api.Secure(c),
 		SameSite: http.SameSiteStrictMode, MaxAge: max(int(res.Session.ExpiresAt.Sub(s.Clock.Now()).Seconds()), 1)})
 	// Back to the page that asked for a sign-in, or to the scanner.
 	next := view.Next
