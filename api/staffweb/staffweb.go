@@ -7,7 +7,6 @@ package staffweb
 import (
 	"embed"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,11 +19,16 @@ import (
 
 // The page's templates, script and style.
 //
-//go:embed *.html *.css *.js
+//go:embed *.html static
 var staffWeb embed.FS
 
+// staffAssets are the script and style, served versioned like every page
+// family's static files (and nothing else: no listing, no templates).
+var staffAssets = pages.NewAssets("staff", staffWeb, "/staff/assets/")
+
 var staffTemplates = template.Must(template.New("").Funcs(template.FuncMap{
-	"t": func(l api.Lang, zh, en string) string { return api.Text{zh, en}.In(l) },
+	"t":     func(l api.Lang, zh, en string) string { return api.Text{zh, en}.In(l) },
+	"asset": staffAssets.AssetURL,
 }).ParseFS(staffWeb, "*.html"))
 
 // server answers the staff pages with the use cases the API has.
@@ -40,16 +44,7 @@ func Register(e *echo.Echo, d api.Deps) {
 	e.POST("/staff/login", s.staffLogin)
 	e.POST("/staff/logout", s.staffLogout)
 	e.GET("/staff/scan", s.scanPage)
-	e.GET("/staff/assets/*", echo.WrapHandler(http.StripPrefix("/staff/assets/", staffAssets(staffWeb))))
-}
-
-// staffAssets serves the page's script and style, cached for an hour.
-func staffAssets(assets fs.FS) http.Handler {
-	files := http.FileServer(http.FS(assets))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		files.ServeHTTP(w, r)
-	})
+	e.GET("/staff/assets/:name", staffAssets.ServeAsset)
 }
 
 type staffLoginView struct {
