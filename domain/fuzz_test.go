@@ -147,4 +147,3 @@ func FuzzBookingParty(f *testing.F) {
 		}
 	})
 }
-
