@@ -56,6 +56,11 @@ type staffLoginView struct {
 	Next string
 }
 
+// ForAdmin is a sign-in on the way to an admin page: titled for admins.
+func (v staffLoginView) ForAdmin() bool {
+	return v.Next == "/admin" || strings.HasPrefix(v.Next, "/admin/") || strings.HasPrefix(v.Next, "/admin?")
+}
+
 // localNext is next when it is one of our staff or admin pages, and ""
 // otherwise: a sign-in must never lead to another site.
 func localNext(next string) string {
