@@ -642,15 +642,15 @@ func (s *server) staffListCSV(c echo.Context) error {
 		for i, vi := range b.Visitors {
 			_ = w.Write([]string{b.Slot.Start.In(loc).Format("15:04"), b.Slot.End.In(loc).Format("15:04"),
 				strconv.FormatInt(b.ID, 10), string(b.Status), strconv.Itoa(b.PartySize), strconv.Itoa(i + 1),
-				csvSafe(vi.Name), string(vi.IDType), vi.IDMasked})
+				CSVSafe(vi.Name), string(vi.IDType), vi.IDMasked})
 		}
 	}
 	w.Flush()
 	return w.Error()
 }
 
-// csvSafe keeps a name from being read as a formula by a spreadsheet.
-func csvSafe(s string) string {
+// CSVSafe keeps a name from being read as a formula by a spreadsheet.
+func CSVSafe(s string) string {
 	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
 		return "'" + s
 	}

@@ -204,16 +204,25 @@ func (b bookingBody) request(idempotencyKey string) domain.BookingRequest {
 	return r
 }
 
-func (s *server) createBooking(c echo.Context) error {
+// ReadBookingRequest reads a booking request's body strictly (one JSON
+// value, known fields, right types) and its Idempotency-Key.
+func ReadBookingRequest(c echo.Context) (domain.BookingRequest, error) {
 	var body bookingBody
 	if err := decodeJSON(c, &body); err != nil {
+		return domain.BookingRequest{}, err
+	}
+	return body.request(c.Request().Header.Get("Idempotency-Key")), nil
+}
+
+func (s *server) createBooking(c echo.Context) error {
+	req, err := ReadBookingRequest(c)
+	if err != nil {
 		return err
 	}
-	req := body.request(c.Request().Header.Get("Idempotency-Key"))
 	req.ClientAddr = c.RealIP()
 	res, err := s.Bookings.Book(c.Request().Context(), req)
 	SetRateLimitHeaders(c, res.Limits)
-	s.CountBooking(c, body.SlotID, res.Booking, res.Replayed, err)
+	s.CountBooking(c, req.SlotID, res.Booking, res.Replayed, err)
 	if err != nil {
 		return err
 	}

@@ -147,3 +147,27 @@ func FuzzBookingParty(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRateLimitSettings: SLOTGATE_RATE_LIMITS is read without a crash,
+// and what it accepts is a usable limit: quota, window, burst and the
+// interval between requests all positive.
+func FuzzRateLimitSettings(f *testing.F) {
+	for _, s := range []string{"booking-client=120/1m+40", "login-user=3/15m+10, lookup-client=6/1m30s+6",
+		"booking-client=0/1m+1", "booking-client=1/0s+1", "booking-client=1/-1m+1", "booking-client=9223372036854775807/1ns+1",
+		"x=1/1m+1", "=", ",", "booking-client=1/1m+1,", "booking-client=1/1m+99999999999999999999", "booking-client=1/1m+-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		b, l := DefaultBookingLimits(), DefaultLoginLimits()
+		lookup := LookupLimit()
+		policies := []*LimitPolicy{&b.ByClient, &b.ByPhone, &b.ByID, &l.ByUser, &l.ByClient, &l.ByUserClient, &lookup}
+		if err := OverrideLimits(spec, policies...); err != nil {
+			return
+		}
+		for _, p := range policies {
+			if p.Quota <= 0 || p.Burst <= 0 || p.Window <= 0 || p.Interval() <= 0 {
+				t.Fatalf("%q accepted as %v", spec, *p)
+			}
+		}
+	})
+}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -211,4 +214,32 @@ func (f *FallbackLimiter) switchTo(falling bool, err error) {
 	if changed && f.OnChange != nil {
 		f.OnChange(falling, err)
 	}
+}
+
+// OverrideLimits reads "name=quota/window+burst,..." (e.g.
+// "booking-client=120/1m+40", the SLOTGATE_RATE_LIMITS setting) into the
+// policies of those names. A quota, window or burst must be positive, and
+// the interval between requests at least the limiter's microsecond.
+func OverrideLimits(spec string, policies ...*LimitPolicy) error {
+	targets := map[string]*LimitPolicy{}
+	for _, p := range policies {
+		targets[p.Name] = p
+	}
+	for _, item := range strings.Split(spec, ",") {
+		name, rule, ok := strings.Cut(strings.TrimSpace(item), "=")
+		p, known := targets[name]
+		if !ok || !known {
+			return fmt.Errorf("%q is not name=quota/window+burst with a known name (on, off, or %s)", item, strings.Join(slices.Sorted(maps.Keys(targets)), ", "))
+		}
+		rate, burst, ok1 := strings.Cut(rule, "+")
+		quota, window, ok2 := strings.Cut(rate, "/")
+		q, err1 := strconv.Atoi(quota)
+		w, err2 := time.ParseDuration(window)
+		b, err3 := strconv.Atoi(burst)
+		if !ok1 || !ok2 || err1 != nil || err2 != nil || err3 != nil || q <= 0 || w <= 0 || b <= 0 {
+			return fmt.Errorf("%q: want quota/window+burst, e.g. 60/1m+20", item)
+		}
+		p.Quota, p.Window, p.Burst = q, w, b
+	}
+	return nil
 }

@@ -7,9 +7,7 @@ package app
 import (
 	"fmt"
 	"log/slog"
-	"maps"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -185,26 +183,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 // overrideLimits reads "name=quota/window+burst,..." (e.g.
 // "booking-client=120/1m+40") over the default limits.
 func (c *Config) overrideLimits(spec string) error {
-	targets := map[string]*domain.LimitPolicy{}
-	for _, p := range []*domain.LimitPolicy{&c.BookingLimits.ByClient, &c.BookingLimits.ByPhone, &c.BookingLimits.ByID,
-		&c.LoginLimits.ByUser, &c.LoginLimits.ByClient, &c.LoginLimits.ByUserClient, &c.LookupLimit, &c.DecodeLimit} {
-		targets[p.Name] = p
-	}
-	for _, item := range strings.Split(spec, ",") {
-		name, rule, ok := strings.Cut(strings.TrimSpace(item), "=")
-		p, known := targets[name]
-		if !ok || !known {
-			return fmt.Errorf("%q is not name=quota/window+burst with a known name (on, off, or %s)", item, strings.Join(slices.Sorted(maps.Keys(targets)), ", "))
-		}
-		rate, burst, ok1 := strings.Cut(rule, "+")
-		quota, window, ok2 := strings.Cut(rate, "/")
-		q, err1 := strconv.Atoi(quota)
-		w, err2 := time.ParseDuration(window)
-		b, err3 := strconv.Atoi(burst)
-		if !ok1 || !ok2 || err1 != nil || err2 != nil || err3 != nil || q <= 0 || w <= 0 || b <= 0 {
-			return fmt.Errorf("%q: want quota/window+burst, e.g. 60/1m+20", item)
-		}
-		p.Quota, p.Window, p.Burst = q, w, b
-	}
-	return nil
+	return domain.OverrideLimits(spec, &c.BookingLimits.ByClient, &c.BookingLimits.ByPhone, &c.BookingLimits.ByID,
+		&c.LoginLimits.ByUser, &c.LoginLimits.ByClient, &c.LoginLimits.ByUserClient, &c.LookupLimit, &c.DecodeLimit)
 }
