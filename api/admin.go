@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -61,6 +62,11 @@ type venueBody struct {
 	NoShowWindowDays              *int                 `json:"no_show_window_days"`
 	RestrictionDays               *int                 `json:"restriction_days"`
 	EraseAfterDays                *int                 `json:"erase_after_days"`
+	BookingClosesMinutesBeforeEnd *int                 `json:"booking_closes_minutes_before_end"`
+	ReleaseTime                   *string              `json:"release_time"`
+	Address                       *nameJSON            `json:"address"`
+	ContactPhone                  *string              `json:"contact_phone"`
+	Notice                        *nameJSON            `json:"notice"`
 	Reason                        string               `json:"reason"`
 	// Bookable is in what GET answers; a venue sent back as read is accepted.
 	Bookable *dateRangeJSON `json:"bookable"`
@@ -71,7 +77,8 @@ func NewVenueDefaults() domain.Venue {
 	return domain.Venue{Timezone: "Asia/Shanghai", Open: 9 * 60, Close: 17 * 60, SlotMinutes: 60, BookingWindowDays: 7,
 		MaxPartySize: 5, AdmissionMinutesBefore: 30, InstantaneousCapacity: 100, GateFlowPerMinute: 30, GateBurst: 10,
 		PolicyRatioPct: 100, HeldBackRelease: 17 * 60,
-		NoShowGraceMinutes: 30, NoShowStrikes: 3, NoShowWindowDays: 180, RestrictionDays: 30, EraseAfterDays: 30}
+		NoShowGraceMinutes: 30, NoShowStrikes: 3, NoShowWindowDays: 180, RestrictionDays: 30, EraseAfterDays: 30,
+		BookingClosesMinutesBeforeEnd: 15}
 }
 
 // apply lays the body over v, collecting every field that does not parse.
@@ -135,6 +142,23 @@ func (b venueBody) apply(v domain.Venue) (domain.Venue, error) {
 	set(&v.NoShowWindowDays, b.NoShowWindowDays)
 	set(&v.RestrictionDays, b.RestrictionDays)
 	set(&v.EraseAfterDays, b.EraseAfterDays)
+	set(&v.BookingClosesMinutesBeforeEnd, b.BookingClosesMinutesBeforeEnd)
+	if b.ReleaseTime != nil {
+		m, err := domain.ParseMinute(*b.ReleaseTime)
+		if err != nil || m >= 24*60 {
+			errs.Add("release_time", domain.RuleHours)
+		}
+		v.ReleaseTime = m
+	}
+	if b.Address != nil {
+		v.Address = domain.LocalText{ZH: strings.TrimSpace(b.Address.ZH), EN: strings.TrimSpace(b.Address.EN)}
+	}
+	if b.ContactPhone != nil {
+		v.ContactPhone = strings.TrimSpace(*b.ContactPhone)
+	}
+	if b.Notice != nil {
+		v.Notice = domain.LocalText{ZH: strings.TrimSpace(b.Notice.ZH), EN: strings.TrimSpace(b.Notice.EN)}
+	}
 	if b.HeldBackRelease != nil {
 		m, err := domain.ParseMinute(*b.HeldBackRelease)
 		if err != nil {
@@ -160,6 +184,12 @@ func (s *server) createVenue(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/venues/"+created.Slug)
 	return c.JSON(http.StatusCreated, venueOut(created, s.Clock.Now()))
+}
+
+// venueChangeJSON is a venue after a change, with what it did to the slots.
+type venueChangeJSON struct {
+	Venue    venueJSON    `json:"venue"`
+	Schedule scheduleJSON `json:"schedule"`
 }
 
 type scheduleJSON struct {
@@ -210,7 +240,7 @@ func (s *server) updateVenue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"venue": venueOut(updated, s.Clock.Now()), "schedule": s.scheduleOut(updated, ch)})
+	return c.JSON(http.StatusOK, venueChangeJSON{Venue: venueOut(updated, s.Clock.Now()), Schedule: s.scheduleOut(updated, ch)})
 }
 
 func requireAdmin(c echo.Context) error {
@@ -285,18 +315,21 @@ func (s *server) setDayQuota(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	type result struct {
-		Slot  slotJSON `json:"slot"`
-		Error string   `json:"error,omitempty"`
-	}
-	out := make([]result, len(results))
+	out := make([]slotQuotaResultJSON, len(results))
 	for i, r := range results {
-		out[i] = result{Slot: adminSlotOut(r.Slot, v)}
+		out[i] = slotQuotaResultJSON{Slot: adminSlotOut(r.Slot, v)}
 		if r.Err != nil {
 			out[i].Error = string(domain.CodeOf(r.Err))
 		}
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// slotQuotaResultJSON is one slot of a day's quota change: changed, or
+// the code that kept it as it was.
+type slotQuotaResultJSON struct {
+	Slot  slotJSON `json:"slot"`
+	Error string   `json:"error,omitempty"`
 }
 
 func (s *server) setDefaultQuota(c echo.Context) error {
@@ -308,7 +341,7 @@ func (s *server) setDefaultQuota(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"venue": venueOut(v, s.Clock.Now()), "schedule": s.scheduleOut(v, ch)})
+	return c.JSON(http.StatusOK, venueChangeJSON{Venue: venueOut(v, s.Clock.Now()), Schedule: s.scheduleOut(v, ch)})
 }
 
 type slotReportJSON struct {
@@ -362,8 +395,13 @@ func (s *server) closeVenue(c echo.Context) error {
 	for _, b := range res.Cancelled {
 		people += b.PartySize
 	}
-	return c.JSON(http.StatusOK, map[string]int{"slots_closed": len(res.Slots), "bookings_cancelled": len(res.Cancelled),
-		"people_notified": people})
+	return c.JSON(http.StatusOK, closureJSON{SlotsClosed: len(res.Slots), BookingsCancelled: len(res.Cancelled), PeopleNotified: people})
+}
+
+type closureJSON struct {
+	BookingsCancelled int `json:"bookings_cancelled"`
+	PeopleNotified    int `json:"people_notified"`
+	SlotsClosed       int `json:"slots_closed"`
 }
 
 type userBody struct {
@@ -438,10 +476,12 @@ func (s *server) updateUser(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.userOut(c, u))
 }
 
+type passwordBody struct {
+	Password string `json:"password"`
+}
+
 func (s *server) resetPassword(c echo.Context) error {
-	var body struct {
-		Password string `json:"password"`
-	}
+	var body passwordBody
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}

@@ -119,6 +119,11 @@ func (s *server) listRestrictions(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// reasonBody is a change that needs only its reason.
+type reasonBody struct {
+	Reason string `json:"reason"`
+}
+
 func (s *server) liftRestriction(c echo.Context) error {
 	if err := requireAdmin(c); err != nil {
 		return err
@@ -127,9 +132,7 @@ func (s *server) liftRestriction(c echo.Context) error {
 	if err != nil {
 		return domain.ErrNotFound
 	}
-	var body struct {
-		Reason string `json:"reason"`
-	}
+	var body reasonBody
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}

@@ -96,18 +96,25 @@ var titles = map[domain.Code]Text{
 	domain.CodeCancelled:       {"预约已取消", "Booking was cancelled"},
 	domain.CodeFlowLimited:     {"入口限流中", "Entrance is flow-limited"},
 	domain.CodeBelowBooked:     {"低于已预约人数", "Below the places already booked"},
+
+	domain.CodeMethodNotAllowed:     {"不支持该请求方法", "Method not allowed"},
+	domain.CodeUnsupportedMediaType: {"不支持的内容类型", "Unsupported media type"},
+	domain.CodeInternal:             {"服务器内部错误", "Internal error"},
 }
 
 // details say what to do next, where the title alone does not.
 var details = map[domain.Code]Text{
 	domain.CodeSoldOut:        {"请选择其他时段或日期。", "Please choose another time slot or day."},
 	domain.CodeAlreadyBooked:  {"同一证件每天在同一场馆只能预约一次，可查询或取消已有预约。", "One booking per ID per venue per day; look up or cancel the existing booking."},
-	domain.CodeSlotClosed:     {"该时段已开始、已关闭或尚未开放预约，请选择其他时段。", "The slot has started, is closed, or is not yet open for booking; please choose another."},
+	domain.CodeSlotClosed:     {"该时段已停止预约、已关闭或尚未开放预约，请选择其他时段。", "The slot no longer takes bookings, is closed, or is not yet open for booking; please choose another."},
 	domain.CodeRateLimited:    {"请稍后再试。", "Please try again later."},
 	domain.CodeUnavailable:    {"请稍后再试，您的信息未被提交。", "Please try again shortly; nothing was booked."},
 	domain.CodeNotCancellable: {"已入场、已过期或时段已开始的预约不能取消。", "Bookings that were used, missed, or whose slot has started cannot be cancelled."},
 	domain.CodeNotFound:       {"请检查预约码或链接是否完整。", "Please check that the code or link is complete."},
 	domain.CodeMalformed:      {"请求无法解析。", "The request could not be read."},
+
+	domain.CodeMethodNotAllowed:     {"该地址不支持这个请求方法，可用的方法见 Allow 响应头。", "This address does not take this method; the Allow header lists those it takes."},
+	domain.CodeUnsupportedMediaType: {"请求内容应为 JSON（Content-Type: application/json）。", "The request body must be JSON (Content-Type: application/json)."},
 }
 
 // ruleTexts explain a field error; %d is the rule's limit where it has one.
@@ -123,7 +130,8 @@ var ruleTexts = map[domain.Rule]Text{
 	domain.RuleTooLong:          {"内容过长", "is too long"},
 	domain.RuleDate:             {"日期格式应为 YYYY-MM-DD", "must be a date written YYYY-MM-DD"},
 	domain.RuleOutsideWindow:    {"不在可预约日期范围内", "is outside the booking window"},
-	domain.RulePhone:            {"请输入 11 位手机号码", "must be an 11-digit mainland mobile number"},
+	domain.RulePhone:            {"请输入 11 位手机号码，境外号码以 + 和国家代码开头", "must be a mainland mobile number (11 digits), or another country's number starting with + and its country code"},
+	domain.RulePhoneNotMobile:   {"这不是手机号码，请填写能接收短信的手机号码", "is not a mobile number; give a mobile number that can receive text messages"},
 	domain.RuleName:             {"姓名包含无效字符", "contains characters a name cannot have"},
 	domain.RuleNameFormat:       {"姓名包含不可见的格式字符（如文字方向控制符、零宽字符），请删除后重试", "contains invisible formatting characters (such as text-direction marks or zero-width spaces); remove them"},
 	domain.RuleIDType:           {"不支持的证件类型", "is not a supported document type"},

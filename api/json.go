@@ -11,8 +11,12 @@ import (
 )
 
 // decodeJSON reads exactly one JSON value into v, refusing unknown fields,
-// wrong types and trailing data with 400 malformed_request.
+// wrong types and trailing data with 400 malformed_request, and a body
+// declared as another media type with 415 unsupported_media_type.
 func decodeJSON(c echo.Context, v any) error {
+	if err := requireJSON(c); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -32,7 +36,7 @@ func malformed(err error) error {
 	e := &domain.Error{Code: domain.CodeMalformed, Detail: err.Error()}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		e.Field = te.Field
+		e.Field = domain.Field(te.Field)
 	}
 	return e
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // Metrics are what the HTTP layer counts (the API and the pages alike),
-// exposed at /metrics in Prometheus' text format.
+// exposed at /metrics in Prometheus' text format, or OpenMetrics to a
+// client that asks for it (Accept: application/openmetrics-text).
 type Metrics struct {
 	requests   *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
@@ -85,5 +86,5 @@ func (m *Metrics) observe(c echo.Context, took time.Duration) {
 }
 
 func metricsHandler(reg *prometheus.Registry) echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, EnableOpenMetrics: true}))
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,6 +35,8 @@ type Problem struct {
 	MustLeave int               `json:"must_leave,omitempty"`
 	// RestrictedUntil is the day a restriction for no-shows ends.
 	RestrictedUntil string `json:"restricted_until,omitempty"`
+	// OpensAt is when a day not yet open for booking opens (RFC 3339).
+	OpensAt string `json:"opens_at,omitempty"`
 }
 
 type admissionRefJSON struct {
@@ -46,11 +49,17 @@ type windowJSON struct {
 	To   string `json:"to"`
 }
 
-// FieldProblem says what is wrong with one field.
+// FieldProblem says what is wrong with one field. Field is its path as
+// the API names it; Path holds the same path in parts, for the pages.
 type FieldProblem struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-	Rule    string `json:"rule"`
+	Field   string           `json:"field"`
+	Message string           `json:"message"`
+	Rule    string           `json:"rule"`
+	Path    domain.FieldPath `json:"-"`
+}
+
+func fieldProblem(path domain.FieldPath, rule, message string) FieldProblem {
+	return FieldProblem{Field: path.String(), Message: message, Rule: rule, Path: path}
 }
 
 var statusOf = map[domain.Code]int{
@@ -74,7 +83,14 @@ var statusOf = map[domain.Code]int{
 	domain.CodeCancelled:       http.StatusGone,
 	domain.CodeFlowLimited:     http.StatusTooManyRequests,
 	domain.CodeBelowBooked:     http.StatusConflict,
+
+	domain.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	domain.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	domain.CodeInternal:             http.StatusInternalServerError,
 }
+
+// problemType is the address of the page that explains code.
+func problemType(code domain.Code) string { return "/problems/" + string(code) }
 
 // unavailableRetry is what a 503 asks clients to wait before trying again.
 const unavailableRetry = 2
@@ -89,18 +105,22 @@ func ProblemOf(err error, l Lang) Problem {
 	}
 	code := domain.CodeOf(err)
 	status, known := statusOf[code]
-	if !known {
-		return Problem{Type: "about:blank", Title: map[Lang]string{ZH: "服务器内部错误", EN: "Internal error"}[l],
-			Status: http.StatusInternalServerError, Code: "internal"}
+	if !known || code == domain.CodeInternal {
+		return Problem{Type: problemType(domain.CodeInternal), Title: titles[domain.CodeInternal].In(l),
+			Status: http.StatusInternalServerError, Code: domain.CodeInternal}
 	}
-	p := Problem{Type: "/problems/" + string(code), Title: titles[code].In(l), Status: status, Code: code}
+	p := Problem{Type: problemType(code), Title: titles[code].In(l), Status: status, Code: code}
 	if d, ok := details[code]; ok {
 		p.Detail = d.In(l)
+	}
+	var bc badCredentials
+	if errors.As(err, &bc) {
+		p.Title, p.Detail = credentialsTitle.In(l), credentialsDetail.In(l)
 	}
 	var v *domain.ValidationError
 	if errors.As(err, &v) {
 		for _, f := range v.Fields {
-			p.Errors = append(p.Errors, FieldProblem{Field: f.Field, Message: RuleText(f, l), Rule: string(f.Rule)})
+			p.Errors = append(p.Errors, fieldProblem(f.Field, string(f.Rule), RuleText(f, l)))
 		}
 	}
 	var de *domain.Error
@@ -112,13 +132,18 @@ func ProblemOf(err error, l Lang) Problem {
 				p.Remaining = &r
 				p.Detail = fmt.Sprintf(Text{"仅剩 %d 个名额，请减少人数或选择其他时段。", "Only %d places left; book fewer people or choose another slot."}.In(l), r)
 			}
+		case domain.CodeSlotClosed:
+			if !de.OpensAt.IsZero() {
+				p.OpensAt = de.OpensAt.Format(time.RFC3339)
+				p.Detail = Text{"该日期尚未开放预约，将于 %s 开放。", "This day is not open for booking yet; it opens on %s."}.Format(l, de.OpensAt.Format("01-02 15:04"))
+			}
 		case domain.CodeMalformed:
-			if de.Field != "" {
-				p.Errors = []FieldProblem{{Field: de.Field, Rule: "type", Message: Text{"类型不正确", "has the wrong type"}.In(l)}}
+			if !de.Field.IsZero() {
+				p.Errors = []FieldProblem{fieldProblem(de.Field, "type", Text{"类型不正确", "has the wrong type"}.In(l))}
 			}
 		case domain.CodeAlreadyBooked:
-			if de.Field != "" {
-				p.Errors = []FieldProblem{{Field: de.Field, Rule: string(code), Message: Text{"该证件当天已有预约", "already holds a booking that day"}.In(l)}}
+			if !de.Field.IsZero() {
+				p.Errors = []FieldProblem{fieldProblem(de.Field, string(code), Text{"该证件当天已有预约", "already holds a booking that day"}.In(l))}
 			}
 		case domain.CodeRestricted:
 			if !de.RestrictedUntil.IsZero() {
@@ -141,6 +166,10 @@ func ProblemOf(err error, l Lang) Problem {
 func HTTPProblem(he *echo.HTTPError, l Lang) Problem {
 	code := domain.CodeMalformed
 	switch he.Code {
+	case http.StatusMethodNotAllowed:
+		code = domain.CodeMethodNotAllowed
+	case http.StatusUnsupportedMediaType:
+		code = domain.CodeUnsupportedMediaType
 	case http.StatusNotFound:
 		code = domain.CodeNotFound
 	case http.StatusUnauthorized:
@@ -150,14 +179,26 @@ func HTTPProblem(he *echo.HTTPError, l Lang) Problem {
 	case http.StatusServiceUnavailable:
 		code = domain.CodeUnavailable
 	}
-	p := Problem{Type: "/problems/" + string(code), Title: titles[code].In(l), Status: he.Code, Code: code}
+	p := Problem{Type: problemType(code), Title: titles[code].In(l), Status: he.Code, Code: code}
+	if d, ok := details[code]; ok {
+		p.Detail = d.In(l)
+	}
 	if he.Code == http.StatusRequestEntityTooLarge {
 		p.Detail = Text{"请求内容过大。", "The request body is too large."}.In(l)
-	} else if he.Code == http.StatusMethodNotAllowed {
-		p.Detail = Text{"不支持该请求方法。", "This method is not allowed here."}.In(l)
 	}
 	return p
 }
+
+// badCredentials is a sign-in refused for its username or password: a 401
+// whose title says so rather than asking to sign in.
+type badCredentials struct{ error }
+
+func (b badCredentials) Unwrap() error { return b.error }
+
+var (
+	credentialsTitle  = Text{"用户名或密码错误", "Wrong username or password"}
+	credentialsDetail = Text{"请检查用户名和密码后重试；账号停用时也无法登录。", "Check the username and password and try again; a disabled account cannot sign in either."}
+)
 
 // errorHandler is Echo's one HTTPErrorHandler: it writes problem+json and
 // logs only what is the service's fault.
@@ -167,6 +208,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		p := ProblemOf(err, LangOf(c))
+		if p.Status == http.StatusMethodNotAllowed {
+			allowHead(c.Response().Header())
+		}
 		if p.Status >= 500 {
 			log.ErrorContext(c.Request().Context(), "request failed", "route", c.Path(), "status", p.Status, "err", err)
 		}
@@ -174,15 +218,22 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	}
 }
 
-// writeProblem sends p as problem+json, with Retry-After when it has one.
+// writeProblem sends p as problem+json, with Retry-After when it has one
+// and a WWW-Authenticate challenge with every 401. Its title and detail
+// follow the request's language, which the answer says.
 func writeProblem(c echo.Context, p Problem) error {
+	h := c.Response().Header()
 	if p.RetryAfter > 0 {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(p.RetryAfter))
+		h.Set("Retry-After", strconv.Itoa(p.RetryAfter))
 	}
+	if p.Status == http.StatusUnauthorized && h.Get(echo.HeaderWWWAuthenticate) == "" {
+		h.Set(echo.HeaderWWWAuthenticate, authChallenge)
+	}
+	setContentLanguage(c, LangOf(c))
+	// c.JSON keeps a Content-Type already set.
+	h.Set(echo.HeaderContentType, "application/problem+json")
 	if c.Request().Method == http.MethodHead {
 		return c.NoContent(p.Status)
 	}
-	// c.JSON keeps a Content-Type already set.
-	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	return c.JSON(p.Status, p)
 }

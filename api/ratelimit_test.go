@@ -3,13 +3,17 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dunglas/httpsfv"
 
 	"slotgate/domain"
 	"slotgate/internal/app"
@@ -199,13 +203,15 @@ func rlWant429(t *testing.T, what string, res testkit.Response, p domain.LimitPo
 	if err != nil || ra < 1 || time.Duration(ra-1)*time.Second > p.Interval() {
 		t.Fatalf("%s: Retry-After %q, want 1 to %v in whole seconds", what, res.Header.Get("Retry-After"), p.Interval())
 	}
-	policy := fmt.Sprintf("%q;q=%d;w=%d;burst=%d", p.Name, p.Quota, int(p.Window.Seconds()), p.Burst)
+	w := int(math.Ceil((time.Duration(p.Burst) * p.Interval()).Seconds()))
+	policy := fmt.Sprintf("%q;q=%d;w=%d", p.Name, p.Burst, w)
 	if !strings.Contains(res.Header.Get("RateLimit-Policy"), policy) {
 		t.Fatalf("%s: RateLimit-Policy %q, want %s", what, res.Header.Get("RateLimit-Policy"), policy)
 	}
 	if !strings.Contains(res.Header.Get("RateLimit"), fmt.Sprintf("%q;r=0;", p.Name)) {
 		t.Fatalf("%s: RateLimit %q, want %q with nothing left", what, res.Header.Get("RateLimit"), p.Name)
 	}
+	rlDraftFields(t, res.Header)
 }
 
 // TestClientAddressBehindProxies: X-Forwarded-For is believed only from a
@@ -268,7 +274,9 @@ func TestRateLimitHeaders(t *testing.T) {
 			ta := rlApp(t, mode, nil)
 			s := slots(t, ta, "beibei-library", "2026-03-03")[0]
 			const phone = "13912340000"
-			wantPolicy := `"booking-client";q=60;w=60;burst=20, "booking-phone";q=20;w=3600;burst=5, "booking-id";q=20;w=3600;burst=5`
+			// Each GCRA as its bucket: the burst, refilled by the steady rate in w s
+			// (20 at 1 a second; 5 at one per 180 s).
+			wantPolicy := `"booking-client";q=20;w=20, "booking-phone";q=5;w=900, "booking-id";q=5;w=900`
 			party := map[string]any{"slot_id": s.ID, "phone": phone, "visitors": []map[string]string{
 				{"name": "访客1", "id_type": "passport", "id_number": "Y00000001"},
 				{"name": "访客2", "id_type": "passport", "id_number": "Y00000002"}}}
@@ -283,6 +291,7 @@ func TestRateLimitHeaders(t *testing.T) {
 			if got, want := res.Header.Get("RateLimit"), `"booking-client";r=19;t=1, "booking-phone";r=4;t=180, "booking-id";r=4;t=180`; got != want {
 				t.Fatalf("RateLimit on a 201:\n got %s\nwant %s", got, want)
 			}
+			rlDraftFields(t, res.Header)
 			if res.Header.Get("Retry-After") != "" {
 				t.Fatalf("a 201 with Retry-After %q", res.Header.Get("Retry-After"))
 			}
@@ -303,6 +312,7 @@ func TestRateLimitHeaders(t *testing.T) {
 			if got := res.Header.Get("RateLimit"); !strings.Contains(got, `"booking-client";r=`) || !strings.Contains(got, `"booking-phone";r=0;t=`) {
 				t.Fatalf("RateLimit on a 429: %s", got)
 			}
+			rlDraftFields(t, res.Header)
 			ra := res.Header.Get("Retry-After")
 			if ra != "180" && ra != "179" {
 				t.Fatalf("Retry-After %q, want 180 s: one phone booking comes back every 3 minutes", ra)
@@ -315,6 +325,64 @@ func TestRateLimitHeaders(t *testing.T) {
 				t.Fatalf("retry_after %d in the body, %s in the header", p.RetryAfter, ra)
 			}
 		})
+	}
+}
+
+// rlDraftFields parses RateLimit-Policy and RateLimit as the draft's
+// Structured Fields (RFC 9651 lists of strings with parameters) and checks
+// that they use only the draft's parameters, that each RateLimit names a
+// policy, and that r never exceeds the q of the policy it names.
+func rlDraftFields(t *testing.T, h http.Header) {
+	t.Helper()
+	policies, err := httpsfv.UnmarshalList(h.Values("RateLimit-Policy"))
+	if err != nil {
+		t.Fatalf("RateLimit-Policy %q is not a Structured Fields list: %v", h.Values("RateLimit-Policy"), err)
+	}
+	quota := map[string]int64{}
+	for _, m := range policies {
+		it, ok := m.(httpsfv.Item)
+		name, isString := it.Value.(string)
+		if !ok || !isString {
+			t.Fatalf("RateLimit-Policy member %#v is not a string item", m)
+		}
+		for _, k := range it.Params.Names() {
+			if !slices.Contains([]string{"q", "qu", "w", "pk"}, k) {
+				t.Errorf("RateLimit-Policy %q has parameter %q, which the draft does not define", name, k)
+			}
+		}
+		q, okq := it.Params.Get("q")
+		w, okw := it.Params.Get("w")
+		qi, _ := q.(int64)
+		if wi, _ := w.(int64); !okq || !okw || qi < 1 || wi < 1 {
+			t.Errorf("RateLimit-Policy %q: q=%v w=%v, want positive integers", name, q, w)
+		}
+		quota[name] = qi
+	}
+	states, err := httpsfv.UnmarshalList(h.Values("RateLimit"))
+	if err != nil {
+		t.Fatalf("RateLimit %q is not a Structured Fields list: %v", h.Values("RateLimit"), err)
+	}
+	for _, m := range states {
+		it, _ := m.(httpsfv.Item)
+		name, _ := it.Value.(string)
+		q, named := quota[name]
+		if !named {
+			t.Errorf("RateLimit names %q, which RateLimit-Policy does not", name)
+		}
+		for _, k := range it.Params.Names() {
+			if !slices.Contains([]string{"r", "t", "pk"}, k) {
+				t.Errorf("RateLimit %q has parameter %q, which the draft does not define", name, k)
+			}
+		}
+		r, _ := it.Params.Get("r")
+		tt, _ := it.Params.Get("t")
+		ri, _ := r.(int64)
+		if ti, ok := tt.(int64); !ok || ti < 0 {
+			t.Errorf("RateLimit %q: t=%v, want a non-negative integer", name, tt)
+		}
+		if ri < 0 || ri > q {
+			t.Errorf("RateLimit %q: r=%d outside 0..q=%d", name, ri, q)
+		}
 	}
 }
 

@@ -39,6 +39,7 @@ type Deps struct {
 	Admissions *domain.Admissions
 	Admin      *domain.Admin
 	Fairness   *domain.Fairness
+	Visitors   *domain.Visitors
 	// Limiter counts per-client requests (nil: SLOTGATE_RATE_LIMITS=off);
 	// LookupLimit bounds reads of bookings by code per client address.
 	Limiter     domain.Limiter
@@ -120,6 +121,7 @@ func New(d Deps) *echo.Echo {
 	// The server's bound is the longest route's; the others are cut sooner.
 	e.Server.ReadTimeout = max(t.Body, t.Frame)
 
+	e.Use(noSniff, answerHeaders)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		RequestIDHandler: func(c echo.Context, id string) {
 			r := c.Request()
@@ -139,19 +141,30 @@ func New(d Deps) *echo.Echo {
 		// A camera frame sent for decoding is bounded by its handler.
 		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/scans/decode" },
 	}))
+	// Pages, CSS and JS go gzip-compressed to clients that ask; bodies under
+	// 1 KiB are not worth it.
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
+		Skipper:   func(c echo.Context) bool { return !compressible(c) },
+		MinLength: 1024,
+	}))
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", metricsHandler(d.Registry))
 
 	v1 := e.Group("/api/v1")
+	v1.GET("/openapi.json", s.openAPI)
 	v1.GET("/venues", s.listVenues)
 	v1.GET("/venues/:slug", s.getVenue)
 	v1.GET("/venues/:slug/slots", s.listSlots)
 	v1.POST("/bookings", s.createBooking)
 	v1.GET("/bookings/:code", s.getBooking, s.limitLookups)
 	v1.DELETE("/bookings/:code", s.cancelBooking, s.limitLookups)
+	v1.GET("/bookings", s.findBooking, s.limitLookups)
+	v1.DELETE("/bookings/:code/visitors/:position", s.cancelPerson, s.limitLookups)
 	v1.GET("/bookings/:code/qr.png", s.bookingQR, s.limitLookups)
+	s.registerVisitors(v1)
+	s.registerAPIDocs(e)
 	s.registerStaff(e, v1)
 	return e
 }

@@ -84,7 +84,7 @@ func (s *server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sess, err := s.Accounts.Authenticate(c.Request().Context(), bearer(c))
 		if err != nil {
-			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="slotgate"`)
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, authChallenge)
 			return err
 		}
 		c.Set(sessionKey, sess)
@@ -136,6 +136,9 @@ func (s *server) login(c echo.Context) error {
 	}
 	res, err := s.Accounts.SignIn(c.Request().Context(), body.Username, body.Password, c.RealIP())
 	SetRateLimitHeaders(c, res.Limits)
+	if domain.CodeOf(err) == domain.CodeUnauthorized {
+		return badCredentials{err}
+	}
 	if err != nil {
 		return err
 	}
@@ -377,7 +380,7 @@ func (s *server) cancellations(c echo.Context) error {
 		}
 		since = t
 	}
-	asOf := time.Now()
+	asOf := s.Clock.Now()
 	bs, err := s.Admissions.Cancelled(c.Request().Context(), SessionOf(c).User, c.Param("slug"), since)
 	if err != nil {
 		return err
@@ -441,7 +444,16 @@ func (s *server) uploadOffline(c echo.Context) error {
 			conflicts++
 		}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"results": out, "refused": conflicts})
+	return c.JSON(http.StatusOK, offlineUploadJSON{Results: out, Refused: conflicts})
+}
+
+type offlineUploadJSON struct {
+	Results []offlineResultJSON `json:"results"`
+	Refused int                 `json:"refused"`
+}
+
+type decodedJSON struct {
+	Text string `json:"text"`
 }
 
 // maxFrameBytes bounds a camera frame sent for decoding.
@@ -481,7 +493,7 @@ func (s *server) decodeScan(c echo.Context) error {
 	if err != nil {
 		return &domain.Error{Code: domain.CodeInvalidCode, Detail: "no QR code found in the image"}
 	}
-	return c.JSON(http.StatusOK, map[string]string{"text": text})
+	return c.JSON(http.StatusOK, decodedJSON{Text: text})
 }
 
 // maxFrameSide bounds a camera frame's width and height: a phone's frame

@@ -222,7 +222,14 @@ func TestSignIn(t *testing.T) {
 			if res.Status != 401 || res.Code() != "unauthorized" {
 				t.Fatalf("wrong password: %d %s", res.Status, res.Body)
 			}
-			if !strings.Contains(res.Header.Get("RateLimit-Policy"), `"login-user";q=4;w=60;burst=4`) ||
+			// The title says what went wrong, in the asked language, and the 401
+			// carries its challenge.
+			var wrong struct{ Title string }
+			res.JSON(t, &wrong)
+			if wrong.Title != "用户名或密码错误" || res.Header.Get("WWW-Authenticate") != `Bearer realm="slotgate"` {
+				t.Fatalf("wrong password: title %q, WWW-Authenticate %q", wrong.Title, res.Header.Get("WWW-Authenticate"))
+			}
+			if !strings.Contains(res.Header.Get("RateLimit-Policy"), `"login-user";q=4;w=60`) ||
 				!strings.Contains(res.Header.Get("RateLimit"), `"login-user";r=`) {
 				t.Fatalf("sign-in answers without RateLimit fields: %v", res.Header)
 			}
@@ -410,11 +417,14 @@ func TestSameCodeAtTwoGates(t *testing.T) {
 
 // TestOccupancyAndFlow: one out, one in at capacity; the gate's bucket
 // refills at its rate; Redis losing the count rebuilds it from the records.
+// The flow runs on a clock of the test's, moved by hand, so that no margin
+// of wall-clock time decides it (a slow, loaded machine included).
 func TestOccupancyAndFlow(t *testing.T) {
 	for _, mode := range testkit.Modes(t) {
 		t.Run(mode.Name, func(t *testing.T) {
 			t.Parallel()
-			ta, tokens := gateApp(t, mode)
+			flow := domain.NewManualClock(time.Date(2026, 3, 2, 0, 40, 0, 0, time.UTC))
+			ta, tokens := gateApp(t, mode, func(c *app.Config) { c.GateFlowClock = flow })
 			north := tokens["north"]
 			ta.SQL(t, `UPDATE venues SET instantaneous_capacity = 5, gate_flow_per_minute = 600, gate_burst = 3 WHERE slug = 'jinyun-mountain'`)
 			a, b, c := book(t, ta, "jinyun-mountain", "09:00", 3), book(t, ta, "jinyun-mountain", "09:00", 2), book(t, ta, "jinyun-mountain", "09:00", 1)
@@ -422,11 +432,21 @@ func TestOccupancyAndFlow(t *testing.T) {
 			if res := admit(t, ta, north, a.Code, "North"); res.Status != 200 {
 				t.Fatalf("A: %d %s", res.Status, res.Body)
 			}
-			time.Sleep(350 * time.Millisecond) // the burst refills: 3 places in 300 ms
+			// The burst is spent: B, 2 people, waits 200 ms.
+			res := admit(t, ta, north, b.Code, "North")
+			if res.Status != 429 || res.Code() != "flow_limited" {
+				t.Fatalf("B right after a burst: %d %s", res.Status, res.Body)
+			}
+			flow.Advance(199 * time.Millisecond)
+			if res := admit(t, ta, north, b.Code, "North"); res.Status != 429 || res.Code() != "flow_limited" {
+				t.Fatalf("B 1 ms early: %d %s", res.Status, res.Body)
+			}
+			flow.Advance(time.Millisecond)
 			if res := admit(t, ta, north, b.Code, "North"); res.Status != 200 {
 				t.Fatalf("B: %d %s", res.Status, res.Body)
 			}
-			res := admit(t, ta, north, c.Code, "North")
+			flow.Advance(time.Second)
+			res = admit(t, ta, north, c.Code, "North")
 			if res.Status != 429 || res.Code() != "flow_limited" || !strings.Contains(string(res.Body), `"must_leave":1`) {
 				t.Fatalf("C at capacity: %d %s", res.Status, res.Body)
 			}
@@ -446,7 +466,6 @@ func TestOccupancyAndFlow(t *testing.T) {
 			if got := exit(1, "e1"); got != 4 {
 				t.Fatalf("a retried exit counted twice: %d inside", got)
 			}
-			time.Sleep(350 * time.Millisecond)
 			if res := admit(t, ta, north, c.Code, "North"); res.Status != 200 {
 				t.Fatalf("C after an exit: %d %s", res.Status, res.Body)
 			}
@@ -468,7 +487,7 @@ func TestOccupancyAndFlow(t *testing.T) {
 				singles[i] = book(t, ta, "jinyun-mountain", "09:00", 1)
 			}
 			ta.Clock.Set(at("08:41:00"))
-			time.Sleep(350 * time.Millisecond)
+			flow.Advance(time.Minute)
 			for i := range 3 {
 				if res := admit(t, ta, north, singles[i].Code, "West"); res.Status != 200 {
 					t.Fatalf("within the burst, %d: %d %s", i, res.Status, res.Body)
@@ -482,7 +501,11 @@ func TestOccupancyAndFlow(t *testing.T) {
 			if res := admit(t, ta, north, singles[3].Code, "East"); res.Status != 200 {
 				t.Fatalf("another gate: %d %s", res.Status, res.Body)
 			}
-			time.Sleep(130 * time.Millisecond) // one person's worth refills
+			flow.Advance(99 * time.Millisecond)
+			if res := admit(t, ta, north, singles[4].Code, "West"); res.Status != 429 {
+				t.Fatalf("1 ms before one interval: %d %s", res.Status, res.Body)
+			}
+			flow.Advance(time.Millisecond) // one person's worth refills
 			if res := admit(t, ta, north, singles[4].Code, "West"); res.Status != 200 {
 				t.Fatalf("after one interval: %d %s", res.Status, res.Body)
 			}
@@ -567,6 +590,18 @@ func TestOfflineScanners(t *testing.T) {
 			ta.Do(t, nil, "GET", "/api/v1/venues/jinyun-mountain/cancellations?since=2026-01-01T00:00:00Z", nil, "Authorization", north).JSON(t, &list)
 			if len(list.Codes) != 1 || list.Codes[0].Code != gone.Code {
 				t.Fatalf("cancelled codes: %+v", list)
+			}
+			// as_of is the service's time: passed back as since, it lists
+			// exactly what was cancelled after it.
+			if list.AsOf != ta.Clock.Now().UTC().Format(time.RFC3339) {
+				t.Fatalf("as_of %s, the service's clock says %s", list.AsOf, ta.Clock.Now().UTC().Format(time.RFC3339))
+			}
+			later := book(t, ta, "jinyun-mountain", "09:00", 1)
+			ta.Clock.Advance(time.Minute)
+			ta.Do(t, nil, "DELETE", "/api/v1/bookings/"+later.Code, nil)
+			ta.Do(t, nil, "GET", "/api/v1/venues/jinyun-mountain/cancellations?since="+list.AsOf, nil, "Authorization", north).JSON(t, &list)
+			if len(list.Codes) != 1 || list.Codes[0].Code != later.Code {
+				t.Fatalf("cancelled since the last as_of: %+v", list)
 			}
 
 			ta.Clock.Set(at("08:50:00"))

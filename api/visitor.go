@@ -39,6 +39,11 @@ type venueJSON struct {
 	NoShowWindowDays              int                  `json:"no_show_window_days"`
 	RestrictionDays               int                  `json:"restriction_days"`
 	EraseAfterDays                int                  `json:"erase_after_days"`
+	BookingClosesMinutesBeforeEnd int                  `json:"booking_closes_minutes_before_end"`
+	ReleaseTime                   string               `json:"release_time"`
+	Address                       nameJSON             `json:"address"`
+	ContactPhone                  string               `json:"contact_phone"`
+	Notice                        nameJSON             `json:"notice"`
 }
 
 type nameJSON struct {
@@ -73,6 +78,8 @@ func venueOut(v domain.Venue, now time.Time) venueJSON {
 		HoursByWeekday:     weeklyHoursOut(v.HoursByWeekday),
 		NoShowGraceMinutes: v.NoShowGraceMinutes, NoShowStrikes: v.NoShowStrikes, NoShowWindowDays: v.NoShowWindowDays,
 		RestrictionDays: v.RestrictionDays, EraseAfterDays: v.EraseAfterDays,
+		BookingClosesMinutesBeforeEnd: v.BookingClosesMinutesBeforeEnd, ReleaseTime: v.ReleaseTime.String(),
+		Address: nameJSON{v.Address.ZH, v.Address.EN}, ContactPhone: v.ContactPhone, Notice: nameJSON{v.Notice.ZH, v.Notice.EN},
 	}
 }
 
@@ -99,6 +106,8 @@ type slotJSON struct {
 	// HeldBack places open for booking at ReleasesAt (the day before).
 	HeldBack   int    `json:"held_back,omitempty"`
 	ReleasesAt string `json:"releases_at,omitempty"`
+	// OpensAt is when a day past the booking window opens (not_yet_open).
+	OpensAt string `json:"opens_at,omitempty"`
 }
 
 type slotRefJSON struct {
@@ -114,6 +123,7 @@ func slotRef(s domain.Slot, loc *time.Location) slotRefJSON {
 
 type bookingJSON struct {
 	ID          int64         `json:"id"`
+	Number      string        `json:"number"`
 	Code        string        `json:"code"`
 	Status      string        `json:"status"`
 	Venue       string        `json:"venue"`
@@ -127,9 +137,12 @@ type bookingJSON struct {
 }
 
 type visitorJSON struct {
-	Name     string `json:"name"`
-	IDType   string `json:"id_type"`
-	IDMasked string `json:"id_masked"`
+	Position   int    `json:"position,omitempty"`
+	Name       string `json:"name"`
+	IDType     string `json:"id_type"`
+	IDMasked   string `json:"id_masked"`
+	Status     string `json:"status,omitempty"`
+	AdmittedAt string `json:"admitted_at,omitempty"`
 }
 
 func (s *server) listVenues(c echo.Context) error {
@@ -175,7 +188,10 @@ func (s *server) listSlots(c echo.Context) error {
 	for i, sv := range views {
 		ref := slotRef(sv.Slot, loc)
 		out[i] = slotJSON{ID: ref.ID, Date: ref.Date, Start: ref.Start, End: ref.End,
-			Quota: sv.Slot.Quota, Booked: sv.Availability.Booked, Remaining: sv.Remaining, Status: sv.State}
+			Quota: sv.Slot.Quota, Booked: sv.Availability.Booked, Remaining: sv.Remaining, Status: string(sv.State)}
+		if !sv.OpensAt.IsZero() {
+			out[i].OpensAt = sv.OpensAt.In(loc).Format(time.RFC3339)
+		}
 		if sv.HeldBack > 0 {
 			out[i].HeldBack, out[i].ReleasesAt = sv.HeldBack, sv.HeldBackReleaseAt.In(loc).Format(time.RFC3339)
 		}
@@ -250,6 +266,38 @@ func (s *server) getBooking(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// findBooking answers GET /bookings?number=&phone=: a booking number is
+// found only with its phone.
+func (s *server) findBooking(c echo.Context) error {
+	b, err := s.Bookings.ByNumber(c.Request().Context(), c.QueryParam("number"), c.QueryParam("phone"))
+	if err != nil {
+		return err
+	}
+	return s.bookingAnswer(c, http.StatusOK, b)
+}
+
+// cancelPerson cancels one person of a party, named by position.
+func (s *server) cancelPerson(c echo.Context) error {
+	pos, err := strconv.Atoi(c.Param("position"))
+	if err != nil || pos < 1 {
+		return domain.ErrNotFound
+	}
+	b, err := s.Bookings.CancelPerson(c.Request().Context(), c.Param("code"), pos)
+	if err != nil {
+		return err
+	}
+	return s.bookingAnswer(c, http.StatusOK, b)
+}
+
+func (s *server) bookingAnswer(c echo.Context, status int, b domain.Booking) error {
+	out, err := s.bookingOut(c, b)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSON(status, out)
+}
+
 func (s *server) cancelBooking(c echo.Context) error {
 	b, err := s.Bookings.Cancel(c.Request().Context(), c.Param("code"))
 	if err != nil {
@@ -286,7 +334,7 @@ func (s *server) bookingOut(c echo.Context, b domain.Booking) (bookingJSON, erro
 	loc := v.Location()
 	code := s.Bookings.Code(b)
 	out := bookingJSON{
-		ID: b.ID, Code: code, Status: string(b.Status), Venue: v.Slug, Slot: slotRef(b.Slot, loc),
+		ID: b.ID, Number: b.Number, Code: code, Status: string(b.Status), Venue: v.Slug, Slot: slotRef(b.Slot, loc),
 		PartySize: b.PartySize, PhoneMasked: b.MaskedPhone(), QRURL: "/api/v1/bookings/" + code + "/qr.png",
 		CreatedAt: b.CreatedAt.In(loc).Format(time.RFC3339), Visitors: make([]visitorJSON, len(b.Visitors)),
 	}
@@ -294,7 +342,11 @@ func (s *server) bookingOut(c echo.Context, b domain.Booking) (bookingJSON, erro
 		out.CancelledAt = b.CancelledAt.In(loc).Format(time.RFC3339)
 	}
 	for i, vi := range b.Visitors {
-		out.Visitors[i] = visitorJSON{Name: vi.Name, IDType: string(vi.IDType), IDMasked: vi.IDMasked}
+		out.Visitors[i] = visitorJSON{Position: vi.Position, Name: vi.Name, IDType: string(vi.IDType), IDMasked: vi.IDMasked,
+			Status: string(vi.Status)}
+		if !vi.AdmittedAt.IsZero() {
+			out.Visitors[i].AdmittedAt = vi.AdmittedAt.In(loc).Format(time.RFC3339)
+		}
 	}
 	return out, nil
 }

@@ -279,7 +279,7 @@ func (a *Accounts) AddUser(ctx context.Context, n NewUser) (User, error) {
 	for i, slug := range n.Venues {
 		v, err := a.catalog.Venue(ctx, slug)
 		if errors.Is(err, ErrNotFound) {
-			errs.Add(fmt.Sprintf("venues[%d]", i), RuleUnknownVenue)
+			errs.AddAt(Element("venues", i), RuleUnknownVenue)
 			continue
 		} else if err != nil {
 			return User{}, err
@@ -302,10 +302,21 @@ func (a *Accounts) AddUser(ctx context.Context, n NewUser) (User, error) {
 	return u, err
 }
 
+// User is the account named username, with its password hash.
+func (a *Accounts) User(ctx context.Context, username string) (User, error) {
+	name, _ := CanonicalUsername(username)
+	return a.store.UserByName(ctx, name)
+}
+
+// SignOutEverywhere ends every session of a user.
+func (a *Accounts) SignOutEverywhere(ctx context.Context, userID int64) error {
+	return a.store.DeleteSessions(ctx, userID)
+}
+
 // SetPassword changes a user's password and signs them out everywhere.
 func (a *Accounts) SetPassword(ctx context.Context, username, password string) error {
 	if len(password) < MinPasswordLength || len(password) > 72 {
-		return &ValidationError{Fields: []FieldError{{Field: "password", Rule: RulePasswordLength, Limit: MinPasswordLength}}}
+		return &ValidationError{Fields: []FieldError{{Field: Field("password"), Rule: RulePasswordLength, Limit: MinPasswordLength}}}
 	}
 	name, _ := CanonicalUsername(username)
 	u, err := a.store.UserByName(ctx, name)

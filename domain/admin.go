@@ -14,6 +14,9 @@ import (
 // audit entry in one transaction: no change without a trace.
 type AdminStore interface {
 	AuditLog
+	// ClosureReason is the reason of the latest closure of a venue's day
+	// (slotID 0) or of that day or one slot of it; "" when there is none.
+	ClosureReason(ctx context.Context, venueID int64, d Date, slotID int64) (string, error)
 	AddVenue(ctx context.Context, v Venue, e AuditEntry) (Venue, error)
 	UpdateVenue(ctx context.Context, v Venue, e AuditEntry) error
 	// SetQuota sets a slot's quota under its row lock. Below the places
@@ -96,11 +99,25 @@ type Admin struct {
 	log      *slog.Logger
 }
 
+// AdminDeps are the parts the admin use case works with: the other use
+// cases it calls, and the ports it writes through.
+type AdminDeps struct {
+	Catalog    *Catalog
+	Bookings   *Bookings
+	Accounts   *Accounts
+	Admissions *Admissions
+	Schedule   *Schedule
+	Store      Store
+	Admin      AdminStore
+	Gate       CapacityGate
+	Clock      Clock
+	Log        *slog.Logger
+}
+
 // NewAdmin wires the admin use case.
-func NewAdmin(catalog *Catalog, bookings *Bookings, store Store, admin AdminStore, gate CapacityGate, accounts *Accounts,
-	entrance *Admissions, schedule *Schedule, clock Clock, log *slog.Logger) *Admin {
-	return &Admin{catalog: catalog, bookings: bookings, store: store, admin: admin, gate: gate, accounts: accounts,
-		entrance: entrance, schedule: schedule, clock: clock, log: log}
+func NewAdmin(d AdminDeps) *Admin {
+	return &Admin{catalog: d.Catalog, bookings: d.Bookings, store: d.Store, admin: d.Admin, gate: d.Gate, accounts: d.Accounts,
+		entrance: d.Admissions, schedule: d.Schedule, clock: d.Clock, log: d.Log}
 }
 
 func requireAdmin(u User) error {
@@ -307,7 +324,7 @@ func (a *Admin) setQuota(ctx context.Context, by User, s Slot, c QuotaChange, re
 // adjustment. Differences commute, so two admins' changes applied in either
 // order leave the right quota; if Redis misses one, reconciliation repairs it.
 func (a *Admin) syncGate(ctx context.Context, ch change, before, after Slot) {
-	promoted := a.bookings.promoteStandby(ctx, after)
+	promoted := a.bookings.PromoteStandby(ctx, after)
 	ch.apply(ctx, after.Bookable()-before.Bookable(), promoted, after.Status == SlotOpen)
 }
 
@@ -432,7 +449,7 @@ func (a *Admin) Close(ctx context.Context, by User, slug string, d Date, slotID 
 			return NotificationText{
 				ZH:   fmt.Sprintf("【%s】您 %s 的预约（%d 人）因“%s”已取消，名额已释放。", v.NameZH, when, b.PartySize, reason),
 				EN:   fmt.Sprintf("[%s] Your booking for %s (%d people) was cancelled: %s.", v.NameEN, when, b.PartySize, reason),
-				Code: EncodeCode(b.Payload(), a.entrance.signer),
+				Code: a.bookings.Code(b),
 			}
 		})
 	if err != nil {
@@ -523,8 +540,7 @@ func (a *Admin) UpdateUser(ctx context.Context, by User, username string, c User
 	if err := requireAdmin(by); err != nil {
 		return User{}, err
 	}
-	name, _ := CanonicalUsername(username)
-	u, err := a.accounts.store.UserByName(ctx, name)
+	u, err := a.accounts.User(ctx, username)
 	if err != nil {
 		return User{}, err
 	}
@@ -543,7 +559,7 @@ func (a *Admin) UpdateUser(ctx context.Context, by User, username string, c User
 		for i, slug := range c.Venues {
 			v, err := a.catalog.Venue(ctx, slug)
 			if err != nil {
-				return User{}, Invalid(fmt.Sprintf("venues[%d]", i), RuleUnknownVenue)
+				return User{}, InvalidAt(Element("venues", i), RuleUnknownVenue)
 			}
 			u.VenueIDs = append(u.VenueIDs, v.ID)
 		}
@@ -555,7 +571,7 @@ func (a *Admin) UpdateUser(ctx context.Context, by User, username string, c User
 		return User{}, err
 	}
 	if u.Disabled {
-		_ = a.accounts.store.DeleteSessions(ctx, u.ID)
+		_ = a.accounts.SignOutEverywhere(ctx, u.ID)
 	}
 	u.PasswordHash = ""
 	return u, nil
@@ -665,4 +681,10 @@ func (a *Admin) Live(ctx context.Context, by User) ([]VenueLive, error) {
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// ClosureReason says why a venue's day, or one slot of it (slotID not 0),
+// was closed by an admin; "" when it was not.
+func (a *Admin) ClosureReason(ctx context.Context, venueID int64, d Date, slotID int64) (string, error) {
+	return a.admin.ClosureReason(ctx, venueID, d, slotID)
 }

@@ -57,8 +57,9 @@ type Exit struct {
 	At        time.Time
 }
 
-// GateStore keeps what happens at the gate.
-type GateStore interface {
+// AdmissionStore keeps what happens at the entrance gates: admissions,
+// refused attempts, walk-ins and exits.
+type AdmissionStore interface {
 	// AdmitBooking marks a confirmed booking admitted, records the
 	// admission and the attempt that made it, in one transaction. If the
 	// booking is no longer confirmed it returns the booking's status as an
@@ -104,34 +105,35 @@ type GateFlow struct {
 	Burst     int
 }
 
-// GateCount is the gate counter's answer.
-type GateCount struct {
-	Outcome    GateOutcome
+// OccupancyCount is the occupancy counter's answer.
+type OccupancyCount struct {
+	Outcome    OccupancyOutcome
 	Inside     int
 	MustLeave  int           // full: people who must leave before this party enters
 	RetryAfter time.Duration // flow limited: when the gate has room for the party
 }
 
-// GateOutcome names what the gate counter did.
-type GateOutcome int
+// OccupancyOutcome names what the occupancy counter did.
+type OccupancyOutcome int
 
 const (
-	GateOK GateOutcome = iota
-	GateNotLoaded
-	GateFull
-	GateFlowLimited
+	OccupancyOK OccupancyOutcome = iota
+	OccupancyNotLoaded
+	OccupancyFull
+	OccupancyFlowLimited
 )
 
-// GateCounter keeps people inside each venue and each gate's flow, in
-// Redis. Every change is made under a hold id, so a retried script changes
+// OccupancyCounter keeps people inside each venue and each entrance
+// gate's flow, in Redis (not to be confused with the CapacityGate, which
+// counts places booked). Every change is made under a hold id, so a retried script changes
 // nothing twice, and an entry can be undone if its admission fails.
-type GateCounter interface {
+type OccupancyCounter interface {
 	// Enter lets people in if the venue has room and the gate's flow allows.
-	Enter(ctx context.Context, v VenueDay, hold string, people, capacity int, flow GateFlow) (GateCount, error)
+	Enter(ctx context.Context, v VenueDay, hold string, people, capacity int, flow GateFlow) (OccupancyCount, error)
 	// Undo gives back an Enter at gate whose admission did not happen.
 	Undo(ctx context.Context, v VenueDay, hold, gate string) error
 	// Leave counts people out (never below zero).
-	Leave(ctx context.Context, v VenueDay, hold string, people int) (GateCount, error)
+	Leave(ctx context.Context, v VenueDay, hold string, people int) (OccupancyCount, error)
 	// Load sets the count from the records unless it exists; it lasts ttl.
 	Load(ctx context.Context, v VenueDay, inside int, ttl time.Duration) error
 	// Inside reads the count; false when there is none.

@@ -15,17 +15,29 @@ type Admissions struct {
 	catalog  *Catalog
 	bookings *Bookings
 	store    Store
-	records  GateStore
-	counter  GateCounter
+	records  AdmissionStore
+	counter  OccupancyCounter
 	signer   CodeSigner
 	clock    Clock
 	log      *slog.Logger
 }
 
-// NewAdmissions wires the gate use case.
-func NewAdmissions(catalog *Catalog, bookings *Bookings, store Store, records GateStore, counter GateCounter, signer CodeSigner, clock Clock, log *slog.Logger) *Admissions {
-	return &Admissions{catalog: catalog, bookings: bookings, store: store, records: records, counter: counter,
-		signer: signer, clock: clock, log: log}
+// AdmissionsDeps are the parts the admission use case works with.
+type AdmissionsDeps struct {
+	Catalog  *Catalog
+	Bookings *Bookings
+	Store    Store
+	Records  AdmissionStore   // admissions, attempts and exits
+	Counter  OccupancyCounter // occupancy and gate flow, shared by the instances
+	Signer   CodeSigner       // checks the codes scanned
+	Clock    Clock
+	Log      *slog.Logger
+}
+
+// NewAdmissions wires the admission use case.
+func NewAdmissions(d AdmissionsDeps) *Admissions {
+	return &Admissions{catalog: d.Catalog, bookings: d.Bookings, store: d.Store, records: d.Records, counter: d.Counter,
+		signer: d.Signer, clock: d.Clock, log: d.Log}
 }
 
 // Scan is a code read at a gate.
@@ -138,6 +150,11 @@ func (g *Admissions) rules(ctx context.Context, v Venue, b Booking, now time.Tim
 	return nil
 }
 
+// AdmissionOf is the admission that let booking b's party in.
+func (g *Admissions) AdmissionOf(ctx context.Context, bookingID int64) (Admission, error) {
+	return g.records.AdmissionOf(ctx, bookingID)
+}
+
 func (g *Admissions) alreadyAdmitted(ctx context.Context, bookingID int64) error {
 	first, err := g.records.AdmissionOf(ctx, bookingID)
 	if err != nil {
@@ -171,32 +188,32 @@ func (g *Admissions) let(ctx context.Context, v Venue, b Booking, gate string, u
 		}
 		return Admitted{}, err
 	}
-	b.Status = BookingAdmitted
+	b = b.admitted(now)
 	return Admitted{Booking: b, Admission: a, Occupancy: Occupancy{Inside: count.Inside, Capacity: v.InstantaneousCapacity}}, nil
 }
 
-// enter asks the gate counter for room, rebuilding the count from the
+// enter asks the occupancy counter for room, rebuilding the count from the
 // records when Redis has none.
-func (g *Admissions) enter(ctx context.Context, v Venue, vd VenueDay, hold string, people int, gate string) (GateCount, error) {
+func (g *Admissions) enter(ctx context.Context, v Venue, vd VenueDay, hold string, people int, gate string) (OccupancyCount, error) {
 	flow := GateFlow{Gate: gate, PerMinute: v.GateFlowPerMinute, Burst: v.GateBurst}
 	for range 2 {
 		c, err := g.counter.Enter(ctx, vd, hold, people, v.InstantaneousCapacity, flow)
 		if err != nil {
-			return GateCount{}, Unavailable("gate counter", err)
+			return OccupancyCount{}, Unavailable("occupancy counter", err)
 		}
 		switch c.Outcome {
-		case GateOK:
+		case OccupancyOK:
 			return c, nil
-		case GateFull:
+		case OccupancyFull:
 			return c, &Error{Code: CodeFlowLimited, MustLeave: c.MustLeave, Detail: "venue at capacity"}
-		case GateFlowLimited:
+		case OccupancyFlowLimited:
 			return c, &Error{Code: CodeFlowLimited, RetryAfter: c.RetryAfter, Detail: "gate flow limit"}
 		}
 		if _, err := g.rebuild(ctx, v, vd); err != nil {
-			return GateCount{}, err
+			return OccupancyCount{}, err
 		}
 	}
-	return GateCount{}, Unavailable("gate counter", fmt.Errorf("occupancy of %s does not stay loaded", v.Slug))
+	return OccupancyCount{}, Unavailable("occupancy counter", fmt.Errorf("occupancy of %s does not stay loaded", v.Slug))
 }
 
 // closesAt is when venue v closes on day d; occupancy ends with the day.
@@ -210,7 +227,7 @@ func (g *Admissions) rebuild(ctx context.Context, v Venue, vd VenueDay) (int, er
 	}
 	ttl := closesAt(v, vd.Date).Add(time.Hour).Sub(g.clock.Now())
 	if err := g.counter.Load(ctx, vd, n, ttl); err != nil {
-		return 0, Unavailable("gate counter", err)
+		return 0, Unavailable("occupancy counter", err)
 	}
 	g.log.InfoContext(ctx, "occupancy rebuilt from records", "venue", v.Slug, "inside", n)
 	return n, nil
@@ -264,7 +281,7 @@ func (g *Admissions) Occupancy(ctx context.Context, staff User, slug string) (Oc
 	}
 	n, ok, err := g.counter.Inside(ctx, vd)
 	if err != nil {
-		return Occupancy{}, Unavailable("gate counter", err)
+		return Occupancy{}, Unavailable("occupancy counter", err)
 	}
 	if !ok {
 		if n, err = g.rebuild(ctx, v, vd); err != nil {
@@ -289,7 +306,7 @@ func (g *Admissions) Exit(ctx context.Context, staff User, slug, gate string, pe
 		return Occupancy{}, err
 	}
 	if people < 1 || people > MaxExitCount {
-		return Occupancy{}, &ValidationError{Fields: []FieldError{{Field: "count", Rule: RuleCount, Limit: MaxExitCount}}}
+		return Occupancy{}, &ValidationError{Fields: []FieldError{{Field: Field("count"), Rule: RuleCount, Limit: MaxExitCount}}}
 	}
 	now := g.clock.Now()
 	vd := VenueDay{VenueID: v.ID, Date: v.Today(now)}
@@ -301,9 +318,9 @@ func (g *Admissions) Exit(ctx context.Context, staff User, slug, gate string, pe
 	if fresh {
 		c, err := g.counter.Leave(ctx, vd, newHold(), people)
 		if err != nil {
-			return Occupancy{}, Unavailable("gate counter", err)
+			return Occupancy{}, Unavailable("occupancy counter", err)
 		}
-		if c.Outcome == GateOK {
+		if c.Outcome == OccupancyOK {
 			return Occupancy{Inside: c.Inside, Capacity: v.InstantaneousCapacity}, nil
 		}
 		// Not loaded: the rebuild below counts this exit from its record.
@@ -328,14 +345,14 @@ func (g *Admissions) WalkIn(ctx context.Context, staff User, slug, gate string, 
 		return Admitted{}, err
 	}
 	r.SlotID = slot.ID
-	res, err := g.bookings.bookWalkIn(ctx, r, v, slot, now)
+	res, err := g.bookings.BookWalkIn(ctx, r, v, slot, now)
 	if err != nil {
 		return Admitted{}, err
 	}
 	attempt := Attempt{VenueID: v.ID, BookingID: res.Booking.ID, Gate: gate, UserID: staff.ID, At: now}
 	a, err := g.let(ctx, v, res.Booking, gate, staff.ID, AdmittedWalkIn, attempt)
 	if err != nil {
-		if _, cerr := g.bookings.cancelBooking(ctx, res.Booking, now); cerr != nil {
+		if _, cerr := g.bookings.Revoke(ctx, res.Booking, now); cerr != nil {
 			g.log.ErrorContext(ctx, "undo walk-in booking that could not be admitted", "booking", res.Booking.ID, "err", cerr)
 		}
 		return Admitted{}, g.refuse(ctx, attempt, err)
@@ -414,13 +431,13 @@ func (g *Admissions) Upload(ctx context.Context, staff User, slug, scannerID str
 	}
 	for i, s := range scans {
 		if s.Nonce == "" || len(s.Nonce) > 64 {
-			errs.Add(fmt.Sprintf("scans[%d].nonce", i), RuleRequired)
+			errs.AddAt(ElementField("scans", i, "nonce"), RuleRequired)
 		}
 		if checkGate(s.Gate) != nil {
-			errs.Add(fmt.Sprintf("scans[%d].gate", i), RuleGate)
+			errs.AddAt(ElementField("scans", i, "gate"), RuleGate)
 		}
 		if s.ScannedAt.IsZero() || s.ScannedAt.After(g.clock.Now().Add(5*time.Minute)) {
-			errs.Add(fmt.Sprintf("scans[%d].scanned_at", i), RuleDate)
+			errs.AddAt(ElementField("scans", i, "scanned_at"), RuleDate)
 		}
 	}
 	if err := errs.OrNil(); err != nil {
@@ -497,7 +514,7 @@ func (g *Admissions) uploadOne(ctx context.Context, v Venue, staff User, scanner
 		return res, err
 	}
 	res.Result = AttemptAdmitted
-	res.Booking.Status = BookingAdmitted
+	res.Booking = res.Booking.admitted(s.ScannedAt)
 	_ = a
 	return res, nil
 }

@@ -51,7 +51,7 @@ func (c change) withdraw(ctx context.Context) {
 // and counts them in the gate, announced like any other change.
 func (s *Bookings) promoteCounted(ctx context.Context, slot Slot) int {
 	c := announceChange(ctx, s.gate, s.log, slot.ID, s.clock.Now())
-	n := s.promoteStandby(ctx, slot)
+	n := s.PromoteStandby(ctx, slot)
 	if n == 0 {
 		c.withdraw(ctx)
 		return 0

@@ -2,9 +2,12 @@ package domain
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,10 +25,16 @@ const (
 
 // Booking is a party's reservation of places in one slot.
 type Booking struct {
-	ID          int64
-	VenueID     int64
-	Slot        Slot
+	ID int64
+	// Number is the short booking number, read aloud at a desk; a lookup
+	// by number also needs the phone. Bookings made before numbers have none.
+	Number  string
+	VenueID int64
+	Slot    Slot
+	// PartySize counts the persons not cancelled; PartyBooked is the size
+	// the booking was made with, which its signed code carries for good.
 	PartySize   int
+	PartyBooked int
 	Status      BookingStatus
 	Phone       string
 	Visitors    []Visitor
@@ -36,10 +45,27 @@ type Booking struct {
 // Visitor is one named person of a party. The full ID number is never kept:
 // only a keyed hash (for the one-booking-per-person rule) and a masked form.
 type Visitor struct {
+	// Position counts from 1 in the order the party was booked, and never
+	// changes: it names the person in the API.
+	Position int
 	Name     string
 	IDType   IDType
 	IDHash   string
 	IDMasked string
+	// Status is the person's own: a party may be admitted or cancelled a
+	// person at a time. It takes the values of a booking's status.
+	Status     BookingStatus
+	AdmittedAt time.Time // zero unless admitted
+}
+
+// Person finds the visitor at position.
+func (b Booking) Person(position int) (Visitor, bool) {
+	for _, v := range b.Visitors {
+		if v.Position == position {
+			return v, true
+		}
+	}
+	return Visitor{}, false
 }
 
 // VisitorInput is a visitor as a form or API request gives it.
@@ -56,6 +82,7 @@ type BookingRequest struct {
 	Visitors       []VisitorInput
 	IdempotencyKey string
 	ClientAddr     string // for the per-client request limit
+	walkIn         bool   // registered by staff at the gate: no confirmation message
 }
 
 // MaxIdempotencyKey bounds the Idempotency-Key header.
@@ -63,6 +90,9 @@ const MaxIdempotencyKey = 128
 
 // NewBooking is a validated booking ready to be written.
 type NewBooking struct {
+	// Number is the booking number to write; the store draws another with
+	// NewBookingNumber if it is taken.
+	Number    string
 	Slot      Slot
 	Phone     string
 	Visitors  []Visitor
@@ -74,6 +104,9 @@ type NewBooking struct {
 	// Today is the venue's day the booking is made on: restrictions for
 	// no-shows that run past it refuse the booking.
 	Today Date
+	// Notice, when set, is the confirmation message the store queues in
+	// the booking's transaction (kind "booked").
+	Notice func(Booking) NotificationText
 }
 
 // IDHasher derives the keyed hash that stands for an ID number in storage.
@@ -91,17 +124,20 @@ func (h IDHasher) Hash(t IDType, number string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// checkParty validates phone and visitors and turns them into stored form.
+// checkParty validates phone and visitors and turns them into stored form
+// (the phone in r too).
 // maxParty is the venue's limit; now dates the birth-date plausibility
 // check; a walk-in registered by staff may come without a phone.
-func (r BookingRequest) checkParty(h IDHasher, maxParty int, now time.Time, phoneRequired bool) ([]Visitor, error) {
+func (r *BookingRequest) checkParty(h IDHasher, maxParty int, now time.Time, phoneRequired bool) ([]Visitor, error) {
 	var errs ValidationError
 	if r.Phone == "" {
 		if phoneRequired {
 			errs.Add("phone", RuleRequired)
 		}
-	} else if !CheckPhone(r.Phone) {
-		errs.Add("phone", RulePhone)
+	} else if phone, rule, ok := NormalizePhone(r.Phone); ok {
+		r.Phone = phone
+	} else {
+		errs.Add("phone", rule)
 	}
 	if len(r.IdempotencyKey) > MaxIdempotencyKey {
 		errs.AddLimit("Idempotency-Key", RuleTooLong, MaxIdempotencyKey)
@@ -115,34 +151,35 @@ func (r BookingRequest) checkParty(h IDHasher, maxParty int, now time.Time, phon
 	visitors := make([]Visitor, 0, len(r.Visitors))
 	seen := make(map[string]int, len(r.Visitors))
 	for i, in := range r.Visitors {
-		field := func(name string) string { return "visitors[" + strconv.Itoa(i) + "]." + name }
+		field := func(name string) FieldPath { return ElementField("visitors", i, name) }
 		name, rule, ok := CleanName(in.Name)
 		if !ok {
-			errs.Add(field("name"), rule)
+			errs.AddAt(field("name"), rule)
 		}
 		t := IDType(in.IDType)
 		number := NormalizeID(in.IDNumber)
 		switch {
 		case in.IDType == "":
-			errs.Add(field("id_type"), RuleRequired)
+			errs.AddAt(field("id_type"), RuleRequired)
 		case number == "":
-			errs.Add(field("id_number"), RuleRequired)
+			errs.AddAt(field("id_number"), RuleRequired)
 		default:
 			if rule, ok := CheckID(t, number, now); !ok {
 				if rule == RuleIDType {
-					errs.Add(field("id_type"), rule)
+					errs.AddAt(field("id_type"), rule)
 				} else {
-					errs.Add(field("id_number"), rule)
+					errs.AddAt(field("id_number"), rule)
 				}
 				continue
 			}
 			hash := h.Hash(t, number)
 			if _, dup := seen[hash]; dup {
-				errs.Add(field("id_number"), RuleDuplicateID)
+				errs.AddAt(field("id_number"), RuleDuplicateID)
 				continue
 			}
 			seen[hash] = i
-			visitors = append(visitors, Visitor{Name: name, IDType: t, IDHash: hash, IDMasked: MaskID(number)})
+			visitors = append(visitors, Visitor{Position: len(visitors) + 1, Name: name, IDType: t, IDHash: hash,
+				IDMasked: MaskID(number), Status: BookingConfirmed})
 		}
 	}
 	if err := errs.OrNil(); err != nil {
@@ -176,9 +213,65 @@ func (b Booking) Cancellable(now time.Time) bool {
 	return b.Status == BookingConfirmed && now.Before(b.Slot.Start)
 }
 
+// admitted is b as admitting it at instant at leaves it: the booking and
+// every person of it not cancelled admitted, as the store records it.
+func (b Booking) admitted(at time.Time) Booking {
+	b.Status = BookingAdmitted
+	b.Visitors = slices.Clone(b.Visitors)
+	for i, v := range b.Visitors {
+		if v.Status == BookingConfirmed || v.Status == "" {
+			b.Visitors[i].Status, b.Visitors[i].AdmittedAt = BookingAdmitted, at
+		}
+	}
+	return b
+}
+
 // Payload is what the booking's code carries.
 func (b Booking) Payload() CodePayload {
-	return CodePayload{BookingID: b.ID, VenueID: b.VenueID, Date: b.Slot.Date, SlotID: b.Slot.ID, PartySize: b.PartySize}
+	return CodePayload{BookingID: b.ID, VenueID: b.VenueID, Date: b.Slot.Date, SlotID: b.Slot.ID, PartySize: b.partyBooked()}
+}
+
+// partyBooked is the party size the booking was made with.
+func (b Booking) partyBooked() int {
+	if b.PartyBooked > 0 {
+		return b.PartyBooked
+	}
+	return b.PartySize
+}
+
+// BookingNumberDigits is the length of a booking number: ten digits, the
+// first not zero, drawn at random so that a number tells nothing of the
+// booking before or after it.
+const BookingNumberDigits = 10
+
+// NewBookingNumber draws a booking number.
+func NewBookingNumber() string {
+	var b [BookingNumberDigits]byte
+	for i := range b {
+		lo := int64(0)
+		if i == 0 {
+			lo = 1
+		}
+		n, err := rand.Int(rand.Reader, big.NewInt(10-lo))
+		if err != nil {
+			panic(fmt.Sprintf("read random digits: %v", err)) // crypto/rand does not fail on supported systems
+		}
+		b[i] = byte('0' + lo + n.Int64())
+	}
+	return string(b[:])
+}
+
+// CheckBookingNumber reports whether s has the form of a booking number.
+func CheckBookingNumber(s string) bool {
+	if len(s) < 8 || len(s) > 12 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // MaskedPhone is the phone as pages and answers show it.

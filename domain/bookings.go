@@ -3,10 +3,12 @@ package domain
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -23,13 +25,30 @@ type Bookings struct {
 	log     *slog.Logger
 	limiter Limiter // nil: no per-client limits
 	limits  BookingLimits
+	// publicURL prefixes the links in messages ("" leaves them relative).
+	publicURL string
 	// restrictions keeps IDs restricted for no-shows from booking.
 	restrictions restrictionCache
 }
 
 // NewBookings wires the booking use case.
 func NewBookings(catalog *Catalog, store Store, gate CapacityGate, signer CodeSigner, ids IDHasher, clock Clock, log *slog.Logger) *Bookings {
-	return &Bookings{catalog: catalog, store: store, gate: gate, signer: signer, ids: ids, clock: clock, log: log}
+	s := &Bookings{catalog: catalog, store: store, gate: gate, signer: signer, ids: ids, clock: clock, log: log}
+	catalog.Changes().On(TopicRestrictions, s.restrictions.forget)
+	return s
+}
+
+// NotifyWith sets the address of the pages that messages link to.
+func (s *Bookings) NotifyWith(publicURL string) { s.publicURL = strings.TrimRight(publicURL, "/") }
+
+// Link is the address of booking b's page.
+func (s *Bookings) Link(b Booking) string { return s.publicURL + "/bookings/" + s.Code(b) }
+
+// ForgetRestrictions drops the cached restrictions, after the no-show
+// count (Fairness) made new ones or lifted one, here and, through the
+// catalog's news of changes, on every other instance.
+func (s *Bookings) ForgetRestrictions() {
+	s.catalog.Changes().Changed(context.Background(), TopicRestrictions)
 }
 
 // RestrictWith refuses bookings of IDs restricted for no-shows in store.
@@ -115,13 +134,16 @@ func (s *Bookings) passLimits(ctx context.Context, r BookingRequest, visitors []
 // It returns the booking and whether it was made earlier under the same
 // Idempotency-Key (a replay, not a new booking).
 func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot Slot, visitors []Visitor, now time.Time) (Booking, bool, error) {
-	nb := NewBooking{Slot: slot, Phone: r.Phone, Visitors: visitors, CreatedAt: now, Today: venue.Today(now),
-		Fingerprint: fingerprint(slot.ID, r.Phone, visitors)}
+	nb := NewBooking{Number: NewBookingNumber(), Slot: slot, Phone: r.Phone, Visitors: visitors, CreatedAt: now,
+		Today: venue.Today(now), Fingerprint: fingerprint(slot.ID, r.Phone, visitors)}
 	if r.IdempotencyKey != "" {
 		nb.IdempotencyKey = digest("idempotency", r.IdempotencyKey)
 	}
+	if !r.walkIn && r.Phone != "" {
+		nb.Notice = func(b Booking) NotificationText { return bookedNotice(venue, b, s.Code(b), s.Link(b)) }
+	}
 
-	if remaining, ok := s.catalog.knownSoldOut(slot.ID, len(visitors)); ok {
+	if remaining, ok := s.catalog.KnownSoldOut(slot.ID, len(visitors)); ok {
 		return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: remaining})
 	}
 	hold := newHold()
@@ -135,7 +157,7 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 	switch take.Outcome {
 	case TakeSoldOut:
 		if take.Pending == 0 {
-			s.catalog.noteSoldOut(slot.ID, take.Remaining)
+			s.catalog.NoteSoldOut(slot.ID, take.Remaining)
 		}
 		return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: take.Remaining})
 	case TakeClosed:
@@ -164,13 +186,14 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 	return Booking{}, false, err
 }
 
-// bookable checks the rules of time and state that close a slot to visitors.
+// bookable checks the rules of time and state that close a slot to
+// visitors. A slot under way stays bookable until the venue's sales end.
 func bookable(v Venue, s Slot, now time.Time) error {
 	switch {
-	case !now.Before(s.Start):
-		return &Error{Code: CodeSlotClosed, Detail: "slot has started"}
+	case !now.Before(v.SalesEnd(s)):
+		return &Error{Code: CodeSlotClosed, Detail: "slot no longer takes bookings"}
 	case v.LastBookableDay(now).Before(s.Date):
-		return &Error{Code: CodeSlotClosed, Detail: "slot is beyond the booking window"}
+		return &Error{Code: CodeSlotClosed, Detail: "the day is not open for booking yet", OpensAt: v.OpensAt(s.Date)}
 	case s.Status != SlotOpen:
 		return &Error{Code: CodeSlotClosed, Detail: "slot is closed"}
 	}
@@ -193,7 +216,7 @@ func (s *Bookings) take(ctx context.Context, slotID int64, hold string, places i
 			if loads++; loads > 2 {
 				return Take{}, Unavailable("capacity gate", fmt.Errorf("bucket of slot %d does not stay loaded", slotID))
 			}
-			if err := s.catalog.ensureLoaded(ctx, slotID); err != nil {
+			if err := s.catalog.EnsureLoaded(ctx, slotID); err != nil {
 				if CodeOf(err) == CodeNotFound {
 					return Take{}, err
 				}
@@ -274,7 +297,24 @@ func (s *Bookings) ByCode(ctx context.Context, code string) (Booking, error) {
 	if err != nil {
 		return Booking{}, err
 	}
-	if b.VenueID != p.VenueID || b.Slot.ID != p.SlotID || b.PartySize != p.PartySize {
+	if b.VenueID != p.VenueID || b.Slot.ID != p.SlotID || b.partyBooked() != p.PartySize {
+		return Booking{}, ErrNotFound
+	}
+	return b, nil
+}
+
+// ByNumber finds a booking by its number and phone: a number alone finds
+// nothing, so that guessing numbers reveals nothing.
+func (s *Bookings) ByNumber(ctx context.Context, number, phone string) (Booking, error) {
+	phone, _, ok := NormalizePhone(phone)
+	if !ok || !CheckBookingNumber(number) {
+		return Booking{}, ErrNotFound
+	}
+	b, err := s.store.BookingByNumber(ctx, number)
+	if err != nil {
+		return Booking{}, err
+	}
+	if subtle.ConstantTimeCompare([]byte(b.Phone), []byte(phone)) != 1 {
 		return Booking{}, ErrNotFound
 	}
 	return b, nil
@@ -295,24 +335,73 @@ func (s *Bookings) Cancel(ctx context.Context, code string) (Booking, error) {
 	if !b.Cancellable(now) {
 		return Booking{}, ErrNotCancellable
 	}
-	return s.cancelBooking(ctx, b, now)
+	return s.Revoke(ctx, b, now)
 }
 
-// cancelBooking gives a booking's places back, whatever the time: the
-// visitor's rules are checked by Cancel.
-func (s *Bookings) cancelBooking(ctx context.Context, b Booking, now time.Time) (Booking, error) {
+// CancelPerson cancels the person at position in the booking a code stands
+// for: the place goes back on sale at once, and the standby list is served
+// as for any cancellation. Cancelling the last person cancels the booking;
+// cancelling a cancelled person answers the booking again.
+func (s *Bookings) CancelPerson(ctx context.Context, code string, position int) (Booking, error) {
+	b, err := s.ByCode(ctx, code)
+	if err != nil {
+		return Booking{}, err
+	}
+	p, ok := b.Person(position)
+	if !ok {
+		return Booking{}, ErrNotFound
+	}
+	if p.Status == BookingCancelled {
+		return b, nil
+	}
+	now := s.clock.Now()
+	if !b.Cancellable(now) || p.Status != BookingConfirmed {
+		return Booking{}, ErrNotCancellable
+	}
+	return s.release(ctx, b, 1, now, func(ctx context.Context) (Booking, error) {
+		after, err := s.store.CancelPerson(ctx, b.ID, position, now)
+		if errors.Is(err, ErrNotCancellable) {
+			if q, ok := after.Person(position); ok && q.Status == BookingCancelled {
+				return after, errAlreadyReleased // a concurrent cancel won
+			}
+		}
+		return after, err
+	})
+}
+
+// errAlreadyReleased tells release that another request gave the places
+// back first: the answer stands, and nothing more is released.
+var errAlreadyReleased = errors.New("places already given back")
+
+// Revoke cancels booking b and gives its places back, whatever the time:
+// the visitor's rules are checked by Cancel. Admissions revokes a walk-in
+// it could not record.
+func (s *Bookings) Revoke(ctx context.Context, b Booking, now time.Time) (Booking, error) {
+	return s.release(ctx, b, b.PartySize, now, func(ctx context.Context) (Booking, error) {
+		cancelled, err := s.store.CancelBooking(ctx, b.ID, now)
+		if errors.Is(err, ErrNotCancellable) && cancelled.Status == BookingCancelled {
+			return cancelled, errAlreadyReleased // a concurrent cancel won
+		}
+		return cancelled, err
+	})
+}
+
+// release gives places of booking b back: announced to the gate as a
+// hold before the store commits (so that reconciliation never counts them
+// twice), offered to the standby list, then shown to the public.
+func (s *Bookings) release(ctx context.Context, b Booking, places int, now time.Time, commit func(context.Context) (Booking, error)) (Booking, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
 	hold := newHold()
-	if err := s.gate.HoldRelease(ctx, b.Slot.ID, hold, b.PartySize, now); err != nil {
+	if err := s.gate.HoldRelease(ctx, b.Slot.ID, hold, places, now); err != nil {
 		// The store is the truth; the gate catches up by reconciliation.
 		s.log.WarnContext(ctx, "announce release of places", "slot", b.Slot.ID, "err", err)
 	}
-	cancelled, err := s.store.CancelBooking(ctx, b.ID, now)
+	cancelled, err := commit(ctx)
 	if err != nil {
 		s.settle(ctx, b.Slot.ID, hold, false)
-		if errors.Is(err, ErrNotCancellable) && cancelled.Status == BookingCancelled {
-			return cancelled, nil // a concurrent cancel won
+		if errors.Is(err, errAlreadyReleased) {
+			return cancelled, nil
 		}
 		return Booking{}, err
 	}
@@ -320,14 +409,15 @@ func (s *Bookings) cancelBooking(ctx context.Context, b Booking, now time.Time) 
 	// counted in Redis before the release shows the rest to the public.
 	s.promoteCounted(ctx, b.Slot)
 	s.settle(ctx, b.Slot.ID, hold, true)
-	s.catalog.forgetSoldOut(b.Slot.ID)
+	s.catalog.ForgetSoldOut(b.Slot.ID)
 	return cancelled, nil
 }
 
-// bookWalkIn books people registered at the gate into the slot under way:
+// BookWalkIn books people registered at the gate into the slot under way:
 // the same rules as a booking but for the slot having started, and a phone
 // is optional; no per-client limits (staff make these requests).
-func (s *Bookings) bookWalkIn(ctx context.Context, r BookingRequest, v Venue, slot Slot, now time.Time) (BookResult, error) {
+func (s *Bookings) BookWalkIn(ctx context.Context, r BookingRequest, v Venue, slot Slot, now time.Time) (BookResult, error) {
+	r.walkIn = true
 	visitors, err := r.checkParty(s.ids, v.MaxPartySize, now, false)
 	if err != nil {
 		return BookResult{}, err

@@ -28,6 +28,8 @@ type Catalog struct {
 	slots    map[int64]cachedSlot
 	days     map[dayKey]cachedDay
 	soldOut  map[int64]soldOutNote
+
+	changes *Changes
 }
 
 // soldOutNote remembers, for a moment, that a slot had fewer places than
@@ -42,8 +44,8 @@ type soldOutNote struct {
 // DefaultSoldOutMemory is how long a sold-out answer from the gate is trusted.
 const DefaultSoldOutMemory = 250 * time.Millisecond
 
-// knownSoldOut reports whether slot is known to have fewer than n places.
-func (c *Catalog) knownSoldOut(slotID int64, n int) (int, bool) {
+// KnownSoldOut reports whether slot is known to have fewer than n places.
+func (c *Catalog) KnownSoldOut(slotID int64, n int) (int, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	note, ok := c.soldOut[slotID]
@@ -53,8 +55,8 @@ func (c *Catalog) knownSoldOut(slotID int64, n int) (int, bool) {
 	return note.remaining, true
 }
 
-// noteSoldOut remembers that slot has only remaining places.
-func (c *Catalog) noteSoldOut(slotID int64, remaining int) {
+// NoteSoldOut remembers that slot has only remaining places.
+func (c *Catalog) NoteSoldOut(slotID int64, remaining int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.SoldOutMemory <= 0 {
@@ -66,11 +68,18 @@ func (c *Catalog) noteSoldOut(slotID int64, remaining int) {
 	c.soldOut[slotID] = soldOutNote{remaining: remaining, until: time.Now().Add(c.SoldOutMemory)}
 }
 
-// forgetSoldOut drops what is known of slot's places, after freeing some.
-func (c *Catalog) forgetSoldOut(slotID int64) {
+// ForgetSoldOut drops what is known of slot's places, after freeing some.
+func (c *Catalog) ForgetSoldOut(slotID int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.soldOut, slotID)
+}
+
+// forgetSoldOutAll drops every sold-out note (the gate was repaired).
+func (c *Catalog) forgetSoldOutAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.soldOut)
 }
 
 type cachedSlot struct {
@@ -95,12 +104,23 @@ const maxCachedSlots = 50_000
 // NewCatalog reads through to store, caching for ttl (wall-clock time: the
 // cache's age is not a rule of the venue, so it does not follow Clock).
 func NewCatalog(store Store, gate CapacityGate, clock Clock, log *slog.Logger, ttl time.Duration) *Catalog {
-	return &Catalog{store: store, gate: gate, clock: clock, log: log, ttl: ttl, SoldOutMemory: DefaultSoldOutMemory,
-		slots: map[int64]cachedSlot{}, days: map[dayKey]cachedDay{}, soldOut: map[int64]soldOutNote{}}
+	c := &Catalog{store: store, gate: gate, clock: clock, log: log, ttl: ttl, SoldOutMemory: DefaultSoldOutMemory,
+		slots: map[int64]cachedSlot{}, days: map[dayKey]cachedDay{}, soldOut: map[int64]soldOutNote{},
+		changes: NewChanges(log)}
+	c.changes.On(TopicCatalog, c.forget)
+	return c
 }
 
-// Forget drops everything cached, after a change made through this instance.
+// Changes is where news of changes to cached data comes and goes.
+func (c *Catalog) Changes() *Changes { return c.changes }
+
+// Forget drops everything cached, after a change made through this
+// instance, and tells the other instances to do the same.
 func (c *Catalog) Forget() {
+	c.changes.Changed(context.Background(), TopicCatalog)
+}
+
+func (c *Catalog) forget() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.venues, c.venuesAt = nil, time.Time{}
@@ -229,7 +249,7 @@ func (c *Catalog) SlotsOn(ctx context.Context, venue Venue, d Date) ([]SlotView,
 			bookable, taken, open = sc.Quota, sc.Booked, sc.Open
 		}
 		s.Quota, s.Booked = bookable+s.HeldBack, taken
-		views[i] = SlotView{Slot: s, Availability: s.Availability(now, bookable, taken, open)}
+		views[i] = SlotView{Slot: s, Availability: s.Availability(now, venue, bookable, taken, open)}
 	}
 	return views, nil
 }
@@ -255,10 +275,10 @@ func (c *Catalog) day(ctx context.Context, venueID int64, d Date) ([]Slot, error
 	return slots, nil
 }
 
-// ensureLoaded loads a slot's bucket from the store's current counts. Many
+// EnsureLoaded loads a slot's bucket from the store's current counts. Many
 // requests finding the bucket missing at once (after Redis lost its data)
 // share one read of the store.
-func (c *Catalog) ensureLoaded(ctx context.Context, slotID int64) error {
+func (c *Catalog) EnsureLoaded(ctx context.Context, slotID int64) error {
 	return c.loads.do(slotID, func() error {
 		counts, err := c.store.SlotCounts(ctx, []int64{slotID})
 		if err != nil {

@@ -32,6 +32,11 @@ const (
 	CodeCancelled       Code = "cancelled"
 	CodeFlowLimited     Code = "flow_limited"
 	CodeBelowBooked     Code = "below_booked"
+	// HTTP-level refusals: the method or the body's media type is wrong.
+	CodeMethodNotAllowed     Code = "method_not_allowed"
+	CodeUnsupportedMediaType Code = "unsupported_media_type"
+	// CodeInternal is the service's own fault; the answer says nothing of the cause.
+	CodeInternal Code = "internal"
 )
 
 // Error is a refusal the visitor or operator can act on. Its fields carry
@@ -43,13 +48,14 @@ type Error struct {
 	Remaining       int           // sold_out: places still free (fewer than asked)
 	RetryAfter      time.Duration // rate_limited, flow_limited, unavailable
 	RestrictedUntil Date          // restricted: the day the restriction ends
-	Field           string        // already_booked: the visitor whose ID holds a booking
+	Field           FieldPath     // already_booked: the visitor whose ID holds a booking; malformed: the field of a wrong type
 	Limit           *LimitStatus  // rate_limited: the limit that refused
 	MustLeave       int           // flow_limited by occupancy: people who must leave first
 	Admission       *Admission    // already_admitted: the admission that used the code
 	From, To        time.Time     // wrong_time: the admission window
 	VenueID         int64         // wrong_venue: the venue the booking is for
 	Booked          int           // below_booked: the places booked
+	OpensAt         time.Time     // slot_closed for a day not yet open: when it opens (venue time)
 }
 
 func (e *Error) Error() string {
@@ -109,6 +115,7 @@ const (
 	RuleDate             Rule = "date"
 	RuleOutsideWindow    Rule = "outside_window"
 	RulePhone            Rule = "phone"
+	RulePhoneNotMobile   Rule = "phone_not_mobile"
 	RuleName             Rule = "name"
 	RuleNameFormat       Rule = "name_format" // invisible format characters (Unicode Cf)
 	RuleIDType           Rule = "id_type"
@@ -131,7 +138,7 @@ const (
 
 // FieldError says which field is wrong and by which rule.
 type FieldError struct {
-	Field string
+	Field FieldPath
 	Rule  Rule
 	// Limit is the bound a size rule was checked against (party size,
 	// length); for RuleRange, the largest value allowed, and Min the least.
@@ -144,23 +151,26 @@ type ValidationError struct {
 	Fields []FieldError
 }
 
-// Add records that field breaks rule.
-func (v *ValidationError) Add(field string, rule Rule) {
-	v.Fields = append(v.Fields, FieldError{Field: field, Rule: rule})
+// Add records that the top-level field breaks rule.
+func (v *ValidationError) Add(field string, rule Rule) { v.AddAt(Field(field), rule) }
+
+// AddAt records that the field at path breaks rule.
+func (v *ValidationError) AddAt(path FieldPath, rule Rule) {
+	v.Fields = append(v.Fields, FieldError{Field: path, Rule: rule})
 }
 
-// AddLimit records that field breaks a size rule with bound limit.
+// AddLimit records that the top-level field breaks a size rule with bound limit.
 func (v *ValidationError) AddLimit(field string, rule Rule, limit int) {
-	v.Fields = append(v.Fields, FieldError{Field: field, Rule: rule, Limit: limit})
+	v.Fields = append(v.Fields, FieldError{Field: Field(field), Rule: rule, Limit: limit})
 }
 
-// AddRange records that field is outside min to max.
+// AddRange records that the top-level field is outside min to max.
 func (v *ValidationError) AddRange(field string, min, max int) {
-	v.Fields = append(v.Fields, FieldError{Field: field, Rule: RuleRange, Min: min, Limit: max})
+	v.Fields = append(v.Fields, FieldError{Field: Field(field), Rule: RuleRange, Min: min, Limit: max})
 }
 
-// Has reports whether field already has an error.
-func (v *ValidationError) Has(field string) bool {
+// Has reports whether the field at path already has an error.
+func (v *ValidationError) Has(field FieldPath) bool {
 	for _, f := range v.Fields {
 		if f.Field == field {
 			return true
@@ -188,9 +198,12 @@ func (v *ValidationError) Error() string {
 // Is matches ErrValidation.
 func (v *ValidationError) Is(target error) bool { return target == ErrValidation }
 
-// Invalid is a validation error for a single field.
-func Invalid(field string, rule Rule) error {
-	return &ValidationError{Fields: []FieldError{{Field: field, Rule: rule}}}
+// Invalid is a validation error for a single top-level field.
+func Invalid(field string, rule Rule) error { return InvalidAt(Field(field), rule) }
+
+// InvalidAt is a validation error for the single field at path.
+func InvalidAt(path FieldPath, rule Rule) error {
+	return &ValidationError{Fields: []FieldError{{Field: path, Rule: rule}}}
 }
 
 // CodeOf is the code of err, or "" when err is not a refusal the domain knows.

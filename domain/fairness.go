@@ -107,7 +107,7 @@ func (f *Fairness) MarkNoShows(ctx context.Context) (int, error) {
 				return total, fmt.Errorf("mark no-shows at %s: %w", v.Slug, err)
 			}
 			if n > 0 {
-				f.bookings.restrictions.forget() // new strikes may have made new restrictions
+				f.bookings.ForgetRestrictions() // new strikes may have made new restrictions
 			}
 			total += n
 			if n < 500 {
@@ -129,7 +129,7 @@ func (f *Fairness) ReleaseHeldBack(ctx context.Context) (int, error) {
 	places := 0
 	for _, r := range released {
 		places += r.Places
-		promoted := f.bookings.promoteStandby(ctx, r.Slot)
+		promoted := f.bookings.PromoteStandby(ctx, r.Slot)
 		if ch, ok := changes[r.Slot.ID]; ok {
 			ch.apply(ctx, r.Places, promoted, r.Slot.Status == SlotOpen)
 			delete(changes, r.Slot.ID)
@@ -193,6 +193,6 @@ func (f *Fairness) LiftRestriction(ctx context.Context, by User, id int64, reaso
 	}
 	now := f.clock.Now()
 	r, err := f.store.LiftRestriction(ctx, id, by.Username, now, entry(by, now, AuditRestriction, 0, fmt.Sprintf("restriction %d", id), reason))
-	f.bookings.restrictions.forget()
+	f.bookings.ForgetRestrictions()
 	return r, err
 }

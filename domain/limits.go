@@ -106,9 +106,9 @@ func DecodeLimit() LimitPolicy {
 // DefaultLimits are every per-client limit by name, as the
 // SLOTGATE_RATE_LIMITS setting names them.
 func DefaultLimits() map[string]LimitPolicy {
-	b, l := DefaultBookingLimits(), DefaultLoginLimits()
+	b, l, v := DefaultBookingLimits(), DefaultLoginLimits(), DefaultSignInLimits()
 	out := map[string]LimitPolicy{}
-	for _, p := range []LimitPolicy{b.ByClient, b.ByPhone, b.ByID, l.ByUser, l.ByClient, l.ByUserClient, LookupLimit(), DecodeLimit()} {
+	for _, p := range []LimitPolicy{b.ByClient, b.ByPhone, b.ByID, l.ByUser, l.ByClient, l.ByUserClient, LookupLimit(), DecodeLimit(), v.ByPhone, v.ByClient} {
 		out[p.Name] = p
 	}
 	return out

@@ -11,11 +11,14 @@ import (
 // sender has delivered it.
 type Notification struct {
 	ID        int64
-	Kind      string // "closure"
+	Kind      string // "closure", "standby_booked", "booked", "sign_in_code"
 	BookingID int64
 	Phone     string
 	Text      NotificationText
 	Attempts  int
+	// OTP is a sign-in code, for the sender to deliver. Such a message is
+	// sent at once, never kept in the outbox, and never logged.
+	OTP string
 }
 
 // NotificationText is what the visitor reads, in both languages.
@@ -24,6 +27,27 @@ type NotificationText struct {
 	EN string `json:"en"`
 	// Code is the booking's code, so that the message can link to it.
 	Code string `json:"code,omitempty"`
+	// Number is the booking number; Link the booking's page.
+	Number string `json:"number,omitempty"`
+	Link   string `json:"link,omitempty"`
+}
+
+// bookedNotice is the confirmation of a new booking: venue, day, time,
+// party size, number and a link, never an ID number.
+func bookedNotice(v Venue, b Booking, code, link string) NotificationText {
+	loc := v.Location()
+	day, from, to := b.Slot.Start.In(loc).Format("2006-01-02"), b.Slot.Start.In(loc).Format("15:04"), b.Slot.End.In(loc).Format("15:04")
+	people := "1 person"
+	if b.PartySize != 1 {
+		people = fmt.Sprintf("%d people", b.PartySize)
+	}
+	return NotificationText{
+		ZH: fmt.Sprintf("【%s】预约成功：%s %s–%s，%d 人，预约号 %s。查看或取消：%s 请携带登记的证件按时入场；未取消又未到场将记为爽约。",
+			v.NameZH, day, from, to, b.PartySize, b.Number, link),
+		EN: fmt.Sprintf("[%s] Booked: %s %s–%s, %s, booking number %s. See or cancel: %s Bring the ID documents you booked with; a booking neither used nor cancelled counts as a no-show.",
+			v.NameEN, day, from, to, people, b.Number, link),
+		Code: code, Number: b.Number, Link: link,
+	}
 }
 
 // Sender delivers a notification (SMS gateway, webhook, log).

@@ -115,17 +115,6 @@ func MaskID(number string) string {
 	return number[:keep] + strings.Repeat("*", len(number)-2*keep) + number[len(number)-keep:]
 }
 
-// CheckPhone reports whether p is a mainland mobile number (11 digits, 1[3-9]…).
-func CheckPhone(p string) bool { return phonePattern.MatchString(p) }
-
-// MaskPhone keeps the first three and last four digits: 138****8000.
-func MaskPhone(p string) string {
-	if len(p) != 11 {
-		return strings.Repeat("*", len(p))
-	}
-	return p[:3] + "****" + p[7:]
-}
-
 // MaxNameRunes bounds a visitor's name; real names on Chinese ID cards are
 // short, passports can carry long transliterated names.
 const MaxNameRunes = 64

@@ -80,7 +80,8 @@ func TestCheckParty(t *testing.T) {
 		{"no visitors", BookingRequest{Phone: "13800138000"}, map[string]Rule{"visitors": RulePartySize}},
 		{"six visitors", BookingRequest{Phone: "13800138000", Visitors: make([]VisitorInput, 6)},
 			map[string]Rule{"visitors": RulePartySize}},
-		{"bad phone", BookingRequest{Phone: "23800138000", Visitors: []VisitorInput{good}}, map[string]Rule{"phone": RulePhone}},
+		{"landline", BookingRequest{Phone: "23800138000", Visitors: []VisitorInput{good}}, map[string]Rule{"phone": RulePhoneNotMobile}},
+		{"bad phone", BookingRequest{Phone: "12345", Visitors: []VisitorInput{good}}, map[string]Rule{"phone": RulePhone}},
 		{"missing phone", BookingRequest{Visitors: []VisitorInput{good}}, map[string]Rule{"phone": RuleRequired}},
 		{"same person twice", BookingRequest{Phone: "13800138000", Visitors: []VisitorInput{good, good}},
 			map[string]Rule{"visitors[1].id_number": RuleDuplicateID}},
@@ -111,7 +112,7 @@ func TestCheckParty(t *testing.T) {
 			}
 			got := map[string]Rule{}
 			for _, f := range ve.Fields {
-				got[f.Field] = f.Rule
+				got[f.Field.String()] = f.Rule
 			}
 			for f, r := range c.fields {
 				if got[f] != r {

@@ -38,6 +38,14 @@ type Store interface {
 	// CancelBooking marks a confirmed booking cancelled and gives its places
 	// back to the slot, in one transaction.
 	CancelBooking(ctx context.Context, id int64, at time.Time) (Booking, error)
+	// CancelPerson marks the confirmed person at position of a confirmed
+	// booking cancelled, takes one from the party and gives the place back
+	// to the slot, in one transaction; the last person's cancellation
+	// cancels the booking. Otherwise it returns the booking as it stands
+	// with ErrNotCancellable (ErrNotFound: no such booking or person).
+	CancelPerson(ctx context.Context, id int64, position int, at time.Time) (Booking, error)
+	// BookingByNumber finds a booking by its booking number.
+	BookingByNumber(ctx context.Context, number string) (Booking, error)
 
 	StandbyStore
 

@@ -35,27 +35,46 @@ const (
 	SlotFrozen SlotStatus = "frozen" // sells nothing more; its bookings stand
 )
 
+// SlotState is what a visitor sees of a slot now: whether it may be
+// booked, and if not why. It follows from the slot's SlotStatus, the
+// places left and the time; SlotStatus is what staff decided.
+type SlotState string
+
+const (
+	SlotStateOpen   SlotState = "open"   // places left, bookable
+	SlotStateFull   SlotState = "full"   // no place left
+	SlotStateClosed SlotState = "closed" // closed or frozen by staff, or its bucket says it does not sell
+	SlotStatePast   SlotState = "past"   // it no longer takes bookings (its end, less the venue's policy)
+	// SlotStateNotYetOpen is a day past the booking window: it opens at
+	// the venue's release time (Availability.OpensAt).
+	SlotStateNotYetOpen SlotState = "not_yet_open"
+)
+
 // Availability is what a visitor sees of a slot: its state and places left.
 type Availability struct {
 	Quota     int
 	Booked    int
 	Remaining int
-	State     string // open, full, closed, past
+	State     SlotState
+	OpensAt   time.Time // not_yet_open: when the day opens for booking
 }
 
 // Availability computes the visitor's view of the slot at now from the
-// quota and places taken that the capacity gate reports.
-func (s Slot) Availability(now time.Time, quota, taken int, open bool) Availability {
+// quota and places taken that the capacity gate reports: open while it
+// takes bookings (after its start too, until the venue's sales end).
+func (s Slot) Availability(now time.Time, v Venue, quota, taken int, open bool) Availability {
 	a := Availability{Quota: quota, Booked: taken, Remaining: max(quota-taken, 0)}
 	switch {
-	case !now.Before(s.Start):
-		a.State = "past"
+	case !now.Before(v.SalesEnd(s)):
+		a.State = SlotStatePast
 	case !open || s.Status != SlotOpen:
-		a.State = "closed"
+		a.State = SlotStateClosed
+	case v.LastBookableDay(now).Before(s.Date):
+		a.State, a.OpensAt = SlotStateNotYetOpen, v.OpensAt(s.Date)
 	case a.Remaining == 0:
-		a.State = "full"
+		a.State = SlotStateFull
 	default:
-		a.State = "open"
+		a.State = SlotStateOpen
 	}
 	return a
 }

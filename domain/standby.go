@@ -122,14 +122,14 @@ func (s *Bookings) WithdrawStandby(ctx context.Context, token string) (StandbyEn
 	return s.store.WithdrawStandby(ctx, token, s.clock.Now())
 }
 
-// promoteStandby books the earliest waiting parties that fit into the
+// PromoteStandby books the earliest waiting parties that fit into the
 // places the store has free in slot, and says how many places it booked.
 // The caller folds them into the Redis bucket before it shows any freed
 // place, so that the public never sees what the standby list takes.
 // Several instances may run it at once: each entry is booked once (its
 // status moves under a condition) and each place once (the slot's
 // conditional update).
-func (s *Bookings) promoteStandby(ctx context.Context, slot Slot) int {
+func (s *Bookings) PromoteStandby(ctx context.Context, slot Slot) int {
 	waiting, err := s.store.WaitingStandby(ctx, slot.ID)
 	if err != nil || len(waiting) == 0 {
 		if err != nil {
@@ -156,14 +156,20 @@ func (s *Bookings) promoteStandby(ctx context.Context, slot Slot) int {
 		if e.PartySize > free {
 			continue // a smaller party further down may fit
 		}
-		nb := NewBooking{Slot: slot, Phone: e.Phone, Visitors: e.Visitors, CreatedAt: now, Today: venue.Today(now),
+		nb := NewBooking{Number: NewBookingNumber(), Slot: slot, Phone: e.Phone, Visitors: e.Visitors, CreatedAt: now, Today: venue.Today(now),
 			Fingerprint: fingerprint(slot.ID, e.Phone, e.Visitors)}
 		b, err := s.store.BookStandby(ctx, e, nb, func(b Booking) NotificationText {
-			when := b.Slot.Start.In(loc).Format("2006-01-02 15:04")
+			when, link := b.Slot.Start.In(loc).Format("2006-01-02 15:04"), s.Link(b)
+			people := "1 person"
+			if b.PartySize != 1 {
+				people = fmt.Sprintf("%d people", b.PartySize)
+			}
 			return NotificationText{
-				ZH:   fmt.Sprintf("【%s】候补成功：已为您预约 %s（%d 人），请凭身份证件入场。", venue.NameZH, when, b.PartySize),
-				EN:   fmt.Sprintf("[%s] From the standby list, you are booked for %s (%d people). Bring your ID cards.", venue.NameEN, when, b.PartySize),
-				Code: s.Code(b),
+				ZH: fmt.Sprintf("【%s】候补成功：已为您预约 %s（%d 人），预约号 %s。查看或取消：%s 请凭登记的证件入场。",
+					venue.NameZH, when, b.PartySize, b.Number, link),
+				EN: fmt.Sprintf("[%s] From the standby list, you are booked for %s (%s), booking number %s. See or cancel: %s Bring the ID documents you registered.",
+					venue.NameEN, when, people, b.Number, link),
+				Code: s.Code(b), Number: b.Number, Link: link,
 			}
 		})
 		switch {

@@ -2,10 +2,16 @@ package domain
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
+
+// contactPhonePattern takes a venue's phone as it is printed: digits, an
+// optional leading +, spaces, dashes and parentheses (023-6886 0000).
+var contactPhonePattern = regexp.MustCompile(`^\+?[0-9][0-9 ()\-]{4,30}$`)
 
 // Venue is a timed-entry site and the policy its slots are made from.
 type Venue struct {
@@ -49,6 +55,37 @@ type Venue struct {
 	RestrictionDays    int
 	// EraseAfterDays after the visit, names, masked IDs and phones go.
 	EraseAfterDays int
+
+	// BookingClosesMinutesBeforeEnd: a slot stays bookable after its
+	// start until its end less so many minutes (0: until the end), so that
+	// a family at the gate can book the hour under way.
+	BookingClosesMinutesBeforeEnd int
+	// ReleaseTime is when (venue time) the last day of the booking window
+	// opens each day.
+	ReleaseTime Minute
+
+	// What a visitor reads before booking: where the venue is, whom to
+	// call, and its visiting rules.
+	Address      LocalText
+	ContactPhone string
+	Notice       LocalText
+}
+
+// LocalText is a text in Chinese and English.
+type LocalText struct{ ZH, EN string }
+
+// MaxNoticeRunes bounds a venue's visiting rules in each language.
+const MaxNoticeRunes = 2000
+
+// SalesEnd is when slot s stops taking bookings.
+func (v Venue) SalesEnd(s Slot) time.Time {
+	return s.End.Add(-time.Duration(v.BookingClosesMinutesBeforeEnd) * time.Minute)
+}
+
+// OpensAt is when day d opens for booking: the booking window's length
+// before it, at the release time.
+func (v Venue) OpensAt(d Date) time.Time {
+	return d.AddDays(-v.BookingWindowDays).At(v.ReleaseTime, v.Location())
 }
 
 // HeldBackUntil is when the held-back places of day d's slots open: the day
@@ -102,9 +139,14 @@ var locations sync.Map
 func (v Venue) Today(now time.Time) Date { return DateOf(now.In(v.Location())) }
 
 // LastBookableDay is the furthest day the booking window reaches at now:
-// a new day opens at 00:00 venue time.
+// a new day opens at the release time (venue time).
 func (v Venue) LastBookableDay(now time.Time) Date {
-	return v.Today(now).AddDays(v.BookingWindowDays)
+	local := now.In(v.Location())
+	last := DateOf(local).AddDays(v.BookingWindowDays)
+	if Minute(local.Hour()*60+local.Minute()) < v.ReleaseTime {
+		return last.AddDays(-1)
+	}
+	return last
 }
 
 // ClosedOn reports whether the venue is closed all day on d by its weekly rule.
@@ -206,6 +248,28 @@ func (v Venue) Validate() error {
 			break
 		}
 	}
+	if v.BookingClosesMinutesBeforeEnd < 0 {
+		errs.Add("booking_closes_minutes_before_end", RuleNotNegative)
+	} else if v.SlotMinutes > 0 && v.BookingClosesMinutesBeforeEnd > v.SlotMinutes {
+		errs.Add("booking_closes_minutes_before_end", RuleTooLarge)
+	}
+	if v.ReleaseTime < 0 || v.ReleaseTime >= 24*60 {
+		errs.Add("release_time", RuleHours)
+	}
+	for _, t := range []struct {
+		field, text string
+		max         int
+	}{
+		{"address.zh", v.Address.ZH, 200}, {"address.en", v.Address.EN, 200},
+		{"notice.zh", v.Notice.ZH, MaxNoticeRunes}, {"notice.en", v.Notice.EN, MaxNoticeRunes},
+	} {
+		if utf8.RuneCountInString(t.text) > t.max {
+			errs.AddLimit(t.field, RuleTooLong, t.max)
+		}
+	}
+	if v.ContactPhone != "" && !contactPhonePattern.MatchString(v.ContactPhone) {
+		errs.Add("contact_phone", RulePhone)
+	}
 	return errs.OrNil()
 }
 
@@ -242,6 +306,12 @@ func SeedVenues() []Venue {
 			InstantaneousCapacity: inside, GateFlowPerMinute: flow, GateBurst: burst,
 			PolicyRatioPct: 100, HeldBackRelease: 17 * 60,
 			NoShowGraceMinutes: 30, NoShowStrikes: 3, NoShowWindowDays: 180, RestrictionDays: 30, EraseAfterDays: 30,
+			BookingClosesMinutesBeforeEnd: 15,
+			Address:                       LocalText{ZH: "重庆市北碚区", EN: "Beibei District, Chongqing"},
+			Notice: LocalText{
+				ZH: "请携带预约时登记的有效证件，在预约时段内入场。一次预约最多 5 人。",
+				EN: "Bring the ID documents you booked with and enter within your time slot. Up to 5 people a booking.",
+			},
 		}
 	}
 	return []Venue{

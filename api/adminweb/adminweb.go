@@ -333,13 +333,22 @@ func (s *server) venueForm(v *adminView, ven domain.Venue, isNew bool) adminVenu
 		adminField{Name: "kind", Label: v.tr("类型", "Kind"), Kind: "select", Options: kinds, Required: true},
 		adminField{Name: "timezone", Label: v.tr("时区", "Time zone"), Value: ven.Timezone, Kind: "text", Required: true,
 			Hint: v.tr("如 Asia/Shanghai；时段按场馆当地时间", "e.g. Asia/Shanghai; slot times are the venue's local time")},
+		adminField{Name: "address.zh", Label: v.tr("地址（中文）", "Address in Chinese"), Value: ven.Address.ZH, Kind: "text"},
+		adminField{Name: "address.en", Label: v.tr("地址（英文）", "Address in English"), Value: ven.Address.EN, Kind: "text"},
+		adminField{Name: "contact_phone", Label: v.tr("咨询电话", "Contact phone"), Value: ven.ContactPhone, Kind: "text"},
+		adminField{Name: "notice.zh", Label: v.tr("参观须知（中文）", "Visiting rules in Chinese"), Value: ven.Notice.ZH, Kind: "text",
+			Hint: v.tr("预约前在场馆页面显示", "shown on the venue page before booking")},
+		adminField{Name: "notice.en", Label: v.tr("参观须知（英文）", "Visiting rules in English"), Value: ven.Notice.EN, Kind: "text"},
 	)
 	hours := adminFieldGroup{Legend: v.tr("开放时间与时段", "Hours and slots"), Fields: []adminField{
 		clock("hours.open", "开门", "Opens", ven.Open, "", ""),
 		clock("hours.close", "闭馆", "Closes", ven.Close, "24:00 表示午夜", "24:00 means midnight"),
 		{Name: "closed_weekdays", Label: v.tr("每周闭馆日", "Closed every week on"), Kind: "weekdays", Options: weekdays},
 		num("slot_minutes", "每个时段长度", "Slot length", ven.SlotMinutes, "分钟", "minutes", "", "", 1),
-		num("booking_window_days", "提前预约天数", "Booking window", ven.BookingWindowDays, "天", "days", "新的一天在当地 00:00 开放预约", "a new day opens at 00:00 local time", 1),
+		num("booking_window_days", "提前预约天数", "Booking window", ven.BookingWindowDays, "天", "days", "最后一天在下面的放号时间开放预约", "the last day opens at the release time below", 1),
+		clock("release_time", "放号时间", "Release time", ven.ReleaseTime, "每天此时（当地时间）开放预约窗口的最后一天", "each day at this local time the window's last day opens"),
+		num("booking_closes_minutes_before_end", "停止预约", "Booking closes", ven.BookingClosesMinutesBeforeEnd, "分钟", "minutes before the end",
+			"时段开始后仍可预约，直到结束前这么多分钟；0 为直到结束", "a slot under way stays bookable until this long before its end; 0: until the end", 0),
 		num("max_party_size", "每笔预约最多人数", "Largest party", ven.MaxPartySize, "人", "people", "", "", 1),
 		num("admission_minutes_before", "提前入场", "Admission opens", ven.AdmissionMinutesBefore, "分钟", "minutes before", "时段开始前多久起可检票入场", "how long before a slot starts its visitors may enter", 0),
 	}}
@@ -399,48 +408,64 @@ type adminDayData struct {
 	Changeable                  bool // some slot has not ended and is not closed
 }
 
-// adminSlotRow is one slot of the day view; Phase is "past" when it has
-// ended, "running" while it runs, and "" before.
+// adminSlotRow is one slot of the day view; Phase is dayPast when it has
+// ended, dayRunning while it runs, and "" before.
 type adminSlotRow struct {
 	ID                                          int64
 	Time                                        string
 	Quota, Booked, Admitted, NoShows, Remaining int
-	Status, StatusLabel, Phase                  string
+	Status, Phase                               dayStatus
+	StatusLabel                                 string
 	Manual, Editable                            bool
 }
 
-// slotStatus is how the day view names a slot's state.
-func slotStatus(r domain.SlotReport, now time.Time) (status, phase string) {
+// dayStatus is how the day view names a slot's state: what staff decided
+// (closed, frozen), a lowered quota's flag, the time (past, running), or
+// its places (full, open). The page and its script use it as a class name.
+type dayStatus string
+
+const (
+	dayOpen    dayStatus = "open"
+	dayFull    dayStatus = "full"
+	dayClosed  dayStatus = "closed"
+	dayFrozen  dayStatus = "frozen"
+	dayFlagged dayStatus = "flagged"
+	dayPast    dayStatus = "past"
+	dayRunning dayStatus = "running"
+)
+
+// slotStatus is a slot's status and phase in the day view at now.
+func slotStatus(r domain.SlotReport, now time.Time) (status, phase dayStatus) {
 	switch {
 	case !now.Before(r.End):
-		phase = "past"
+		phase = dayPast
 	case !now.Before(r.Start):
-		phase = "running"
+		phase = dayRunning
 	}
 	switch {
 	case r.Status == domain.SlotClosed:
-		return "closed", phase
+		return dayClosed, phase
 	case r.Flagged:
-		return "flagged", phase
+		return dayFlagged, phase
 	case r.Status == domain.SlotFrozen:
-		return "frozen", phase
+		return dayFrozen, phase
 	case phase != "":
 		return phase, phase
 	case r.Booked >= r.Quota:
-		return "full", phase
+		return dayFull, phase
 	}
-	return "open", phase
+	return dayOpen, phase
 }
 
 // slotStatusTexts name the day view's slot states.
-var slotStatusTexts = map[string]api.Text{
-	"open":    {"可预约", "Open"},
-	"full":    {"已约满", "Full"},
-	"closed":  {"已关闭", "Closed"},
-	"frozen":  {"已冻结", "Frozen"},
-	"flagged": {"超出配额·停售", "Over quota, not selling"},
-	"past":    {"已结束", "Over"},
-	"running": {"进行中", "Running"},
+var slotStatusTexts = map[dayStatus]api.Text{
+	dayOpen:    {"可预约", "Open"},
+	dayFull:    {"已约满", "Full"},
+	dayClosed:  {"已关闭", "Closed"},
+	dayFrozen:  {"已冻结", "Frozen"},
+	dayFlagged: {"超出配额·停售", "Over quota, not selling"},
+	dayPast:    {"已结束", "Over"},
+	dayRunning: {"进行中", "Running"},
 }
 
 // adminDayPicked answers the day picker's form, which cannot put the date
@@ -475,11 +500,11 @@ func (s *server) adminDay(c echo.Context, v *adminView) (string, error) {
 		row := adminSlotRow{ID: r.ID, Time: pages.TimeWindow(r.Slot, loc), Quota: r.Quota, Booked: r.Booked, Admitted: r.Admitted,
 			NoShows: r.NoShows, Remaining: max(r.Quota-r.Booked, 0), Manual: r.ManualQuota}
 		row.Status, row.Phase = slotStatus(r, now)
-		if row.Status == "closed" || row.Status == "frozen" || row.Status == "flagged" {
+		if row.Status == dayClosed || row.Status == dayFrozen || row.Status == dayFlagged {
 			row.Remaining = 0 // it sells nothing, whatever its quota says
 		}
 		row.StatusLabel = slotStatusTexts[row.Status].In(v.Lang)
-		row.Editable = row.Phase != "past" && r.Status != domain.SlotClosed
+		row.Editable = row.Phase != dayPast && r.Status != domain.SlotClosed
 		data.Changeable = data.Changeable || row.Editable
 		data.Total.Quota += row.Quota
 		data.Total.Booked += row.Booked
@@ -502,7 +527,7 @@ func (s *server) adminDay(c echo.Context, v *adminView) (string, error) {
 		"pick":       v.tr("请选择要关闭的范围", "choose what to close"),
 	}
 	for k, t := range slotStatusTexts {
-		texts["status."+k] = t.In(v.Lang)
+		texts["status."+string(k)] = t.In(v.Lang)
 	}
 	v.Title = data.Name + " · " + data.DateLabel
 	v.Page, v.Data, v.Texts = "day", data, pages.JSTexts(texts)

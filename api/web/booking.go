@@ -51,11 +51,11 @@ func (s *server) slotForBooking(ctx context.Context, param string) (bookingSlot,
 		}
 	}
 	return bookingSlot{Venue: venue, Slot: domain.SlotView{Slot: slot,
-		Availability: slot.Availability(s.Clock.Now(), slot.Quota, slot.Booked, slot.Status == domain.SlotOpen)}}, nil
+		Availability: slot.Availability(s.Clock.Now(), venue, slot.Quota, slot.Booked, slot.Status == domain.SlotOpen)}}, nil
 }
 
-// visitorRow is one person's fieldset on the booking form.
-type visitorRow struct {
+// formRow is one person's fieldset on the booking form.
+type formRow struct {
 	Key           string // the row's index in field names and ids
 	Legend        string
 	RemoveLabel   string
@@ -64,6 +64,7 @@ type visitorRow struct {
 	Name          string
 	IDType        string
 	Masked        string // what was typed, masked, when the form comes back
+	IDNumber      string // a valid number typed before, kept when the form comes back
 	NameError     string
 	IDTypeError   string
 	IDNumberError string
@@ -99,8 +100,8 @@ type formData struct {
 	Key        string
 	Max        int
 	Sizes      []sizeLink
-	Rows       []visitorRow
-	Blank      visitorRow // the row app.js copies to add a visitor
+	Rows       []formRow
+	Blank      formRow // the row app.js copies to add a visitor
 	IDTypes    []option
 	Phone      string
 	PhoneError string
@@ -112,6 +113,13 @@ type formData struct {
 	// TitleKey and SubmitKey name the form's heading and button: a
 	// booking's, or the standby list's.
 	TitleKey, SubmitKey string
+	// Rules states the cancellation deadline and the no-show rule.
+	Rules string
+	// A sold-out answer offers the nearest slots with places and the
+	// slot's standby list.
+	Alternatives []pageLink
+	StandbyURL   string
+	Fewer        *pageLink
 }
 
 // newForm lays out an empty booking form of n rows for slot bs.
@@ -122,14 +130,15 @@ func (s *server) newForm(v *pageView, bs bookingSlot, n int) *formData {
 		TimeLabel: pages.TimeWindow(bs.Slot.Slot, loc), Remaining: v.textf("form.remaining", bs.Slot.Remaining),
 		BackURL: "/venues/" + url.PathEscape(venue.Slug) + "?date=" + bs.Slot.Date.String(),
 		Action:  "/book/" + strconv.FormatInt(bs.Slot.ID, 10), Key: formKey(), Max: venue.MaxPartySize,
-		TitleKey: "form.title", SubmitKey: "form.submit"}
+		TitleKey: "form.title", SubmitKey: "form.submit",
+		Rules: v.textf("form.rules", venue.NoShowWindowDays, venue.NoShowStrikes, venue.RestrictionDays)}
 	for k := 1; k <= venue.MaxPartySize; k++ {
 		f.Sizes = append(f.Sizes, sizeLink{N: k, Label: v.textf("form.size.option", k), URL: f.Action + "?n=" + strconv.Itoa(k), Current: k == n})
 	}
 	for i := range n {
 		f.Rows = append(f.Rows, newRow(v, i))
 	}
-	f.Blank = visitorRow{Key: "__I__", Legend: strings.Replace(v.text("form.visitor"), "%d", "__N__", 1),
+	f.Blank = formRow{Key: "__I__", Legend: strings.Replace(v.text("form.visitor"), "%d", "__N__", 1),
 		RemoveLabel: strings.Replace(v.text("form.remove"), "%d", "__N__", 1), Autocomplete: "off", IDType: string(domain.IDResident)}
 	for _, t := range domain.IDTypes {
 		f.IDTypes = append(f.IDTypes, option{Value: string(t), Label: v.text("id." + string(t))})
@@ -148,8 +157,8 @@ func (s *server) newForm(v *pageView, bs bookingSlot, n int) *formData {
 
 // newRow is row i of an empty form; the first person's name may come
 // from the browser's autofill, the others' may not.
-func newRow(v *pageView, i int) visitorRow {
-	r := visitorRow{Key: strconv.Itoa(i), Legend: v.textf("form.visitor", i+1),
+func newRow(v *pageView, i int) formRow {
+	r := formRow{Key: strconv.Itoa(i), Legend: v.textf("form.visitor", i+1),
 		RemoveLabel: v.textf("form.remove", i+1), Autocomplete: "off", IDType: string(domain.IDResident)}
 	if i == 0 {
 		r.Autocomplete = "name"
@@ -160,12 +169,12 @@ func newRow(v *pageView, i int) visitorRow {
 // rowView is what the row template needs: the row and the page around it.
 type rowView struct {
 	V     *pageView
-	R     visitorRow
+	R     formRow
 	Types []option
 }
 
 // Row hands the row template one visitor row of the booking form.
-func (v *pageView) Row(r visitorRow) rowView {
+func (v *pageView) Row(r formRow) rowView {
 	f, _ := v.Data.(*formData)
 	var types []option
 	if f != nil {
@@ -178,9 +187,9 @@ func (v *pageView) Row(r visitorRow) rowView {
 func (s *server) slotRefusal(bs bookingSlot) error {
 	now := s.Clock.Now()
 	switch {
-	case bs.Slot.State == "full":
+	case bs.Slot.State == domain.SlotStateFull:
 		return &domain.Error{Code: domain.CodeSoldOut}
-	case bs.Slot.State != "open", bs.Venue.LastBookableDay(now).Before(bs.Slot.Date):
+	case bs.Slot.State != domain.SlotStateOpen, bs.Venue.LastBookableDay(now).Before(bs.Slot.Date):
 		return domain.ErrSlotClosed
 	}
 	return nil
@@ -253,7 +262,7 @@ func (s *server) bookingSubmit(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/bookings/"+s.Bookings.Code(res.Booking))
 	}
 	switch domain.CodeOf(err) {
-	case domain.CodeValidation, domain.CodeAlreadyBooked, domain.CodeRateLimited, domain.CodeUnavailable:
+	case domain.CodeValidation, domain.CodeAlreadyBooked, domain.CodeRateLimited, domain.CodeUnavailable, domain.CodeSoldOut:
 	default:
 		return s.refusedBooking(c, slotID, err)
 	}
@@ -264,6 +273,17 @@ func (s *server) bookingSubmit(c echo.Context) error {
 	v := s.newView(c, "venues")
 	f := s.newForm(v, bs, max(len(posted.Rows), 1))
 	s.fillAgain(v, f, posted, err)
+	if domain.CodeOf(err) == domain.CodeSoldOut {
+		// The names stay; the nearest times with room and the standby list
+		// are offered in place of the slot that filled up.
+		n := max(len(posted.Request.Visitors), 1)
+		f.Alternatives = s.nearbySlots(c.Request().Context(), v, bs, n, 4)
+		f.StandbyURL = standbyURL(bs.Slot.ID, n)
+		var de *domain.Error
+		if errors.As(err, &de) && de.Remaining > 0 {
+			f.Fewer = &pageLink{v.textf("next.fewer", de.Remaining), "/book/" + strconv.FormatInt(bs.Slot.ID, 10) + "?n=" + strconv.Itoa(de.Remaining)}
+		}
+	}
 	v.Title, v.Data = v.text("form.title"), f
 	return s.renderPage(c, f.Alert.Status, "book", v)
 }
@@ -306,8 +326,8 @@ func (s *server) renderRefusal(c echo.Context, v *pageView, bs bookingSlot, err 
 }
 
 // fillAgain puts a refused form's answers back, each error next to its
-// field. ID numbers are never written back into the page: the visitor
-// types them again, shown what they typed in masked form.
+// field. The ID numbers that were right are written back; a wrong one is
+// cleared, shown what was typed in masked form.
 func (s *server) fillAgain(v *pageView, f *formData, posted postedForm, err error) {
 	p := api.ProblemOf(err, v.Lang)
 	f.Alert = &problemView{}
@@ -328,6 +348,7 @@ func (s *server) fillAgain(v *pageView, f *formData, posted postedForm, err erro
 			f.Rows[i].Masked = v.textf("form.id_number.re", domain.MaskID(n))
 		}
 	}
+	defer keepValidIDs(f, posted, s.Clock.Now())
 	if posted.Key != "" {
 		f.Key = posted.Key // nothing was booked under it: a retry may still use it
 	}
@@ -350,6 +371,20 @@ func (s *server) fillAgain(v *pageView, f *formData, posted postedForm, err erro
 	for i := range f.Rows {
 		if name, ok := strings.CutPrefix(f.Focus, "v"+f.Rows[i].Key+"-"); ok {
 			f.Rows[i].Focus = name
+		}
+	}
+}
+
+// keepValidIDs writes back the ID numbers that were right, so that after a
+// form error only the wrong one is typed again.
+func keepValidIDs(f *formData, posted postedForm, now time.Time) {
+	for i := range f.Rows {
+		if i >= len(posted.Rows) || f.Rows[i].IDNumberError != "" || f.Rows[i].IDTypeError != "" {
+			continue
+		}
+		n := domain.NormalizeID(posted.Rows[i].IDNumber)
+		if _, ok := domain.CheckID(domain.IDType(posted.Rows[i].IDType), n, now); ok && n != "" {
+			f.Rows[i].IDNumber, f.Rows[i].Masked = n, ""
 		}
 	}
 }
@@ -382,14 +417,14 @@ func nextToField(v *pageView, labelKey, message string) string {
 // placeError puts one field error next to its field and says which input
 // it is about; the summary links there. Errors no input holds go to the alert.
 func (s *server) placeError(v *pageView, f *formData, posted postedForm, fp api.FieldProblem) (id, label string) {
-	switch {
-	case fp.Field == "phone":
+	switch path := fp.Path; {
+	case path == domain.Field("phone"):
 		f.PhoneError = nextToField(v, "form.phone", fp.Message)
 		return "phone", v.text("form.phone")
-	case fp.Field == "visitors":
+	case path == domain.Field("visitors"):
 		f.PartyError = capitalize(fp.Message)
 		return "size", v.text("form.size")
-	case fp.Field == "Idempotency-Key":
+	case path == domain.Field("Idempotency-Key"):
 		// The form's hidden key is the fault, not the visitor: a fresh form
 		// key lets the next post through.
 		f.Key = formKey()
@@ -397,10 +432,9 @@ func (s *server) placeError(v *pageView, f *formData, posted postedForm, fp api.
 			f.Alert.Detail = v.text("form.key.reused")
 			return "", ""
 		}
-	case strings.HasPrefix(fp.Field, "visitors["):
-		var k int
-		var name string
-		if _, err := fmt.Sscanf(fp.Field, "visitors[%d].%s", &k, &name); err != nil || k < 0 || k >= len(posted.Sent) {
+	case path.Name == "visitors" && path.InList:
+		k := path.Index
+		if k < 0 || k >= len(posted.Sent) {
 			break
 		}
 		row := posted.Sent[k]
@@ -409,7 +443,7 @@ func (s *server) placeError(v *pageView, f *formData, posted postedForm, fp api.
 		}
 		r := &f.Rows[row]
 		prefix := "v" + strconv.Itoa(row) + "-"
-		switch name {
+		switch path.Item {
 		case "name":
 			r.NameError = nextToField(v, "form.name", fp.Message)
 			return prefix + "name", v.textf("form.field.visitor", row+1, v.text("form.name"))
@@ -450,12 +484,21 @@ type bookingData struct {
 	PrintURL    string
 	PageURL     string
 	AgainURL    string
+	Number      string
+	Admitted    string // when and at which gate the party was let in
+	ClosedNote  string // a booking cancelled by a closure: why
+	Rules       string
+	Count       int // the persons booked, cancelled ones too
 }
 
 type bookedVisitor struct {
-	Name   string
-	IDType string
-	Masked string
+	Name        string
+	IDType      string
+	Masked      string
+	Status      string
+	StatusText  string // for a person not confirmed
+	CancelURL   string // a person the visitor may still cancel
+	CancelLabel string
 }
 
 // bookingView reads the booking a code stands for and lays it out.
@@ -485,11 +528,31 @@ func (s *server) bookingView(c echo.Context, v *pageView) (bookingData, error) {
 		AdmitFrom: v.textf("booking.admit.from", b.Slot.Start.Add(-time.Duration(venue.AdmissionMinutesBefore)*time.Minute).In(loc).Format("15:04")),
 		PartySize: b.PartySize, Phone: b.MaskedPhone(), EarlyMins: venue.AdmissionMinutesBefore,
 		Cancellable: b.Cancellable(s.Clock.Now()), CancelURL: base + "/cancel", PrintURL: base + "/print", PageURL: base,
-		AgainURL: "/venues/" + url.PathEscape(venue.Slug) + "?date=" + b.Slot.Date.String()}
+		AgainURL: "/venues/" + url.PathEscape(venue.Slug) + "?date=" + b.Slot.Date.String(),
+		Number:   b.Number, Count: len(b.Visitors),
+		Rules: v.textf("booking.rules", venue.NoShowWindowDays, venue.NoShowStrikes, venue.RestrictionDays)}
+	switch b.Status {
+	case domain.BookingAdmitted:
+		if a, err := s.Admissions.AdmissionOf(ctx, b.ID); err == nil {
+			d.Admitted = v.textf("booking.admitted.at", pages.ShortDate(domain.DateOf(a.At.In(loc)), v.Lang)+" "+a.At.In(loc).Format("15:04"), a.Gate)
+		}
+	case domain.BookingCancelled:
+		if reason, err := s.Admin.ClosureReason(ctx, venue.ID, b.Slot.Date, b.Slot.ID); err == nil && reason != "" {
+			d.ClosedNote = v.textf("booking.closed.note", reason)
+		}
+	}
 	var kinds []string
 	for _, vi := range b.Visitors {
 		label := v.text("id." + string(vi.IDType))
-		d.Visitors = append(d.Visitors, bookedVisitor{Name: vi.Name, IDType: label, Masked: vi.IDMasked})
+		bv := bookedVisitor{Name: vi.Name, IDType: label, Masked: vi.IDMasked, Status: string(vi.Status)}
+		if vi.Status != domain.BookingConfirmed && vi.Status != "" && vi.Status != b.Status {
+			bv.StatusText = v.text("booking.person.status." + string(vi.Status))
+		}
+		if d.Cancellable && vi.Status == domain.BookingConfirmed && b.PartySize > 1 {
+			bv.CancelURL = base + "/visitors/" + strconv.Itoa(vi.Position) + "/cancel"
+			bv.CancelLabel = v.textf("booking.person.cancel.label", vi.Name)
+		}
+		d.Visitors = append(d.Visitors, bv)
 		if !slices.Contains(kinds, label) {
 			kinds = append(kinds, label)
 		}

@@ -8,8 +8,8 @@ import (
 
 // The API's answers and bodies, as the API's own tests name them.
 type (
-	slotOut    = testkit.Slot
-	bookingOut = testkit.Booking
+	slotOut    = testkit.APISlot
+	bookingOut = testkit.APIBooking
 )
 
 var (

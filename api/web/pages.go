@@ -58,6 +58,7 @@ func Register(e *echo.Echo, d api.Deps) {
 	e.GET("/bookings/:code/cancel", s.cancelPage, byCode...)
 	e.POST("/bookings/:code/cancel", s.cancelSubmit, byCode...)
 	e.GET("/lookup", s.lookupPage, mw...)
+	s.registerMinePages(e, mw)
 	e.GET("/assets/:name", visitorPages.ServeAsset)
 	e.RouteNotFound("/*", s.pageNotFound)
 }
@@ -222,8 +223,19 @@ func (v *pageView) T(key string) (string, error) {
 	return t.In(v.Lang), nil
 }
 
-// Tf is T with fmt.Sprintf's arguments.
+// Tf is T with fmt.Sprintf's arguments. In English a text whose first
+// number is 1 takes its singular form, the key with ".one", when it has one.
 func (v *pageView) Tf(key string, args ...any) (string, error) {
+	if v.Lang == api.EN {
+		for _, a := range args {
+			if n, ok := a.(int); ok {
+				if _, has := pageTexts[key+".one"]; has && n == 1 {
+					key += ".one"
+				}
+				break
+			}
+		}
+	}
 	s, err := v.T(key)
 	if err != nil {
 		return "", err
@@ -240,7 +252,13 @@ func (v *pageView) text(key string) string {
 	return s
 }
 
-func (v *pageView) textf(key string, args ...any) string { return fmt.Sprintf(v.text(key), args...) }
+func (v *pageView) textf(key string, args ...any) string {
+	s, err := v.Tf(key, args...)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
 
 // renderPage writes visitor page name with status.
 func (s *server) renderPage(c echo.Context, status int, name string, v *pageView) error {

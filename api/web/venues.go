@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,7 +33,7 @@ type venueCard struct {
 // dayGlance is one day's availability at a glance.
 type dayGlance struct {
 	Label string
-	State string // open, full, closed, over, none
+	State dayState
 	Level string // high or low places left, when open
 	Text  string
 	Width int // bar width in percent, by fives
@@ -40,42 +41,60 @@ type dayGlance struct {
 
 // daySummary adds up a day's slots as a visitor sees them now.
 type daySummary struct {
-	State            string
+	State            dayState
 	Remaining, Quota int
 	OpenSlots        int
 }
 
+// dayState is a day at a glance: some slot open, all full, closed (by
+// the venue's rules or staff), over (every slot has started), or none
+// (no slots made yet). Templates use it as a class name.
+type dayState string
+
+const (
+	dayOpen   dayState = "open"
+	dayFull   dayState = "full"
+	dayClosed dayState = "closed"
+	dayOver   dayState = "over"
+	dayNone   dayState = "none"
+	daySoon   dayState = "soon" // past the booking window: it opens at the release time
+)
+
 func summarize(venue domain.Venue, d domain.Date, slots []domain.SlotView) daySummary {
 	var sum daySummary
 	if venue.ClosedOn(d) {
-		sum.State = "closed"
+		sum.State = dayClosed
 		return sum
 	}
-	full, past := 0, 0
+	full, past, soon := 0, 0, 0
 	for _, sv := range slots {
 		switch sv.State {
-		case "open":
+		case domain.SlotStateNotYetOpen:
+			soon++
+		case domain.SlotStateOpen:
 			sum.OpenSlots++
 			sum.Remaining += sv.Remaining
 			sum.Quota += sv.Availability.Quota
-		case "full":
+		case domain.SlotStateFull:
 			full++
 			sum.Quota += sv.Availability.Quota
-		case "past":
+		case domain.SlotStatePast:
 			past++
 		}
 	}
 	switch {
 	case len(slots) == 0:
-		sum.State = "none"
+		sum.State = dayNone
 	case sum.OpenSlots > 0:
-		sum.State = "open"
+		sum.State = dayOpen
 	case full > 0:
-		sum.State = "full"
+		sum.State = dayFull
 	case past == len(slots):
-		sum.State = "over"
+		sum.State = dayOver
+	case soon > 0:
+		sum.State = daySoon
 	default:
-		sum.State = "closed"
+		sum.State = dayClosed
 	}
 	return sum
 }
@@ -105,10 +124,7 @@ func (s *server) venueCard(v *pageView, venue domain.Venue) venueCard {
 	if v.Lang == api.EN {
 		card.Name, card.AltName, card.AltLang = venue.NameEN, venue.NameZH, "zh-CN"
 	}
-	card.Kind = venue.Kind
-	if t, ok := pageTexts["kind."+venue.Kind]; ok {
-		card.Kind = t.In(v.Lang)
-	}
+	card.Kind = pages.KindName(venue.Kind, v.Lang)
 	if len(venue.ClosedWeekdays) > 0 {
 		names := make([]string, len(venue.ClosedWeekdays))
 		for i, w := range venue.ClosedWeekdays {
@@ -131,14 +147,14 @@ func (s *server) venueCard(v *pageView, venue domain.Venue) venueCard {
 func (v *pageView) glance(label string, sum daySummary) dayGlance {
 	g := dayGlance{Label: label, State: sum.State}
 	switch sum.State {
-	case "open":
+	case dayOpen:
 		g.Text = v.textf("glance.open", placesText(sum.Remaining, v.Lang), sum.OpenSlots)
 		g.Level, g.Width = placesLevel(sum.Remaining, sum.Quota), barWidth(sum.Remaining, sum.Quota)
-	case "full":
+	case dayFull:
 		g.Text = v.text("glance.full")
-	case "closed":
+	case dayClosed:
 		g.Text = v.text("glance.closed")
-	case "over":
+	case dayOver:
 		g.Text = v.text("glance.over")
 	default:
 		g.Text = v.text("glance.none")
@@ -199,16 +215,16 @@ type dayChip struct {
 	Weekday  string
 	DayMonth string
 	Note     string
-	State    string
+	State    dayState
 	Selected bool
 	URL      string
 }
 
-// slotRow is one slot on the venue page.
-type slotRow struct {
+// slotChoice is one slot as the venue page offers it.
+type slotChoice struct {
 	ID        int64
 	Time      string
-	State     string
+	State     domain.SlotState
 	Level     string
 	Remaining int
 	Quota     int
@@ -220,6 +236,8 @@ type slotRow struct {
 	BookLabel string
 	// HeldNote says when the places held back for latecomers open.
 	HeldNote string
+	// A full slot links to its standby list while the list is open.
+	StandbyURL, StandbyLabel string
 }
 
 type venueData struct {
@@ -233,9 +251,11 @@ type venueData struct {
 	ClosedNote string
 	Empty      bool
 	NextOpen   *pageLink
-	Slots      []slotRow
-	LiveURL    string
-	LiveTexts  string // JSON: the words app.js needs to update the slots
+	Slots      []slotChoice
+	// What a visitor reads before booking.
+	Address, Contact, Notice string
+	LiveURL                  string
+	LiveTexts                string // JSON: the words app.js needs to update the slots
 }
 
 // venuePage shows a venue's booking window as a day picker and the slots
@@ -252,6 +272,12 @@ func (s *server) venuePage(c echo.Context) error {
 	data := venueData{Venue: s.venueCard(v, venue), PartyNote: v.textf("venue.party", venue.MaxPartySize),
 		WindowNote: v.textf("venue.window", pages.ShortDate(first, v.Lang), pages.ShortDate(last, v.Lang))}
 	status := http.StatusOK
+	data.Address, data.Notice = pickText(venue.Address, v.Lang), pickText(venue.Notice, v.Lang)
+	data.Contact = venue.ContactPhone
+	// The day after the window shows too, saying when it opens.
+	if next, err := s.Catalog.SlotsOn(ctx, venue, last.AddDays(1)); err == nil && len(next) > 0 && next[0].State == domain.SlotStateNotYetOpen {
+		last = last.AddDays(1)
+	}
 
 	var chosen domain.Date
 	if q := c.QueryParam("date"); q != "" {
@@ -273,7 +299,7 @@ func (s *server) venuePage(c echo.Context) error {
 			return err
 		}
 		days[d], sums[d] = slots, summarize(venue, d, slots)
-		if chosen.IsZero() && sums[d].State == "open" && status == http.StatusOK {
+		if chosen.IsZero() && sums[d].State == dayOpen && status == http.StatusOK {
 			chosen = d
 		}
 	}
@@ -288,14 +314,16 @@ func (s *server) venuePage(c echo.Context) error {
 			chip.DayMonth = fmt.Sprintf("%d %s", d.Day, d.Month.String()[:3])
 		}
 		switch chip.State {
-		case "open":
+		case dayOpen:
 			chip.Note = v.text("state.open")
-		case "full":
+		case dayFull:
 			chip.Note = v.text("state.full")
-		case "closed":
+		case dayClosed:
 			chip.Note = v.text("venue.closed.day")
-		case "over":
+		case dayOver:
 			chip.Note = v.text("state.over")
+		case daySoon:
+			chip.Note = v.text("state.not_yet_open")
 		}
 		if d == first {
 			chip.Weekday = v.text("home.today")
@@ -310,27 +338,43 @@ func (s *server) venuePage(c echo.Context) error {
 		data.ClosedNote = v.textf("venue.closed.notice", pages.LongDate(chosen, v.Lang))
 	case len(days[chosen]) == 0:
 		data.Empty = true
+	case sums[chosen].State == "closed":
+		// Closed by an admin: say why, and show no places.
+		if reason, err := s.Admin.ClosureReason(ctx, venue.ID, chosen, 0); err == nil && reason != "" {
+			data.ClosedNote = v.textf("venue.closed.reason", reason)
+		}
 	}
-	if sums[chosen].State != "open" {
+	if sums[chosen].State != dayOpen {
 		for d := chosen.AddDays(1); !last.Before(d); d = d.AddDays(1) {
-			if sums[d].State == "open" {
+			if sums[d].State == dayOpen {
 				data.NextOpen = &pageLink{v.textf("venue.next.open", pages.ShortDate(d, v.Lang)), "/venues/" + url.PathEscape(venue.Slug) + "?date=" + d.String()}
 				break
 			}
 		}
 	}
 	for _, sv := range days[chosen] {
-		row := slotRow{ID: sv.ID, Time: pages.TimeWindow(sv.Slot, loc), State: sv.State, Remaining: sv.Remaining,
+		row := slotChoice{ID: sv.ID, Time: pages.TimeWindow(sv.Slot, loc), State: sv.State, Remaining: sv.Remaining,
 			Quota: sv.Availability.Quota, Width: barWidth(sv.Remaining, sv.Availability.Quota),
-			Bookable: sv.State == "open", BookURL: "/book/" + strconv.FormatInt(sv.ID, 10)}
-		row.StateText = v.text("state." + sv.State)
-		if sv.State == "open" {
+			Bookable: sv.State == domain.SlotStateOpen, BookURL: "/book/" + strconv.FormatInt(sv.ID, 10)}
+		row.StateText = v.text("state." + string(sv.State))
+		if sv.State == domain.SlotStateOpen {
 			row.Level = placesLevel(sv.Remaining, sv.Availability.Quota)
 			if row.Level == "low" {
 				row.StateText = v.text("state.low")
 			}
 		}
 		row.CountText = v.textf("venue.remaining", sv.Remaining, sv.Availability.Quota)
+		switch sv.State {
+		case domain.SlotStateClosed, domain.SlotStatePast:
+			row.CountText, row.Width = "", 0
+		case domain.SlotStateNotYetOpen:
+			row.StateText, row.CountText = v.textf("venue.opens", opensAt(sv.OpensAt.In(loc), v.Lang)), ""
+		case domain.SlotStateFull:
+			if opens, _ := domain.AdmissionWindow(venue, sv.Slot); now.Before(opens) {
+				row.StandbyURL = standbyURL(sv.ID, 1)
+				row.StandbyLabel = v.textf("venue.standby.label", row.Time)
+			}
+		}
 		if sv.HeldBack > 0 {
 			at := sv.HeldBackReleaseAt.In(loc)
 			row.HeldNote = v.textf("venue.held", sv.HeldBack, pages.ShortDate(domain.DateOf(at), v.Lang)+" "+at.Format("15:04"))
@@ -343,4 +387,20 @@ func (s *server) venuePage(c echo.Context) error {
 		"low": v.text("state.low"), "full": v.text("state.full"), "closed": v.text("state.closed"), "past": v.text("state.past")})
 	v.Title, v.Data = data.Venue.Name, data
 	return s.renderPage(c, status, "venue", v)
+}
+
+// pickText is t in language l, or in the other language when l's is empty.
+func pickText(t domain.LocalText, l api.Lang) string {
+	if l == api.EN && t.EN != "" || t.ZH == "" {
+		return t.EN
+	}
+	return t.ZH
+}
+
+// opensAt is when a day opens for booking: "12-08 08:00", "12-08 at 08:00".
+func opensAt(t time.Time, l api.Lang) string {
+	if l == api.EN {
+		return t.Format("01-02") + " at " + t.Format("15:04")
+	}
+	return t.Format("01-02 15:04")
 }

@@ -4,6 +4,8 @@
 //	slotgate              serve (the same as "slotgate serve")
 //	slotgate migrate      bring the database schema up to date and exit
 //	slotgate healthcheck  exit 0 if the local instance is ready (for containers)
+//	slotgate backup FILE  copy the embedded store's database to FILE, while it serves
+//	slotgate restore FILE put a backup into an empty data directory
 //	slotgate user add NAME -role staff|admin -venues slug,slug
 //	slotgate user passwd NAME
 //
@@ -32,7 +34,7 @@ import (
 	"time"
 
 	"slotgate/domain"
-	"slotgate/infra/codes"
+	"slotgate/infra/redisgate"
 	"slotgate/infra/store"
 	"slotgate/internal/app"
 )
@@ -50,6 +52,7 @@ func run(args []string) error {
 		return err
 	}
 	log := app.NewLogger(cfg, os.Stderr)
+	redisgate.LogTo(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -75,22 +78,41 @@ func run(args []string) error {
 		}
 		return a.Serve(ctx, ln)
 	case "migrate":
-		s, err := store.Open(ctx, store.Config{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, Log: log})
+		dialect, err := app.Migrate(ctx, cfg, log)
 		if err != nil {
 			return err
 		}
-		log.Info("schema up to date", "dialect", s.Dialect())
-		return s.Close()
+		log.Info("schema up to date", "dialect", dialect)
+		return nil
 	case "healthcheck":
 		return healthcheck(ctx, cfg.HTTPAddr)
+	case "backup", "restore":
+		if len(args) != 2 {
+			return fmt.Errorf("usage: slotgate %s FILE", cmd)
+		}
+		if cfg.MySQLDSN != "" {
+			return fmt.Errorf("%s is for the embedded store; with MySQL use mariadb-dump --single-transaction (README.md)", cmd)
+		}
+		if cmd == "backup" {
+			if err := store.Backup(ctx, cfg.DataDir, args[1]); err != nil {
+				return err
+			}
+			fmt.Printf("backup of %s written to %s\n", cfg.DataDir, args[1])
+			return nil
+		}
+		if err := store.Restore(ctx, args[1], cfg.DataDir); err != nil {
+			return err
+		}
+		fmt.Printf("%s restored into %s\n", args[1], cfg.DataDir)
+		return nil
 	case "user":
 		return user(ctx, cfg, log, args[1:])
 	case "help", "-h", "--help":
-		fmt.Println("usage: slotgate [serve|migrate|healthcheck|user add NAME -role staff|admin -venues a,b|user passwd NAME]\n" +
+		fmt.Println("usage: slotgate [serve|migrate|healthcheck|backup FILE|restore FILE|user add NAME -role staff|admin -venues a,b|user passwd NAME]\n" +
 			"Settings: SLOTGATE_* environment variables, listed in README.md.")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: serve, migrate, healthcheck, user)", cmd)
+	return fmt.Errorf("unknown command %q (try: serve, migrate, healthcheck, backup, restore, user)", cmd)
 }
 
 // healthcheck asks the instance listening on addr whether it is ready; a
@@ -133,17 +155,12 @@ func user(ctx context.Context, cfg app.Config, log *slog.Logger, args []string) 
 	if err := fs.Parse(args[2:]); err != nil {
 		return err
 	}
-	s, err := store.Open(ctx, store.Config{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, Log: log})
+	// The same wiring as the server's (internal/app), on the same database.
+	accounts, closeStore, err := app.OpenAccounts(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	// Staff may be added before the first start: the venues must exist.
-	if err := domain.NewSchedule(s, domain.SystemClock{}).Seed(ctx); err != nil {
-		return err
-	}
-	catalog := domain.NewCatalog(s, nil, domain.SystemClock{}, log, cfg.CatalogCacheTTL)
-	accounts := domain.NewAccounts(s, codes.Passwords{}, catalog, domain.SystemClock{}, log)
+	defer closeStore()
 	password, generated, err := readPassword(verb == "add")
 	if err != nil {
 		return err
@@ -200,7 +217,7 @@ func describe(err error) error {
 	if errors.As(err, &v) {
 		var parts []string
 		for _, f := range v.Fields {
-			parts = append(parts, f.Field+": "+string(f.Rule))
+			parts = append(parts, f.Field.String()+": "+string(f.Rule))
 		}
 		return fmt.Errorf("not valid: %s", strings.Join(parts, "; "))
 	}

@@ -1,10 +1,15 @@
 package redisgate
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -24,7 +29,10 @@ func Connect(rawURL string) (redis.UniversalClient, error) {
 			return nil, fmt.Errorf("SLOTGATE_REDIS_URL: %w", err)
 		}
 		opt.DialerRetries, opt.DialerRetryTimeout = dialRetries, dialRetryWait
-		return redis.NewClusterClient(opt), nil
+		clusterFailover(opt)
+		c := redis.NewClusterClient(opt)
+		c.AddHook(reloadOnFailure{c})
+		return c, nil
 	}
 	opt, err := redis.ParseURL(rawURL)
 	if err != nil {
@@ -42,6 +50,79 @@ const (
 	dialRetries   = 1
 	dialRetryWait = 20 * time.Millisecond
 )
+
+// clusterFailover sets what decides how long a master's death is felt.
+// go-redis learns the cluster's layout from CLUSTER SLOTS and, by default,
+// asks again only every 60 s or on a MOVED reply. A master killed outright
+// answers nothing, so no MOVED ever comes: every command for its hash slots
+// kept going to the dead address for up to a minute after its replica had
+// taken over. Here the layout is read again on any failure that may mean
+// the node is gone (reloadOnFailure) and every few seconds regardless; a
+// node that does not answer costs a second, not five, before the command
+// is tried again (the scripts' holds make retries safe).
+func clusterFailover(opt *redis.ClusterOptions) {
+	opt.ClusterStateReloadInterval = clusterReloadEvery
+	opt.DialTimeout = time.Second
+	opt.ReadTimeout, opt.WriteTimeout = time.Second, time.Second
+	// A node marked failing is skipped for replica reads and layout reads
+	// only; a short mark lets a restarted node serve again soon.
+	opt.FailingTimeoutSeconds = 2
+}
+
+// clusterReloadEvery is the safety net: the layout is read this often even
+// when no command failed (a failover seen by other instances first).
+const clusterReloadEvery = 2 * time.Second
+
+// reloadOnFailure asks the cluster client to read the layout again after a
+// command or pipeline failed in a way that may mean the node serving it is
+// gone or no longer a master. Reloads are coalesced by go-redis (one at a
+// time, at most one every 200 ms), so a flood of failures costs a handful.
+type reloadOnFailure struct{ c *redis.ClusterClient }
+
+func (h reloadOnFailure) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h reloadOnFailure) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if layoutSuspect(err) {
+			h.c.ReloadState(ctx)
+		}
+		return err
+	}
+}
+
+func (h reloadOnFailure) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			if layoutSuspect(c.Err()) {
+				h.c.ReloadState(ctx)
+				break
+			}
+		}
+		return err
+	}
+}
+
+// layoutSuspect: a connection that failed or timed out, or a reply saying
+// the node is not (or no longer) the one to ask. Ordinary replies, a
+// missing key and a script's own errors say nothing about the layout.
+func layoutSuspect(err error) bool {
+	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var reply redis.Error
+	if !errors.As(err, &reply) {
+		return true
+	}
+	msg := reply.Error()
+	for _, p := range []string{"CLUSTERDOWN", "TRYAGAIN", "MOVED", "ASK", "READONLY", "MASTERDOWN", "LOADING"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
 
 // Embedded is a Redis-protocol server inside the process, for running
 // slotgate with nothing installed. It runs the same Lua scripts; keys expire
@@ -112,4 +193,31 @@ func (e *Embedded) Close() {
 		<-e.done
 	}
 	e.srv.Close()
+}
+
+// LogTo sends go-redis's own messages (a dial refused, a node failing) to
+// log, one a second at most with a count of those left out: while a master
+// is down every pool would otherwise print a line per failed dial. It sets
+// go-redis's logger for the whole process.
+func LogTo(log *slog.Logger) { redis.SetLogger(&clientLog{log: log}) }
+
+type clientLog struct {
+	log     *slog.Logger
+	mu      sync.Mutex
+	last    time.Time
+	dropped int
+}
+
+func (l *clientLog) Printf(ctx context.Context, format string, v ...any) {
+	l.mu.Lock()
+	now := time.Now()
+	if now.Sub(l.last) < time.Second {
+		l.dropped++
+		l.mu.Unlock()
+		return
+	}
+	dropped := l.dropped
+	l.last, l.dropped = now, 0
+	l.mu.Unlock()
+	l.log.WarnContext(ctx, "redis client: "+fmt.Sprintf(format, v...), "similar_left_out", dropped)
 }

@@ -26,12 +26,13 @@ var (
 	leaveScript = redis.NewScript(leaveSrc)
 )
 
-// Counter implements domain.GateCounter: people inside each venue and the
+// Counter implements domain.OccupancyCounter: people inside each venue and the
 // flow of each of its gates, all under the venue's hash tag, e.g.
 // sg:{venue:3}:inside:2026-03-02 and sg:{venue:3}:flow:North.
 type Counter struct {
 	rdb    redis.UniversalClient
 	prefix string
+	clock  domain.Clock // nil: Redis's TIME
 }
 
 // NewCounter keeps gate counts in rdb under prefix.
@@ -47,20 +48,32 @@ func (c *Counter) insideKey(v domain.VenueDay) string {
 	return c.tag(v.VenueID) + "inside:" + v.Date.String()
 }
 
+// WithClock makes the gates' flow follow clock instead of Redis's own,
+// which is the one clock every instance shares; for tests, which move the
+// flow by hand rather than by sleeping.
+func (c *Counter) WithClock(clock domain.Clock) *Counter {
+	c.clock = clock
+	return c
+}
+
 // Enter lets people in if there is room and the gate's flow allows.
-func (c *Counter) Enter(ctx context.Context, v domain.VenueDay, hold string, people, capacity int, flow domain.GateFlow) (domain.GateCount, error) {
+func (c *Counter) Enter(ctx context.Context, v domain.VenueDay, hold string, people, capacity int, flow domain.GateFlow) (domain.OccupancyCount, error) {
 	t := c.tag(v.VenueID)
 	interval := (time.Minute / time.Duration(flow.PerMinute)).Microseconds()
+	now := ""
+	if c.clock != nil {
+		now = strconv.FormatInt(c.clock.Now().UnixMicro(), 10)
+	}
 	res, err := enterScript.Run(ctx, c.rdb, []string{c.insideKey(v), t + "flow:" + flow.Gate, t + "hold:" + hold},
-		people, capacity, flow.Burst, interval).Int64Slice()
+		people, capacity, flow.Burst, interval, now).Int64Slice()
 	if err != nil {
-		return domain.GateCount{}, fmt.Errorf("enter %d people: %w", people, err)
+		return domain.OccupancyCount{}, fmt.Errorf("enter %d people: %w", people, err)
 	}
 	if len(res) != 4 || res[0] < 0 || res[0] > 3 {
-		return domain.GateCount{}, fmt.Errorf("enter: unexpected answer %v", res)
+		return domain.OccupancyCount{}, fmt.Errorf("enter: unexpected answer %v", res)
 	}
-	outcomes := [...]domain.GateOutcome{domain.GateOK, domain.GateNotLoaded, domain.GateFull, domain.GateFlowLimited}
-	return domain.GateCount{Outcome: outcomes[res[0]], Inside: int(res[1]), MustLeave: int(res[2]),
+	outcomes := [...]domain.OccupancyOutcome{domain.OccupancyOK, domain.OccupancyNotLoaded, domain.OccupancyFull, domain.OccupancyFlowLimited}
+	return domain.OccupancyCount{Outcome: outcomes[res[0]], Inside: int(res[1]), MustLeave: int(res[2]),
 		RetryAfter: time.Duration(res[3]) * time.Microsecond}, nil
 }
 
@@ -75,15 +88,15 @@ func (c *Counter) Undo(ctx context.Context, v domain.VenueDay, hold, gate string
 }
 
 // Leave counts people out.
-func (c *Counter) Leave(ctx context.Context, v domain.VenueDay, hold string, people int) (domain.GateCount, error) {
+func (c *Counter) Leave(ctx context.Context, v domain.VenueDay, hold string, people int) (domain.OccupancyCount, error) {
 	res, err := leaveScript.Run(ctx, c.rdb, []string{c.insideKey(v), c.tag(v.VenueID) + "hold:" + hold}, people).Int64Slice()
 	if err != nil || len(res) != 2 {
-		return domain.GateCount{}, fmt.Errorf("count %d people out: %v %w", people, res, err)
+		return domain.OccupancyCount{}, fmt.Errorf("count %d people out: %v %w", people, res, err)
 	}
 	if res[0] == 1 {
-		return domain.GateCount{Outcome: domain.GateNotLoaded}, nil
+		return domain.OccupancyCount{Outcome: domain.OccupancyNotLoaded}, nil
 	}
-	return domain.GateCount{Outcome: domain.GateOK, Inside: int(res[1])}, nil
+	return domain.OccupancyCount{Outcome: domain.OccupancyOK, Inside: int(res[1])}, nil
 }
 
 // Load sets the count unless it exists.

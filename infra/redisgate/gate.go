@@ -1,6 +1,3 @@
-// Package redisgate is the capacity gate in Redis: one bucket per slot,
-// changed only by Lua scripts that run atomically in Redis, with every key
-// of a slot under one hash tag so that a script touches one cluster node.
 package redisgate
 
 import (
@@ -10,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -62,8 +60,28 @@ func (g *Gate) keys(slotID int64) []string {
 	return []string{tag + "bucket", tag + "holds"}
 }
 
-// Ping checks that Redis answers.
-func (g *Gate) Ping(ctx context.Context) error { return g.rdb.Ping(ctx).Err() }
+// Ping checks that Redis answers. A cluster answers while any master
+// does: with one master dead and its replica not yet promoted, the other
+// masters' slots are still served, and a readiness check failing on every
+// instance at once would turn a partial outage of seconds into a whole one.
+func (g *Gate) Ping(ctx context.Context) error {
+	c, ok := g.rdb.(*redis.ClusterClient)
+	if !ok {
+		return g.rdb.Ping(ctx).Err()
+	}
+	var up atomic.Int32
+	err := c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+		if err := n.Ping(ctx).Err(); err != nil {
+			return err
+		}
+		up.Add(1)
+		return nil
+	})
+	if up.Load() > 0 {
+		return nil
+	}
+	return err
+}
 
 // Take holds places for one request.
 func (g *Gate) Take(ctx context.Context, slotID int64, hold string, places int, now time.Time) (domain.Take, error) {

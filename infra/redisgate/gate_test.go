@@ -313,10 +313,16 @@ func keySlot(key string) uint16 {
 func TestConcurrentTakesNeverExceedQuota(t *testing.T) {
 	forEachRedis(t, func(t *testing.T, r *testkit.Redis, g *redisgate.Gate) {
 		ctx := context.Background()
-		g.Load(ctx, count(6, 50, 0), now)
-		var taken atomic.Int64
+		const quota = 50
+		if err := g.Load(ctx, count(6, quota, 0), now); err != nil {
+			t.Fatal(err)
+		}
+		var taken, granted, refused atomic.Int64
+		var smallestRefused atomic.Int64
+		smallestRefused.Store(99)
 		var wg sync.WaitGroup
-		for i := range 200 {
+		const tries = 200 // 1 to 4 places each: 500 asked of 50
+		for i := range tries {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -326,14 +332,42 @@ func TestConcurrentTakesNeverExceedQuota(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if got.Outcome == domain.Taken {
+				switch got.Outcome {
+				case domain.Taken:
 					taken.Add(int64(n))
+					granted.Add(1)
+				case domain.TakeSoldOut:
+					refused.Add(1)
+					for {
+						cur := smallestRefused.Load()
+						if int64(n) >= cur || smallestRefused.CompareAndSwap(cur, int64(n)) {
+							break
+						}
+					}
+				default:
+					t.Errorf("take %d: outcome %v", i, got.Outcome)
 				}
 			}()
 		}
 		wg.Wait()
-		if b := bucket(t, g, 6); taken.Load() > 50 || int64(b.Pending) != taken.Load() {
-			t.Fatalf("took %d of 50, bucket %+v", taken.Load(), b)
+		if t.Failed() {
+			t.FailNow()
+		}
+		left := quota - taken.Load()
+		b := bucket(t, g, 6)
+		if granted.Load()+refused.Load() != tries || granted.Load() == 0 || left < 0 || left >= smallestRefused.Load() ||
+			int64(b.Pending) != taken.Load() || b.Holds != int(granted.Load()) {
+			t.Fatalf("took %d of %d in %d takes, %d refused (smallest refused %d), bucket %+v",
+				taken.Load(), quota, granted.Load(), refused.Load(), smallestRefused.Load(), b)
+		}
+		// What is left goes to single places, to exactly the quota.
+		for i := range left {
+			if got := take(t, g, 6, fmt.Sprint("rest", i), 1); got.Outcome != domain.Taken {
+				t.Fatalf("the %d places left: take %d: %+v", left, i+1, got)
+			}
+		}
+		if got := take(t, g, 6, "one-more", 1); got.Outcome != domain.TakeSoldOut || got.Remaining != 0 || got.Pending != quota {
+			t.Fatalf("one more after the quota: %+v", got)
 		}
 	})
 }

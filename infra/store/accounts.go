@@ -57,7 +57,7 @@ func (s *Store) AddUser(ctx context.Context, u domain.User) (domain.User, error)
 		}
 		return nil
 	})
-	if _, dup := uniqueViolation(err); dup {
+	if isViolationOf(err, idxUsersUsername) {
 		return domain.User{}, &domain.Error{Code: domain.CodeConflict, Detail: "username taken"}
 	}
 	if err != nil {

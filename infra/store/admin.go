@@ -70,6 +70,22 @@ type closureRow struct {
 
 func (closureRow) TableName() string { return "closures" }
 
+// ClosureReason reads the reason of the latest closure of a day (slotID 0:
+// whole-day closures only) or of that day or one of its slots.
+func (s *Store) ClosureReason(ctx context.Context, venueID int64, d domain.Date, slotID int64) (string, error) {
+	q := s.db.WithContext(ctx).Where("venue_id = ? AND visit_date = ?", venueID, d.String())
+	if slotID == 0 {
+		q = q.Where("slot_id IS NULL")
+	} else {
+		q = q.Where("slot_id IS NULL OR slot_id = ?", slotID)
+	}
+	var r closureRow
+	if err := q.Order("id DESC").Limit(1).Find(&r).Error; err != nil {
+		return "", s.fault("read closure", err)
+	}
+	return r.Reason, nil
+}
+
 type outboxRow struct {
 	ID            int64
 	Kind          string
@@ -141,7 +157,7 @@ func (s *Store) AddVenue(ctx context.Context, v domain.Venue, e domain.AuditEntr
 		e.VenueID = row.ID
 		return writeAudit(tx, e)
 	})
-	if _, dup := uniqueViolation(err); dup {
+	if isViolationOf(err, idxVenuesSlug) {
 		return domain.Venue{}, &domain.Error{Code: domain.CodeConflict, Detail: "slug taken"}
 	}
 	if err != nil {
@@ -241,7 +257,7 @@ func (s *Store) CloseSlots(ctx context.Context, c domain.Closure, e domain.Audit
 				"status": string(domain.BookingCancelled), "cancelled_at": at, "updated_at": at}).Error; err != nil {
 				return err
 			}
-			if err := tx.Exec(`UPDATE booking_visitors SET live = NULL WHERE booking_id = ?`, b.ID).Error; err != nil {
+			if err := cancelPersons(tx, b.ID, at); err != nil {
 				return err
 			}
 			freed[b.SlotID] += b.PartySize

@@ -3,13 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"slotgate/domain"
 )
@@ -23,10 +23,12 @@ func (s *Store) CreateBooking(ctx context.Context, nb domain.NewBooking) (domain
 		row      bookingRow
 		visitors []visitorRow
 	)
-	err := s.transact(ctx, func(tx *gorm.DB) error {
-		var err error
-		row, visitors, err = s.insertBooking(tx, nb)
-		return err
+	err := s.withFreshNumber(&nb, func() error {
+		return s.transact(ctx, func(tx *gorm.DB) error {
+			var err error
+			row, visitors, err = s.insertBooking(tx, nb)
+			return err
+		})
 	})
 	if err != nil {
 		return domain.Booking{}, s.bookingFault(ctx, nb, err)
@@ -40,7 +42,8 @@ func (s *Store) insertBooking(tx *gorm.DB, nb domain.NewBooking) (bookingRow, []
 	n := len(nb.Visitors)
 	now := nb.CreatedAt.UTC()
 	row := bookingRow{
-		VenueID: nb.Slot.VenueID, SlotID: nb.Slot.ID, VisitDate: nb.Slot.Date.String(), PartySize: n,
+		BookingNumber: sql.NullString{String: nb.Number, Valid: nb.Number != ""},
+		VenueID:       nb.Slot.VenueID, SlotID: nb.Slot.ID, VisitDate: nb.Slot.Date.String(), PartySize: n, PartyBooked: n,
 		Status: string(domain.BookingConfirmed), Phone: nb.Phone, Fingerprint: nb.Fingerprint,
 		CreatedAt: now, UpdatedAt: now,
 	}
@@ -61,12 +64,40 @@ func (s *Store) insertBooking(tx *gorm.DB, nb domain.NewBooking) (bookingRow, []
 	visitors := make([]visitorRow, n)
 	for i, v := range nb.Visitors {
 		visitors[i] = visitorRow{
-			BookingID: row.ID, VenueID: nb.Slot.VenueID, VisitDate: row.VisitDate, Position: i,
+			BookingID: row.ID, VenueID: nb.Slot.VenueID, VisitDate: row.VisitDate, Position: i + 1,
 			Name: v.Name, IDType: string(v.IDType), IDHash: v.IDHash, IDMasked: v.IDMasked,
-			Live: sql.NullInt16{Int16: 1, Valid: true},
+			Live: sql.NullInt16{Int16: 1, Valid: true}, Status: string(domain.BookingConfirmed),
 		}
 	}
-	return row, visitors, tx.Create(&visitors).Error
+	if err := tx.Create(&visitors).Error; err != nil {
+		return row, nil, err
+	}
+	if nb.Notice != nil {
+		payload, err := json.Marshal(nb.Notice(row.booking(nb.Slot, visitors)))
+		if err != nil {
+			return row, nil, err
+		}
+		if err := tx.Create(&outboxRow{Kind: "booked", BookingID: row.ID, Phone: row.Phone, Payload: string(payload),
+			CreatedAt: now, NextAttemptAt: now.Unix()}).Error; err != nil {
+			return row, nil, err
+		}
+	}
+	return row, visitors, nil
+}
+
+// withFreshNumber runs write, drawing a new booking number for nb each time
+// the last one proved taken (the unique index says so). With ten random
+// digits a second draw is already rare.
+func (s *Store) withFreshNumber(nb *domain.NewBooking, write func() error) error {
+	var err error
+	for range 5 {
+		err = write()
+		if !isViolationOf(err, idxBookingsNumber) {
+			return err
+		}
+		nb.Number = domain.NewBookingNumber()
+	}
+	return err
 }
 
 // whyNoPlaces tells a closed slot from a full one after the conditional
@@ -110,12 +141,12 @@ func (s *Store) bookingFault(ctx context.Context, nb domain.NewBooking, err erro
 	switch {
 	case !dup:
 		return s.fault("create booking", err)
-	case strings.Contains(index, "idempotency"):
+	case index == idxBookingsIdempotency:
 		return domain.ErrIdempotentReplay
-	case strings.Contains(index, "visitors"):
+	case index == idxVisitorsPersonDay:
 		e := &domain.Error{Code: domain.CodeAlreadyBooked, Detail: "a visitor already holds a booking that day"}
 		if i, ok := s.bookedVisitor(ctx, nb); ok {
-			e.Field = "visitors[" + strconv.Itoa(i) + "].id_number"
+			e.Field = domain.ElementField("visitors", i, "id_number")
 		}
 		return e
 	}
@@ -197,7 +228,7 @@ func (s *Store) CancelBooking(ctx context.Context, id int64, at time.Time) (doma
 		if err := tx.Exec(`UPDATE slots SET booked = booked - ? WHERE id = ?`, r.PartySize, r.SlotID).Error; err != nil {
 			return err
 		}
-		return tx.Exec(`UPDATE booking_visitors SET live = NULL WHERE booking_id = ?`, id).Error
+		return cancelPersons(tx, id, at)
 	})
 	if errors.Is(err, errNotConfirmed) {
 		b, rerr := s.Booking(ctx, id)
@@ -210,4 +241,68 @@ func (s *Store) CancelBooking(ctx context.Context, id int64, at time.Time) (doma
 		return domain.Booking{}, s.fault("cancel booking", err)
 	}
 	return s.Booking(ctx, id)
+}
+
+// cancelPersons marks the persons of a booking still confirmed cancelled
+// and frees their day.
+func cancelPersons(tx *gorm.DB, bookingID int64, at time.Time) error {
+	return tx.Exec(`UPDATE booking_visitors SET live = NULL, status = ? WHERE booking_id = ? AND status = ?`,
+		string(domain.BookingCancelled), bookingID, string(domain.BookingConfirmed)).Error
+}
+
+// CancelPerson cancels one person of a confirmed booking: the person's
+// row (a conditional update, so that two requests cancel once), the
+// party's size, and the slot's count, in one transaction. The last
+// person's cancellation cancels the booking.
+func (s *Store) CancelPerson(ctx context.Context, id int64, position int, at time.Time) (domain.Booking, error) {
+	at = at.UTC()
+	errRefused := errors.New("person not cancellable")
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		var r bookingRow
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&r).Error; err != nil {
+			return err
+		}
+		if r.Status != string(domain.BookingConfirmed) {
+			return errRefused
+		}
+		res := tx.Exec(`UPDATE booking_visitors SET live = NULL, status = ? WHERE booking_id = ? AND position = ? AND status = ?`,
+			string(domain.BookingCancelled), id, position, string(domain.BookingConfirmed))
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return errRefused
+		}
+		change := map[string]any{"party_size": gorm.Expr("party_size - 1"), "updated_at": at}
+		if r.PartySize <= 1 {
+			change["status"], change["cancelled_at"] = string(domain.BookingCancelled), at
+		}
+		if err := tx.Model(&bookingRow{}).Where("id = ?", id).Updates(change).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`UPDATE slots SET booked = booked - 1 WHERE id = ?`, r.SlotID).Error
+	})
+	if errors.Is(err, errRefused) {
+		b, rerr := s.Booking(ctx, id)
+		if rerr != nil {
+			return domain.Booking{}, rerr
+		}
+		if _, ok := b.Person(position); !ok {
+			return b, domain.ErrNotFound
+		}
+		return b, domain.ErrNotCancellable
+	}
+	if err != nil {
+		return domain.Booking{}, s.fault("cancel person", err)
+	}
+	return s.Booking(ctx, id)
+}
+
+// BookingByNumber reads the booking of a booking number.
+func (s *Store) BookingByNumber(ctx context.Context, number string) (domain.Booking, error) {
+	var r bookingRow
+	if err := s.db.WithContext(ctx).Where("booking_number = ?", number).Take(&r).Error; err != nil {
+		return domain.Booking{}, s.fault("read booking by number", err)
+	}
+	return s.complete(ctx, r)
 }

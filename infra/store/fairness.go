@@ -94,13 +94,21 @@ func (s *Store) MarkNoShows(ctx context.Context, v domain.Venue, endedBefore tim
 	windowStart := today.AddDays(-v.NoShowWindowDays).String()
 	until := today.AddDays(v.RestrictionDays).String()
 	for _, id := range ids {
+		// Counted once committed: the transaction may run again after a
+		// deadlock, or roll back after marking.
+		mine := false
 		err := s.transact(ctx, func(tx *gorm.DB) error {
+			mine = false
 			res := tx.Model(&bookingRow{}).Where("id = ? AND status = ?", id, string(domain.BookingConfirmed)).
 				Updates(map[string]any{"status": string(domain.BookingNoShow), "updated_at": time.Now().UTC()})
 			if res.Error != nil || res.RowsAffected != 1 {
 				return res.Error // another instance marked it
 			}
-			marked++
+			if err := tx.Exec(`UPDATE booking_visitors SET status = ? WHERE booking_id = ? AND status = ?`,
+				string(domain.BookingNoShow), id, string(domain.BookingConfirmed)).Error; err != nil {
+				return err
+			}
+			mine = true
 			var b bookingRow
 			if err := tx.Select("visit_date").Where("id = ?", id).Take(&b).Error; err != nil {
 				return err
@@ -142,6 +150,9 @@ func (s *Store) MarkNoShows(ctx context.Context, v domain.Venue, endedBefore tim
 		})
 		if err != nil {
 			return marked, s.fault("mark no-show", err)
+		}
+		if mine {
+			marked++
 		}
 	}
 	return marked, nil
@@ -389,22 +400,24 @@ func (s *Store) BookStandby(ctx context.Context, e domain.StandbyEntry, nb domai
 		visitors []visitorRow
 	)
 	errTaken := errors.New("standby entry taken")
-	err := s.transact(ctx, func(tx *gorm.DB) error {
-		var err error
-		if row, visitors, err = s.insertBooking(tx, nb); err != nil {
-			return err
-		}
-		res := tx.Model(&standbyRow{}).Where("id = ? AND status = ?", e.ID, string(domain.StandbyWaiting)).
-			Updates(map[string]any{"status": string(domain.StandbyBooked), "booking_id": row.ID, "updated_at": row.CreatedAt})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return errTaken
-		}
-		payload, _ := json.Marshal(notice(row.booking(nb.Slot, visitors)))
-		return tx.Create(&outboxRow{Kind: "standby_booked", BookingID: row.ID, Phone: row.Phone, Payload: string(payload),
-			CreatedAt: row.CreatedAt, NextAttemptAt: row.CreatedAt.Unix()}).Error
+	err := s.withFreshNumber(&nb, func() error {
+		return s.transact(ctx, func(tx *gorm.DB) error {
+			var err error
+			if row, visitors, err = s.insertBooking(tx, nb); err != nil {
+				return err
+			}
+			res := tx.Model(&standbyRow{}).Where("id = ? AND status = ?", e.ID, string(domain.StandbyWaiting)).
+				Updates(map[string]any{"status": string(domain.StandbyBooked), "booking_id": row.ID, "updated_at": row.CreatedAt})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected != 1 {
+				return errTaken
+			}
+			payload, _ := json.Marshal(notice(row.booking(nb.Slot, visitors)))
+			return tx.Create(&outboxRow{Kind: "standby_booked", BookingID: row.ID, Phone: row.Phone, Payload: string(payload),
+				CreatedAt: row.CreatedAt, NextAttemptAt: row.CreatedAt.Unix()}).Error
+		})
 	})
 	if errors.Is(err, errTaken) {
 		return domain.Booking{}, domain.ErrConflict

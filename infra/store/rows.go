@@ -43,6 +43,14 @@ type venueRow struct {
 	NoShowWindowDays              int
 	RestrictionDays               int
 	EraseAfterDays                int
+
+	BookingClosesMinutesBeforeEnd int
+	ReleaseTime                   string
+	AddressZH                     string `gorm:"column:address_zh"`
+	AddressEN                     string `gorm:"column:address_en"`
+	ContactPhone                  string
+	NoticeZH                      string `gorm:"column:notice_zh"`
+	NoticeEN                      string `gorm:"column:notice_en"`
 }
 
 func (venueRow) TableName() string { return "venues" }
@@ -66,6 +74,10 @@ func (r venueRow) venue() domain.Venue {
 	v.HoursByWeekday = parseWeeklyHours(r.HoursByWeekday)
 	v.NoShowGraceMinutes, v.NoShowStrikes, v.NoShowWindowDays = r.NoShowGraceMinutes, r.NoShowStrikes, r.NoShowWindowDays
 	v.RestrictionDays, v.EraseAfterDays = r.RestrictionDays, r.EraseAfterDays
+	v.BookingClosesMinutesBeforeEnd = r.BookingClosesMinutesBeforeEnd
+	v.ReleaseTime, _ = domain.ParseMinute(r.ReleaseTime)
+	v.Address, v.Notice = domain.LocalText{ZH: r.AddressZH, EN: r.AddressEN}, domain.LocalText{ZH: r.NoticeZH, EN: r.NoticeEN}
+	v.ContactPhone = r.ContactPhone
 	return v
 }
 
@@ -114,6 +126,9 @@ func venueRowOf(v domain.Venue) venueRow {
 		HoursByWeekday:     formatWeeklyHours(v.HoursByWeekday),
 		NoShowGraceMinutes: v.NoShowGraceMinutes, NoShowStrikes: v.NoShowStrikes, NoShowWindowDays: v.NoShowWindowDays,
 		RestrictionDays: v.RestrictionDays, EraseAfterDays: v.EraseAfterDays,
+		BookingClosesMinutesBeforeEnd: v.BookingClosesMinutesBeforeEnd, ReleaseTime: v.ReleaseTime.String(),
+		AddressZH: v.Address.ZH, AddressEN: v.Address.EN, ContactPhone: v.ContactPhone,
+		NoticeZH: v.Notice.ZH, NoticeEN: v.Notice.EN,
 	}
 }
 
@@ -173,10 +188,12 @@ func slotRowOf(s domain.Slot) slotRow {
 
 type bookingRow struct {
 	ID             int64
+	BookingNumber  sql.NullString
 	VenueID        int64
 	SlotID         int64
 	VisitDate      string
 	PartySize      int
+	PartyBooked    int
 	Status         string
 	Phone          string
 	IdempotencyKey sql.NullString
@@ -189,30 +206,37 @@ type bookingRow struct {
 func (bookingRow) TableName() string { return "bookings" }
 
 type visitorRow struct {
-	ID        int64
-	BookingID int64
-	VenueID   int64
-	VisitDate string
-	Position  int
-	Name      string
-	IDType    string `gorm:"column:id_type"`
-	IDHash    string `gorm:"column:id_hash"`
-	IDMasked  string `gorm:"column:id_masked"`
-	Live      sql.NullInt16
+	ID         int64
+	BookingID  int64
+	VenueID    int64
+	VisitDate  string
+	Position   int
+	Name       string
+	IDType     string `gorm:"column:id_type"`
+	IDHash     string `gorm:"column:id_hash"`
+	IDMasked   string `gorm:"column:id_masked"`
+	Live       sql.NullInt16
+	Status     string
+	AdmittedAt sql.NullTime
 }
 
 func (visitorRow) TableName() string { return "booking_visitors" }
 
 func (r bookingRow) booking(slot domain.Slot, visitors []visitorRow) domain.Booking {
 	b := domain.Booking{
-		ID: r.ID, VenueID: r.VenueID, Slot: slot, PartySize: r.PartySize, Status: domain.BookingStatus(r.Status),
+		ID: r.ID, Number: r.BookingNumber.String, VenueID: r.VenueID, Slot: slot,
+		PartySize: r.PartySize, PartyBooked: r.PartyBooked, Status: domain.BookingStatus(r.Status),
 		Phone: r.Phone, CreatedAt: r.CreatedAt, Visitors: make([]domain.Visitor, len(visitors)),
 	}
 	if r.CancelledAt.Valid {
 		b.CancelledAt = r.CancelledAt.Time
 	}
 	for i, v := range visitors {
-		b.Visitors[i] = domain.Visitor{Name: v.Name, IDType: domain.IDType(v.IDType), IDHash: v.IDHash, IDMasked: v.IDMasked}
+		b.Visitors[i] = domain.Visitor{Position: v.Position, Name: v.Name, IDType: domain.IDType(v.IDType), IDHash: v.IDHash,
+			IDMasked: v.IDMasked, Status: domain.BookingStatus(v.Status)}
+		if v.AdmittedAt.Valid {
+			b.Visitors[i].AdmittedAt = v.AdmittedAt.Time
+		}
 	}
 	return b
 }

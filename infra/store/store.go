@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,6 +20,8 @@ import (
 	gormmysql "gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"slotgate/migrations"
 )
 
 // Config says which database to use.
@@ -52,6 +55,11 @@ type Store struct {
 // Open connects to the configured database and brings its schema up to
 // date; several instances may open the same database at once.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	return openWith(ctx, cfg, migrations.FS)
+}
+
+// openWith opens the store with the migrations in fsys, one folder per dialect.
+func openWith(ctx context.Context, cfg Config, fsys fs.FS) (*Store, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
@@ -83,7 +91,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
-		dialector, dialect = sqlite.Open(sqliteDSN(filepath.Join(dir, "slotgate.db"))), SQLite
+		dialector, dialect = sqlite.Open(sqliteDSN(filepath.Join(dir, sqliteFile))), SQLite
 	}
 	db, err := gorm.Open(dialector, gcfg)
 	// Switching a new SQLite file to WAL takes a lock that another process
@@ -120,7 +128,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		sqlDB.SetMaxOpenConns(1)
 	}
 	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, log: cfg.Log}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, fsys); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
 	}

@@ -245,7 +245,7 @@ func TestCreateBookingRules(t *testing.T) {
 		}
 		// A person already booked that day at that venue is refused, named.
 		_, err = s.CreateBooking(ctx, newBooking(slot, append(party(1, 20), party(1, 2)...), ""))
-		if !errors.As(err, &de) || de.Code != domain.CodeAlreadyBooked || de.Field != "visitors[1].id_number" {
+		if !errors.As(err, &de) || de.Code != domain.CodeAlreadyBooked || de.Field.String() != "visitors[1].id_number" {
 			t.Fatalf("same person twice: %v", err)
 		}
 		// The same idempotency key again is a replay, and changes nothing.
@@ -300,14 +300,19 @@ func assertBooked(t *testing.T, s *store.Store, slotID int64, want int) {
 }
 
 // TestStoreAloneNeverOverbooks races bookings straight at the store, with
-// no Redis in front: the conditional update alone must hold the quota.
+// no Redis in front: the conditional update alone must hold the quota, and
+// must sell it, not just stay under it.
 func TestStoreAloneNeverOverbooks(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db testkit.DB) {
 		s, _ := seeded(t, db)
-		slot := slotWithQuota(t, s, "beibei-museum", domain.DateOf(monday0800).AddDays(1), 17)
+		const quota = 17
+		slot := slotWithQuota(t, s, "beibei-museum", domain.DateOf(monday0800).AddDays(1), quota)
 		var wg sync.WaitGroup
-		var sold atomic.Int64
-		for i := range 60 {
+		var sold, made, refused atomic.Int64
+		var smallestRefused atomic.Int64
+		smallestRefused.Store(99)
+		const tries = 60 // parties of 1, 2 and 3: 120 people for 17 places
+		for i := range tries {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -315,18 +320,46 @@ func TestStoreAloneNeverOverbooks(t *testing.T) {
 				b, err := s.CreateBooking(context.Background(), newBooking(slot, party(n, 100*i), fmt.Sprintf("race-%d", i)))
 				switch {
 				case err == nil:
+					if b.PartySize != n {
+						t.Errorf("booking %d: party of %d, asked %d", i, b.PartySize, n)
+					}
 					sold.Add(int64(b.PartySize))
+					made.Add(1)
 				case errors.Is(err, domain.ErrSoldOut):
+					refused.Add(1)
+					for {
+						cur := smallestRefused.Load()
+						if int64(n) >= cur || smallestRefused.CompareAndSwap(cur, int64(n)) {
+							break
+						}
+					}
 				default:
 					t.Errorf("booking %d: %v", i, err)
 				}
 			}()
 		}
 		wg.Wait()
-		if sold.Load() > 17 {
-			t.Fatalf("sold %d places of 17", sold.Load())
+		if t.Failed() {
+			t.FailNow()
+		}
+		// Every request was answered, some sold, none over the quota, and no
+		// party was refused while places for it were left at the end.
+		left := quota - int(sold.Load())
+		if made.Load()+refused.Load() != tries || made.Load() == 0 || left < 0 || int64(left) >= smallestRefused.Load() {
+			t.Fatalf("sold %d of %d places in %d bookings, %d refused (smallest refused party %d)",
+				sold.Load(), quota, made.Load(), refused.Load(), smallestRefused.Load())
 		}
 		assertBooked(t, s, slot.ID, int(sold.Load()))
+		// What is left sells, one person at a time, to exactly the quota.
+		for i := range left {
+			if _, err := s.CreateBooking(context.Background(), newBooking(slot, party(1, 9000+i), "")); err != nil {
+				t.Fatalf("the %d places left: booking %d: %v", left, i+1, err)
+			}
+		}
+		if _, err := s.CreateBooking(context.Background(), newBooking(slot, party(1, 9500), "")); !errors.Is(err, domain.ErrSoldOut) {
+			t.Fatalf("one more after the quota: %v, want sold out", err)
+		}
+		assertBooked(t, s, slot.ID, quota)
 	})
 }
 
@@ -355,6 +388,55 @@ func TestSettingIsGeneratedOnceForAll(t *testing.T) {
 			if v != vals[0] || v == "" {
 				t.Fatalf("instances disagree on a generated setting: %q", vals)
 			}
+		}
+	})
+}
+
+// TestMarkNoShowsCountsWhatCommitted makes the first no-show's transaction
+// fail: on MySQL with a deadlock (1213), which is retried and then commits;
+// on SQLite with an error that rolls it back. The count is of bookings
+// marked and committed, once each.
+func TestMarkNoShowsCountsWhatCommitted(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testkit.DB) {
+		s, _ := seeded(t, db)
+		ctx := context.Background()
+		slot := slotWithQuota(t, s, "jinyun-mountain", domain.DateOf(monday0800).AddDays(1), 10)
+		b, err := s.CreateBooking(ctx, newBooking(slot, party(2, 1), ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var setup []string
+		want := 1
+		if s.Dialect() == store.MySQL {
+			setup = []string{
+				`CREATE TABLE inject_fail (n INT NOT NULL) ENGINE=MEMORY`, // not rolled back with the transaction
+				`INSERT INTO inject_fail VALUES (1)`,
+				`CREATE TRIGGER no_show_deadlock BEFORE INSERT ON no_shows FOR EACH ROW BEGIN
+					IF (SELECT n FROM inject_fail) > 0 THEN
+						UPDATE inject_fail SET n = n - 1;
+						SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, MESSAGE_TEXT = 'injected deadlock';
+					END IF;
+				END`,
+			}
+		} else {
+			setup = []string{`CREATE TRIGGER no_show_fails BEFORE INSERT ON no_shows BEGIN SELECT RAISE(ABORT, 'injected failure'); END`}
+			want = 0
+		}
+		for _, q := range setup {
+			if _, err := s.DB().Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		n, err := s.MarkNoShows(ctx, venue(t, s, "jinyun-mountain"), slot.End.Add(time.Hour), slot.Date, 10)
+		if n != want || (want == 0) != (err != nil) {
+			t.Fatalf("marked %d, %v; want %d", n, err, want)
+		}
+		var status string
+		var strikes int
+		s.DB().QueryRow(`SELECT status FROM bookings WHERE id = ?`, b.ID).Scan(&status)
+		s.DB().QueryRow(`SELECT COUNT(*) FROM no_shows WHERE booking_id = ?`, b.ID).Scan(&strikes)
+		if want == 1 && (status != "no_show" || strikes != 2) || want == 0 && (status != "confirmed" || strikes != 0) {
+			t.Fatalf("booking %s with %d strikes", status, strikes)
 		}
 	})
 }

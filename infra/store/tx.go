@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -28,7 +27,14 @@ func (s *Store) transact(ctx context.Context, fn func(tx *gorm.DB) error) error 
 			break
 		}
 		s.log.DebugContext(ctx, "transaction retried", "attempt", attempt, "err", err)
-		time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+		pause := time.NewTimer(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			pause.Stop()
+			// Nothing was committed: say why it failed and why it stopped.
+			return s.fault("transaction", errors.Join(err, ctx.Err()))
+		case <-pause.C:
+		}
 	}
 	return err
 }
@@ -68,22 +74,6 @@ func retryable(err error) bool {
 		return me.Number == 1213 || me.Number == 1205
 	}
 	return false
-}
-
-// uniqueViolation names the unique index err broke, if it is a duplicate key
-// error: MySQL gives the index name, SQLite the indexed columns.
-func uniqueViolation(err error) (string, bool) {
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		if me.Number != 1062 {
-			return "", false
-		}
-		return me.Message, true
-	}
-	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
-		return err.Error(), true
-	}
-	return "", false
 }
 
 // fault wraps a database error as the store being unavailable, unless it is

@@ -141,10 +141,11 @@ func loginToken(t *testing.T, ta *testkit.TestApp) string {
 
 // failingSender fails until it is told to work, and counts what it got.
 type failingSender struct {
-	mu   sync.Mutex
-	up   bool
-	got  map[int64]int
-	seen int
+	mu     sync.Mutex
+	up     bool
+	got    map[int64]int // closure notices by booking
+	booked int           // confirmations of new bookings
+	seen   int
 }
 
 func (s *failingSender) Send(_ context.Context, n domain.Notification) error {
@@ -157,7 +158,12 @@ func (s *failingSender) Send(_ context.Context, n domain.Notification) error {
 	if s.got == nil {
 		s.got = map[int64]int{}
 	}
-	s.got[n.BookingID]++
+	switch n.Kind {
+	case "closure":
+		s.got[n.BookingID]++
+	case "booked":
+		s.booked++
+	}
 	return nil
 }
 
@@ -222,13 +228,14 @@ func TestClosure(t *testing.T) {
 
 			// The sender is down: nothing is lost, attempts back off.
 			for range 3 {
-				if _, failed, err := ta.Postman.Round(ctx); err != nil || failed > 6 {
+				// Seven confirmations of the bookings and six closure notices.
+				if _, failed, err := ta.Postman.Round(ctx); err != nil || failed > 13 {
 					t.Fatalf("round: %v", err)
 				}
 				ta.Clock.Advance(time.Minute)
 			}
-			if n, _ := ta.Store.OutboxBacklog(ctx); n != 6 {
-				t.Fatalf("backlog while the sender is down: %d, want 6", n)
+			if n, _ := ta.Store.OutboxBacklog(ctx); n != 13 {
+				t.Fatalf("backlog while the sender is down: %d, want 13", n)
 			}
 			sender.mu.Lock()
 			sender.up = true
@@ -242,8 +249,8 @@ func TestClosure(t *testing.T) {
 			if n, _ := ta.Store.OutboxBacklog(ctx); n != 0 {
 				t.Fatalf("backlog after the sender came back: %d", n)
 			}
-			if len(sender.got) != 6 {
-				t.Fatalf("delivered to %d bookings, want 6", len(sender.got))
+			if len(sender.got) != 6 || sender.booked != 7 {
+				t.Fatalf("closures delivered to %d bookings, confirmations %d, want 6 and 7", len(sender.got), sender.booked)
 			}
 			for id, n := range sender.got {
 				if n != 1 {

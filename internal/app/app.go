@@ -42,6 +42,7 @@ type App struct {
 	Admissions *domain.Admissions
 	Admin      *domain.Admin
 	Postman    *domain.Postman
+	Visitors   *domain.Visitors
 	Fairness   *domain.Fairness
 	// Limiter counts per-client requests; nil when SLOTGATE_RATE_LIMITS=off.
 	Limiter *domain.FallbackLimiter
@@ -51,11 +52,13 @@ type App struct {
 	AdminPassword string
 	Schedule      *domain.Schedule
 	Reconcile     *domain.Reconciler
+	Failover      *domain.Failover
 	Echo          *echo.Echo
 	Registry      *prometheus.Registry
 
-	stop    sync.WaitGroup
-	metrics *metrics
+	stop       sync.WaitGroup
+	metrics    *metrics
+	stopListen context.CancelFunc
 }
 
 // NewLogger makes the service's logger from its settings.
@@ -81,7 +84,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		}
 	}()
 
-	a.Store, err = store.Open(ctx, store.Config{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, MaxOpenConns: cfg.MySQLMaxConns, Log: log})
+	a.Store, err = openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +110,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 
 	a.Catalog = domain.NewCatalog(a.Store, a.Gate, a.Clock, log, cfg.CatalogCacheTTL)
 	a.Catalog.SoldOutMemory = cfg.SoldOutMemory
+	// Changes made on any instance reach every other through Redis pub/sub
+	// within moments; the caches' expiry is the safety net.
+	changes := redisgate.NewChanges(a.Redis, cfg.RedisPrefix)
+	a.Catalog.Changes().PublishWith(changes)
+	listen, stopListen := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopListen = stopListen
+	if err := changes.Listen(listen, a.Catalog.Changes().Received); err != nil {
+		log.WarnContext(ctx, "news of other instances' changes not yet received; retrying, and caches expire on their own meanwhile", "err", err)
+	}
 	a.Bookings = domain.NewBookings(a.Catalog, a.Store, a.Gate, signer, domain.NewIDHasher(idKey), a.Clock, log)
 	a.Bookings.RestrictWith(a.Store)
 	if cfg.RateLimits == "on" {
@@ -123,14 +135,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		a.Bookings.LimitWith(a.Limiter, cfg.BookingLimits)
 	}
 	a.Counter = redisgate.NewCounter(a.Redis, cfg.RedisPrefix)
-	a.Admissions = domain.NewAdmissions(a.Catalog, a.Bookings, a.Store, a.Store, a.Counter, signer, a.Clock, log)
-	a.Accounts = domain.NewAccounts(a.Store, codes.Passwords{Cost: cfg.BcryptCost}, a.Catalog, a.Clock, log)
+	if cfg.GateFlowClock != nil {
+		a.Counter.WithClock(cfg.GateFlowClock)
+	}
+	a.Admissions = domain.NewAdmissions(domain.AdmissionsDeps{Catalog: a.Catalog, Bookings: a.Bookings, Store: a.Store,
+		Records: a.Store, Counter: a.Counter, Signer: signer, Clock: a.Clock, Log: log})
+	a.Accounts = newAccounts(a.Store, a.Catalog, cfg, a.Clock, log)
 	if a.Limiter != nil {
 		a.Accounts.LimitWith(a.Limiter, cfg.LoginLimits)
 	}
-	a.Accounts.AuditWith(a.Store)
 	a.Schedule = domain.NewSchedule(a.Store, a.Clock)
-	a.Admin = domain.NewAdmin(a.Catalog, a.Bookings, a.Store, a.Store, a.Gate, a.Accounts, a.Admissions, a.Schedule, a.Clock, log)
+	a.Admin = domain.NewAdmin(domain.AdminDeps{Catalog: a.Catalog, Bookings: a.Bookings, Accounts: a.Accounts,
+		Admissions: a.Admissions, Schedule: a.Schedule, Store: a.Store, Admin: a.Store, Gate: a.Gate, Clock: a.Clock, Log: log})
 	var sender domain.Sender = notify.LogSender{Log: log}
 	if cfg.NotifyWebhook != "" {
 		sender = notify.WebhookSender{URL: cfg.NotifyWebhook, Secret: cfg.NotifyWebhookSecret}
@@ -139,8 +155,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		sender = cfg.Sender
 	}
 	a.Postman = domain.NewPostman(a.Store, sender, a.Clock, log)
+	a.Visitors = domain.NewVisitors(a.Store, a.Bookings, sender, domain.NewIDHasher(idKey), a.Clock, log)
+	if a.Limiter != nil {
+		a.Visitors.LimitWith(a.Limiter, cfg.SignInLimits)
+	}
+	a.Bookings.NotifyWith(cfg.PublicURL)
 	a.Fairness = domain.NewFairness(a.Catalog, a.Bookings, a.Store, a.Store, a.Gate, a.Clock, log)
 	a.Reconcile = domain.NewReconciler(a.Store, a.Gate, a.Clock)
+	a.Failover = domain.NewFailover(a.Store, a.Gate, a.Reconcile, a.Catalog, a.Counter, a.Clock, log)
 
 	if err := a.Schedule.Seed(ctx); err != nil {
 		return nil, err
@@ -160,7 +182,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	a.Gate.Observe = a.metrics.observeTake
 	deps := api.Deps{
 		Catalog: a.Catalog, Bookings: a.Bookings, Accounts: a.Accounts, Admissions: a.Admissions, Admin: a.Admin,
-		Fairness: a.Fairness, LookupLimit: cfg.LookupLimit, DecodeLimit: cfg.DecodeLimit,
+		Fairness: a.Fairness, Visitors: a.Visitors, LookupLimit: cfg.LookupLimit, DecodeLimit: cfg.DecodeLimit,
 		Clock: a.Clock, Log: log,
 		Checks: []api.Check{
 			{Name: "store", Ping: a.Store.Ping},
@@ -185,6 +207,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	web.Register(a.Echo, deps)
 	staffweb.Register(a.Echo, deps)
 	adminweb.Register(a.Echo, deps)
+	api.AnswerHead(a.Echo) // last: HEAD beside every GET route
 	return a, nil
 }
 
@@ -248,6 +271,14 @@ func (a *App) StartBackground(ctx context.Context) {
 		}
 		return err
 	})
+	// Learn which Redis masters serve now; a change later means a failover.
+	if _, err := a.Failover.Check(ctx); err != nil {
+		a.Log.WarnContext(ctx, "read Redis layout", "err", err)
+	}
+	a.every(ctx, a.Config.FailoverCheckEvery, "failover check", func(ctx context.Context) error {
+		_, err := a.Failover.Check(ctx)
+		return err
+	})
 	a.every(ctx, a.Config.ReconcileEvery, "reconcile", func(ctx context.Context) error {
 		pass, drift, err := a.Reconcile.Run(ctx)
 		a.metrics.reconciled(pass, drift)
@@ -280,6 +311,9 @@ func (a *App) every(ctx context.Context, d time.Duration, name string, fn func(c
 
 // Close releases every part.
 func (a *App) Close() {
+	if a.stopListen != nil {
+		a.stopListen()
+	}
 	if a.Redis != nil {
 		_ = a.Redis.Close()
 	}

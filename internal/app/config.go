@@ -32,6 +32,7 @@ type Config struct {
 	LogFormat           string        // SLOTGATE_LOG_FORMAT: text or json
 	AccessLog           bool          // SLOTGATE_ACCESS_LOG
 	ReconcileEvery      time.Duration // SLOTGATE_RECONCILE_INTERVAL
+	FailoverCheckEvery  time.Duration // SLOTGATE_FAILOVER_CHECK_INTERVAL: how often Redis's masters are compared
 	MaterializeEvery    time.Duration // SLOTGATE_MATERIALIZE_INTERVAL
 	ShutdownTimeout     time.Duration // SLOTGATE_SHUTDOWN_TIMEOUT
 	Timeouts            api.Timeouts  // SLOTGATE_HTTP_*_TIMEOUT
@@ -40,10 +41,12 @@ type Config struct {
 	DisableBackground   bool          // tests drive the loops by hand
 	BookingLimits       domain.BookingLimits
 	LoginLimits         domain.LoginLimits
+	SignInLimits        domain.SignInLimits // visitors signing in by phone
 	LookupLimit         domain.LimitPolicy
 	DecodeLimit         domain.LimitPolicy
 	NotifyWebhook       string        // SLOTGATE_NOTIFY_WEBHOOK: empty sends notifications to the log
 	NotifyWebhookSecret string        // SLOTGATE_NOTIFY_WEBHOOK_SECRET: signs webhook bodies
+	PublicURL           string        // SLOTGATE_PUBLIC_URL: where visitors reach the pages, for links in messages
 	OutboxEvery         time.Duration // SLOTGATE_OUTBOX_INTERVAL
 	FairnessEvery       time.Duration // SLOTGATE_FAIRNESS_INTERVAL: no-shows, held-back release, standby, erasure
 	// Sender replaces the notification sender (tests).
@@ -53,6 +56,10 @@ type Config struct {
 	// Clock is the service's clock; nil means the system clock. Not an
 	// environment setting: tests and the benchmark inject one.
 	Clock domain.Clock
+	// GateFlowClock is the clock of the gates' flow; nil means Redis's own
+	// (TIME), which every instance shares. Tests set one to move the flow
+	// by hand instead of sleeping.
+	GateFlowClock domain.Clock
 }
 
 // DefaultHTTPTimeouts fit the routes: small JSON and form bodies, camera
@@ -70,7 +77,8 @@ func Defaults() Config {
 		ReconcileEvery: 5 * time.Second, MaterializeEvery: 10 * time.Minute, OutboxEvery: 2 * time.Second,
 		ShutdownTimeout: 30 * time.Second, CatalogCacheTTL: 5 * time.Second, SoldOutMemory: domain.DefaultSoldOutMemory,
 		BookingLimits: domain.DefaultBookingLimits(), LoginLimits: domain.DefaultLoginLimits(), LookupLimit: domain.LookupLimit(), DecodeLimit: domain.DecodeLimit(),
-		FairnessEvery: time.Minute, Timeouts: DefaultHTTPTimeouts(),
+		SignInLimits:  domain.DefaultSignInLimits(),
+		FairnessEvery: time.Minute, FailoverCheckEvery: 500 * time.Millisecond, Timeouts: DefaultHTTPTimeouts(),
 	}
 }
 
@@ -93,6 +101,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("SLOTGATE_LOG_FORMAT", &c.LogFormat)
 	str("SLOTGATE_NOTIFY_WEBHOOK", &c.NotifyWebhook)
 	str("SLOTGATE_NOTIFY_WEBHOOK_SECRET", &c.NotifyWebhookSecret)
+	str("SLOTGATE_PUBLIC_URL", &c.PublicURL)
 
 	var errs []string
 	durations := []struct {
@@ -110,6 +119,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"SLOTGATE_CATALOG_TTL", &c.CatalogCacheTTL},
 		{"SLOTGATE_OUTBOX_INTERVAL", &c.OutboxEvery},
 		{"SLOTGATE_FAIRNESS_INTERVAL", &c.FairnessEvery},
+		{"SLOTGATE_FAILOVER_CHECK_INTERVAL", &c.FailoverCheckEvery},
 	}
 	for _, d := range durations {
 		if v := getenv(d.name); v != "" {
@@ -184,5 +194,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 // "booking-client=120/1m+40") over the default limits.
 func (c *Config) overrideLimits(spec string) error {
 	return domain.OverrideLimits(spec, &c.BookingLimits.ByClient, &c.BookingLimits.ByPhone, &c.BookingLimits.ByID,
-		&c.LoginLimits.ByUser, &c.LoginLimits.ByClient, &c.LoginLimits.ByUserClient, &c.LookupLimit, &c.DecodeLimit)
+		&c.LoginLimits.ByUser, &c.LoginLimits.ByClient, &c.LoginLimits.ByUserClient, &c.LookupLimit, &c.DecodeLimit,
+		&c.SignInLimits.ByPhone, &c.SignInLimits.ByClient)
 }

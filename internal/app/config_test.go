@@ -101,7 +101,7 @@ func TestDefaultLimitsAreNamed(t *testing.T) {
 	t.Parallel()
 	c := app.Defaults()
 	got := []domain.LimitPolicy{c.BookingLimits.ByClient, c.BookingLimits.ByPhone, c.BookingLimits.ByID,
-		c.LoginLimits.ByUser, c.LoginLimits.ByClient, c.LoginLimits.ByUserClient, c.LookupLimit, c.DecodeLimit}
+		c.LoginLimits.ByUser, c.LoginLimits.ByClient, c.LoginLimits.ByUserClient, c.LookupLimit, c.DecodeLimit, c.SignInLimits.ByPhone, c.SignInLimits.ByClient}
 	named := domain.DefaultLimits()
 	if len(named) != len(got) {
 		t.Fatalf("%d named limits, %d in the configuration", len(named), len(got))
@@ -116,7 +116,8 @@ func TestDefaultLimitsAreNamed(t *testing.T) {
 		// An override to the default itself changes nothing.
 		spec := p.Name + "=" + strconv.Itoa(p.Quota) + "/" + p.Window.String() + "+" + strconv.Itoa(p.Burst)
 		c2, err := app.FromEnv(envOf(map[string]string{"SLOTGATE_RATE_LIMITS": spec}))
-		if err != nil || c2.BookingLimits != c.BookingLimits || c2.LoginLimits != c.LoginLimits || c2.LookupLimit != c.LookupLimit {
+		if err != nil || c2.BookingLimits != c.BookingLimits || c2.LoginLimits != c.LoginLimits || c2.LookupLimit != c.LookupLimit ||
+			c2.SignInLimits != c.SignInLimits {
 			t.Errorf("%s: the default written out (%s) parsed as something else: %v", p.Name, spec, err)
 		}
 	}

@@ -111,10 +111,13 @@ func floodSlot(t *testing.T, ta *testkit.TestApp, quota int) int64 {
 }
 
 // TestCrowdNeverOverbooks sends 2,000 concurrent booking attempts at a
-// slot of 60 places, in each mode and three ways: as is, with Redis losing
-// its data in the middle, and with Redis connections cut after scripts ran.
+// slot of 60 places, in each mode and four ways: as is, with Redis losing
+// its data in the middle, with Redis connections cut after scripts ran, and
+// spread over two instances sharing the database and Redis (in the
+// embedded mode, the same SQLite file and the embedded Redis over its URL),
+// as two app servers behind a load balancer.
 func TestCrowdNeverOverbooks(t *testing.T) {
-	variants := []string{"plain", "redis-wiped", "connections-cut"}
+	variants := []string{"plain", "redis-wiped", "connections-cut", "two-instances"}
 	for _, mode := range testkit.Modes(t) {
 		for _, variant := range variants {
 			t.Run(mode.Name+"/"+variant, func(t *testing.T) {
@@ -131,15 +134,26 @@ func TestCrowdNeverOverbooks(t *testing.T) {
 					}
 				}
 				ta := testkit.StartApp(t, mode, opts)
-				runCrowd(t, ta, variant, proxy)
+				var others []*testkit.TestApp
+				if variant == "two-instances" {
+					others = append(others, ta.Twin(t))
+				}
+				runCrowd(t, ta, variant, proxy, others...)
 			})
 		}
 	}
 }
 
-func runCrowd(t *testing.T, ta *testkit.TestApp, variant string, proxy *testkit.CuttingProxy) {
+// runCrowd sends the crowd to ta, or in turn to ta and others, instances
+// on the same database and Redis.
+func runCrowd(t *testing.T, ta *testkit.TestApp, variant string, proxy *testkit.CuttingProxy, others ...*testkit.TestApp) {
 	ctx := context.Background()
 	slotID := floodSlot(t, ta, floodQuota)
+	apps := append([]*testkit.TestApp{ta}, others...)
+	for _, other := range others {
+		other.Catalog.Forget() // the new quota
+	}
+	servedBy := make([]atomic.Int64, len(apps)) // bookings each instance made
 	attempts := crowd(2000, slotID, uint64(len(variant)))
 	results := make([]outcome, len(attempts))
 	client := testkit.Client()
@@ -161,9 +175,10 @@ func runCrowd(t *testing.T, ta *testkit.TestApp, variant string, proxy *testkit.
 			if variant == "redis-wiped" && done.Load() >= 10 {
 				wipeOnce.Do(func() { ta.Redis.Wipe(t); wiped.Store(true) })
 			}
-			res := ta.Do(t, client, "POST", "/api/v1/bookings", a.body, "Idempotency-Key", a.key)
+			res := apps[i%len(apps)].Do(t, client, "POST", "/api/v1/bookings", a.body, "Idempotency-Key", a.key)
 			o := outcome{status: res.Status, code: res.Code(), replayed: res.Header.Get("Idempotent-Replayed") == "true"}
 			if res.Status == http.StatusCreated {
+				servedBy[i%len(apps)].Add(1)
 				var b struct {
 					ID int64 `json:"id"`
 				}
@@ -175,6 +190,14 @@ func runCrowd(t *testing.T, ta *testkit.TestApp, variant string, proxy *testkit.
 		}()
 	}
 	wg.Wait()
+	for k := range apps {
+		if servedBy[k].Load() == 0 {
+			t.Fatalf("instance %d of %d made no booking: the crowd did not reach it", k+1, len(apps))
+		}
+	}
+	if len(apps) > 1 {
+		t.Logf("bookings answered by each instance: %d, %d", servedBy[0].Load(), servedBy[1].Load())
+	}
 	if variant == "redis-wiped" && !wiped.Load() {
 		t.Fatal("Redis was never wiped: the variant was not exercised")
 	}

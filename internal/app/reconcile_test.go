@@ -63,7 +63,8 @@ func TestAdminChangesRaceReconciliation(t *testing.T) {
 				t.Fatal(err)
 			}
 			gate := racyGate{CapacityGate: ta.Gate, step: reconcileStep(t, ta)}
-			racy := domain.NewAdmin(ta.Catalog, ta.Bookings, ta.Store, ta.Store, gate, ta.Accounts, ta.Admissions, ta.Schedule, ta.Clock, ta.Log)
+			racy := domain.NewAdmin(domain.AdminDeps{Catalog: ta.Catalog, Bookings: ta.Bookings, Accounts: ta.Accounts,
+				Admissions: ta.Admissions, Schedule: ta.Schedule, Store: ta.Store, Admin: ta.Store, Gate: gate, Clock: ta.Clock, Log: ta.Log})
 			for _, q := range []int{130, 70} {
 				if _, err := racy.SetSlotQuota(ctx, admin.User, slotID, domain.QuotaSpec{Quota: &q}, "race", false); err != nil {
 					t.Fatal(err)
@@ -107,7 +108,8 @@ func TestAdminChangesRaceReconciliation(t *testing.T) {
 				t.Fatal(err)
 			}
 			gate := racyGate{CapacityGate: ta.Gate, step: reconcileStep(t, ta)}
-			racy := domain.NewAdmin(ta.Catalog, ta.Bookings, ta.Store, ta.Store, gate, ta.Accounts, ta.Admissions, ta.Schedule, ta.Clock, ta.Log)
+			racy := domain.NewAdmin(domain.AdminDeps{Catalog: ta.Catalog, Bookings: ta.Bookings, Accounts: ta.Accounts,
+				Admissions: ta.Admissions, Schedule: ta.Schedule, Store: ta.Store, Admin: ta.Store, Gate: gate, Clock: ta.Clock, Log: ta.Log})
 			if _, err := racy.Close(ctx, admin.User, "jinyun-mountain", mustDate(t, "2026-03-03"), slotID, "storm"); err != nil {
 				t.Fatal(err)
 			}

@@ -23,16 +23,22 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
+	// The test moves on events of the server, not on sleeps: a request
+	// being read, and the shutdown having begun (listener closed).
+	active := make(chan struct{}, 1)
+	ta.Echo.Server.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateActive {
+			select {
+			case active <- struct{}{}:
+			default:
+			}
+		}
+	}
+	shuttingDown := make(chan struct{})
+	ta.Echo.Server.RegisterOnShutdown(func() { close(shuttingDown) })
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- ta.Serve(ctx, ln) }()
-	for range 50 {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 
 	// A visitor's request is half sent when the stop comes.
 	body, _ := json.Marshal(map[string]any{"slot_id": s.ID, "phone": "13800138000",
@@ -44,9 +50,9 @@ func TestGracefulShutdown(t *testing.T) {
 	defer conn.Close()
 	fmt.Fprintf(conn, "POST /api/v1/bookings HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", addr, len(body))
 	conn.Write(body[:10])
-	time.Sleep(100 * time.Millisecond)
+	wait(t, active, "the server to read the request")
 	stop()
-	time.Sleep(200 * time.Millisecond)
+	wait(t, shuttingDown, "the shutdown to begin")
 
 	if c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond); err == nil {
 		c.Close()
@@ -76,5 +82,15 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if got := slotAt(t, ta, "beibei-library", "2026-03-03", "09:00"); got.Booked != 1 {
 		t.Fatalf("the booking made during shutdown is not there: %+v", got)
+	}
+}
+
+// wait waits for an event of the server, failing the test after a long while.
+func wait[T any](t *testing.T, ch <-chan T, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }

@@ -163,7 +163,7 @@ func TestBookAndCancel(t *testing.T) {
 	b.follow("#lang-switch")
 	b.see("Choose a day", "Jinyun Mountain", "600 of 600 left")
 	b.open("/")
-	b.see("Choose a venue", "Beibei Museum", "Closed on Mondays", "Today · Mon 2 Mar", "5,400 places left in 9 time slots")
+	b.see("Choose a venue", "Beibei Museum", "Closed on Mondays", "Today · Mon 2 Mar", "6,000 places left in 10 time slots")
 	if lang := b.eval("document.documentElement.lang"); lang != "en" {
 		t.Fatalf("page language %q after the switch", lang)
 	}
@@ -188,7 +188,16 @@ func TestRefusals(t *testing.T) {
 	wrong := ids[0][:17] + map[bool]string{true: "1", false: "2"}[ids[0][17] != '1']
 	b.typeIn("#v0-id", wrong)
 	b.typeIn("#phone", "1380013")
-	if st := b.follow("#submit"); st != 422 {
+	// The page's own check stops the wrong number before the round trip.
+	b.do(chromedp.Click(chromedp.CSS("#submit"), chromedp.NodeVisible))
+	if p, id := b.path(), b.eval("document.activeElement.id"); !strings.HasPrefix(p, fmt.Sprintf("/book/%d", open)) || id != "v0-id" {
+		t.Fatalf("a wrong check digit was sent: at %s, cursor on %q", p, id)
+	}
+	if got := b.text("#v0-id-err"); got != "身份证号码校验位不正确，请核对" {
+		t.Fatalf("the page's check says %q", got)
+	}
+	// Sent anyway (a browser without the script), the server says the same.
+	if st := b.submitUnchecked("book-form"); st != 422 {
 		t.Fatalf("a wrong form: %d", st)
 	}
 	b.see("填写的信息有误", "请修改以下 2 处信息后重新提交", "身份证号码校验位不正确，请核对", "请输入 11 位手机号码", domain.MaskID(wrong))
@@ -215,9 +224,17 @@ func TestRefusals(t *testing.T) {
 	if st := b.follow("#submit"); st != 409 {
 		t.Fatalf("three for two places: %d", st)
 	}
-	b.see("该时段已约满", "仅剩 2 个名额，请减少人数或选择其他时段。", "减少为 2 人重新预约", "选择其他时段")
+	b.see("该时段已约满", "仅剩 2 个名额，请减少人数或选择其他时段。", "减少为 2 人重新预约", "选择其他时段", "您填写的姓名已保留", "以下时段仍有名额", "加入候补名单")
+	for i := range ids {
+		if v := b.eval(fmt.Sprintf(`document.getElementById("v%d-name").value`, i)); v != fmt.Sprintf("游客%d", i+1) {
+			t.Fatalf("name %d after sold out: %q", i, v)
+		}
+	}
+	if n := b.count("#alternatives a"); n == 0 {
+		t.Fatal("no other times offered")
+	}
 	b.screenshot("sold-out", true)
-	b.follow(".next a")
+	b.follow("#alt-fewer")
 	if n := b.count("#visitors [data-row]"); n != 2 {
 		t.Fatalf("%d rows on the form for two", n)
 	}
@@ -235,6 +252,9 @@ func TestRefusals(t *testing.T) {
 	// Now the slot is full: the day's page says so and offers no booking.
 	b.open("/venues/beibei-library?date=2026-03-04")
 	b.see("剩余 0 / 2", "已约满")
+	if n := b.count(fmt.Sprintf(`li[data-slot="%d"] a.slot-standby[href="/book/%d/standby?n=1"]`, small, small)); n != 1 {
+		t.Fatal("a full slot does not lead to its standby list")
+	}
 	b.screenshot("venue-full-slot", false)
 	if n := b.count(fmt.Sprintf(`li[data-slot="%d"] a.slot-book:not([hidden])`, small)); n != 0 {
 		t.Fatalf("a full slot offers booking")
@@ -263,14 +283,14 @@ func TestRefusals(t *testing.T) {
 	b.noFullID(ids...)
 	b.screenshot("already-booked", false)
 
-	// A slot that has started cannot be booked.
+	// A slot whose booking has closed (the hour is over) cannot be booked.
 	started := slotAt(t, ta, "jinyun-mountain", "2026-03-02", "07:00")
 	if st := b.open(fmt.Sprintf("/book/%d", started)); st != 409 {
 		t.Fatalf("a started slot: %d", st)
 	}
-	b.see("该时段不可预约", "该时段已开始", "选择其他时段")
+	b.see("该时段不可预约", "该时段已停止预约", "选择其他时段")
 	b.open("/venues/jinyun-mountain?date=2026-03-02")
-	b.see("已开始")
+	b.see("已截止")
 	if n := bookings(t, ta); n != 1 {
 		t.Fatalf("%d bookings, want the one that fitted", n)
 	}

@@ -113,7 +113,7 @@ func (ta *TestApp) start(t testing.TB, logs io.Writer) {
 		t.Fatalf("start slotgate: %v", err)
 	}
 	ta.App = a
-	ta.server = httptest.NewServer(a.Handler())
+	ta.server = httptest.NewServer(recordContract(t, a.Handler()))
 	ta.URL = ta.server.URL
 	t.Cleanup(ta.Stop)
 }

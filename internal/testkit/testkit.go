@@ -114,7 +114,9 @@ type Redis struct {
 	Prefix string
 	// Embedded is set for the in-process server.
 	Embedded *redisgate.Embedded
-	client   redis.UniversalClient
+	// Cluster is set for a Redis Cluster of this test's own.
+	Cluster *Cluster
+	client  redis.UniversalClient
 }
 
 // Redises are the Redis servers a suite runs on: the embedded one always,
@@ -139,6 +141,9 @@ func StartRedis(t testing.TB, name string) *Redis {
 		}
 		t.Cleanup(e.Close)
 		r.Embedded, r.URL = e, e.URL()
+	case "cluster":
+		r.Cluster = StartCluster(t)
+		r.URL = r.Cluster.URL()
 	default:
 		r.URL = os.Getenv("SLOTGATE_TEST_REDIS_URL")
 		if r.URL == "" {
@@ -173,6 +178,9 @@ func (r *Redis) Wipe(t testing.TB) {
 	if r.Embedded != nil {
 		r.Embedded.FlushAll()
 		return
+	}
+	if r.Cluster != nil {
+		return // its servers end with the test
 	}
 	ctx := context.Background()
 	iter := r.client.Scan(ctx, 0, r.Prefix+"*", 500).Iterator()

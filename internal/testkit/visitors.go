@@ -11,8 +11,8 @@ import (
 // The JSON API's answers and bodies as the tests of the API and of the
 // pages read and send them.
 
-// Slot is a slot as GET /api/v1/venues/:slug/slots lists it.
-type Slot struct {
+// APISlot is a slot as GET /api/v1/venues/:slug/slots lists it.
+type APISlot struct {
 	ID        int64  `json:"id"`
 	Date      string `json:"date"`
 	Start     string `json:"start"`
@@ -23,8 +23,8 @@ type Slot struct {
 	Status    string `json:"status"`
 }
 
-// Booking is a booking as the API answers it.
-type Booking struct {
+// APIBooking is a booking as the API answers it.
+type APIBooking struct {
 	ID        int64  `json:"id"`
 	Code      string `json:"code"`
 	Status    string `json:"status"`
@@ -46,9 +46,9 @@ type Booking struct {
 func Resident(first17 string) string { return first17 + string(domain.ResidentCheckChar(first17)) }
 
 // Slots lists a venue's slots on date through the API.
-func Slots(t *testing.T, ta *TestApp, venue, date string) []Slot {
+func Slots(t *testing.T, ta *TestApp, venue, date string) []APISlot {
 	t.Helper()
-	var out []Slot
+	var out []APISlot
 	res := ta.Do(t, nil, "GET", "/api/v1/venues/"+venue+"/slots?date="+date, nil)
 	if res.Status != 200 {
 		t.Fatalf("slots: %d %s", res.Status, res.Body)

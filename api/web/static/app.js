@@ -31,7 +31,8 @@
         if (label && state) state.textContent = label;
         if (label && off) off.textContent = label;
         var count = li.querySelector(".slot-count");
-        var text = (t.remaining || "%d / %d").replace("%d", s.remaining).replace("%d", s.quota);
+        var text = s.status === "closed" || s.status === "past" || s.status === "not_yet_open" ? "" :
+          (t.remaining || "%d / %d").replace("%d", s.remaining).replace("%d", s.quota);
         if (count && count.textContent !== text) count.textContent = text;
         var fill = li.querySelector(".fill");
         if (fill) fill.className = "fill w" + barWidth(s.remaining, s.quota);
@@ -182,6 +183,14 @@
     var label = submit.textContent;
     form.addEventListener("submit", function (ev) {
       if (form.getAttribute("data-sent")) { ev.preventDefault(); return; }
+      // The check digit is checked here first: a wrong number is pointed
+      // at before the round trip, and the page keeps everything typed.
+      var wrong = null;
+      box.querySelectorAll("[data-idnumber]").forEach(function (input) {
+        check(input, true);
+        if (!wrong && input.getAttribute("aria-invalid") === "true") wrong = input;
+      });
+      if (wrong) { ev.preventDefault(); wrong.focus(); return; }
       form.setAttribute("data-sent", "1");
       submit.setAttribute("aria-disabled", "true");
       submit.textContent = t.submitting || submit.textContent;

@@ -90,6 +90,11 @@ func (s *Store) AdmitBooking(ctx context.Context, a domain.Admission, attempt do
 		if res.RowsAffected != 1 {
 			return errNotConfirmed
 		}
+		// Admitting a booking admits every person of it not cancelled.
+		if err := tx.Exec(`UPDATE booking_visitors SET status = ?, admitted_at = ? WHERE booking_id = ? AND status = ?`,
+			string(domain.BookingAdmitted), a.At.UTC(), a.BookingID, string(domain.BookingConfirmed)).Error; err != nil {
+			return err
+		}
 		row.ID = 0
 		if err := tx.Create(&row).Error; err != nil {
 			return err
@@ -110,7 +115,7 @@ func (s *Store) AdmitBooking(ctx context.Context, a domain.Admission, attempt do
 		}
 		return domain.Admission{}, domain.ErrNotAdmissible
 	}
-	if _, dup := uniqueViolation(err); dup {
+	if isViolationOf(err, idxAdmissionsBooking) {
 		return domain.Admission{}, domain.ErrAlreadyAdmitted
 	}
 	if err != nil {
@@ -132,7 +137,7 @@ func (s *Store) AdmissionOf(ctx context.Context, bookingID int64) (domain.Admiss
 func (s *Store) RecordAttempt(ctx context.Context, a domain.Attempt) error {
 	row := attemptRowOf(a)
 	err := s.db.WithContext(ctx).Create(&row).Error
-	if _, dup := uniqueViolation(err); dup {
+	if isViolationOf(err, idxAttemptsRequest, idxAttemptsScan) {
 		return nil
 	}
 	return s.faultOrNil("record attempt", err)
@@ -162,7 +167,7 @@ func (s *Store) AddExit(ctx context.Context, e domain.Exit) (bool, error) {
 	row := exitRow{VenueID: e.VenueID, VisitDate: e.Date.String(), Gate: e.Gate, People: e.People, UserID: e.UserID,
 		RequestID: sql.NullString{String: e.RequestID, Valid: e.RequestID != ""}, At: e.At.UTC()}
 	err := s.db.WithContext(ctx).Create(&row).Error
-	if _, dup := uniqueViolation(err); dup {
+	if isViolationOf(err, idxExitsRequest) {
 		return false, nil
 	}
 	if err != nil {

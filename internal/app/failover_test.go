@@ -1,0 +1,255 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"slotgate/domain"
+	"slotgate/internal/app"
+	"slotgate/internal/testkit"
+)
+
+// answer is one booking request of the flood, as its visitor saw it.
+type answer struct {
+	at        time.Time
+	instance  int
+	status    int
+	code      string
+	bookingID int64
+}
+
+// TestRedisClusterFailover kills, with SIGKILL, the Redis Cluster master
+// that holds a hot slot's bucket while three instances on one MariaDB take
+// a flood of bookings for it; its replica takes over (cluster-node-timeout
+// 1500 ms). Every instance answers bookings again (a booking or a true
+// sold out) within 5 s of the kill, exactly the quota is sold, every
+// confirmed booking is in MySQL, and the bucket on the new master agrees
+// with MySQL within 10 s of the kill, although writes the old master
+// acknowledged may never have reached the replica.
+func TestRedisClusterFailover(t *testing.T) {
+	if raceDetector {
+		// Its limits are in seconds; under the race detector requests take
+		// many times as long. The run without it (CI runs both) checks them.
+		t.Skip("a test of seconds; run without -race")
+	}
+	testkit.NeedRedisServer(t)
+	const quota, killAfter, workers = 240, 100, 8
+	mode := testkit.Mode{Name: "mysql+cluster", DB: "mysql", Redis: "cluster"}
+	logs := &testkit.LogBuffer{}
+	opts := testkit.Options{Logs: logs, Configure: func(c *app.Config) {
+		c.ReconcileEvery = time.Second
+		c.FailoverCheckEvery = 250 * time.Millisecond
+	}}
+	ta := testkit.StartApp(t, mode, opts)
+	cluster := ta.Redis.Cluster
+	slotID := floodSlot(t, ta, quota)
+	instances := []*testkit.TestApp{ta, ta.Twin(t), ta.Twin(t)}
+	bg, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	for _, in := range instances {
+		in.StartBackground(bg)
+	}
+	hot := cluster.MasterOf(t, ta.Gate.KeysOf(slotID)[0])
+
+	var (
+		mu       sync.Mutex
+		answers  []answer
+		created  atomic.Int64
+		killedAt atomic.Pointer[time.Time]
+		halt     atomic.Bool
+		person   atomic.Int64
+		wg       sync.WaitGroup
+	)
+	client := testkit.Client()
+	for i, in := range instances {
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for !halt.Load() {
+					p := person.Add(1)
+					body := map[string]any{"slot_id": slotID, "phone": fmt.Sprintf("137%08d", p),
+						"visitors": []map[string]string{{"name": "游客", "id_type": "passport", "id_number": fmt.Sprintf("F%07d", p)}}}
+					res := in.Do(t, client, "POST", "/api/v1/bookings", body)
+					a := answer{at: time.Now(), instance: i, status: res.Status, code: res.Code()}
+					if res.Status == http.StatusCreated {
+						var b struct {
+							ID int64 `json:"id"`
+						}
+						res.JSON(t, &b)
+						a.bookingID = b.ID
+						created.Add(1)
+					}
+					mu.Lock()
+					answers = append(answers, a)
+					mu.Unlock()
+					if res.Status != http.StatusCreated {
+						time.Sleep(5 * time.Millisecond) // a visitor does not retry in a tight loop
+					}
+				}
+			}()
+		}
+	}
+
+	// Kill the hot master mid-flood.
+	deadline := time.Now().Add(20 * time.Second)
+	for created.Load() < killAfter && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if created.Load() < killAfter {
+		halt.Store(true)
+		wg.Wait()
+		t.Fatalf("only %d bookings before the kill in 20 s", created.Load())
+	}
+	kill := time.Now()
+	cluster.Kill(t, hot)
+	killedAt.Store(&kill)
+	// Readiness holds: the other masters still serve their slots, and a
+	// load balancer pulling every instance would make the outage whole.
+	var notReady atomic.Int64
+	probed := make(chan struct{})
+	go func() {
+		defer close(probed)
+		for !halt.Load() {
+			if res := ta.Do(t, client, "GET", "/readyz", nil); res.Status != http.StatusOK {
+				notReady.Add(1)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	t.Logf("killed master %s after %d bookings", hot.Addr, created.Load())
+
+	// Flood on for at least 6 s after the kill, and until the quota is
+	// sold and the bucket agrees with MySQL while bookings keep coming (at
+	// most 10 s after the kill).
+	agrees := func() (domain.Bucket, domain.SlotCount, bool) {
+		c, err := ta.Store.SlotCounts(context.Background(), []int64{slotID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bs, err := ta.Gate.Buckets(context.Background(), []int64{slotID})
+		b := bs[slotID]
+		return b, c[0], err == nil && b.Loaded && c[0].Booked == quota && b.Quota == c[0].Quota && b.Booked == c[0].Booked
+	}
+	var agreedUnderLoad time.Duration
+	for time.Since(kill) < 10*time.Second {
+		if _, _, ok := agrees(); ok && agreedUnderLoad == 0 {
+			agreedUnderLoad = time.Since(kill)
+		}
+		if agreedUnderLoad > 0 && time.Since(kill) > 6*time.Second {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	halt.Store(true)
+	wg.Wait()
+	<-probed
+	if n := notReady.Load(); n > 0 {
+		t.Errorf("/readyz answered not ready %d times after the kill", n)
+	}
+	if b, c, _ := agrees(); agreedUnderLoad == 0 {
+		t.Errorf("the bucket did not agree with MySQL under load within 10 s of the kill: %+v, MySQL %+v", b, c)
+	} else {
+		t.Logf("sold out, and the bucket agreed with MySQL %v after the kill while the flood went on", agreedUnderLoad.Round(time.Millisecond))
+	}
+
+	// The replica took over.
+	if now := cluster.MasterOf(t, ta.Gate.KeysOf(slotID)[0]); now == hot {
+		t.Fatalf("hash slot still on the killed master %s", hot.Addr)
+	}
+
+	// The instance saw the new master and repaired from MySQL.
+	if !strings.Contains(logs.String(), "Redis master replaced") {
+		t.Errorf("no failover repair logged")
+	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "failover") || strings.Contains(line, "old Redis master") || strings.Contains(line, "master replaced") ||
+			strings.Contains(line, "repaired") {
+			t.Log(line)
+		}
+	}
+
+	// Answers again within 5 s of the kill, on every instance: no
+	// unavailable answer later than that, and only bookings and true
+	// refusals after it.
+	sort.Slice(answers, func(i, j int) bool { return answers[i].at.Before(answers[j].at) })
+	lastDown := make([]time.Duration, len(instances))
+	firstBack := make([]time.Duration, len(instances))
+	sold := map[int64]bool{}
+	counts := map[string]int{}
+	for _, a := range answers {
+		since := a.at.Sub(kill)
+		if since > 0 {
+			counts[fmt.Sprint(a.status, " ", a.code)]++
+		}
+		switch {
+		case a.status == http.StatusCreated:
+			sold[a.bookingID] = true
+		case a.status == http.StatusConflict && a.code == "sold_out":
+		case a.status == http.StatusServiceUnavailable && since > 0:
+			lastDown[a.instance] = max(lastDown[a.instance], since)
+			continue
+		default:
+			t.Errorf("answer %+v at %v after the kill", a, since)
+			continue
+		}
+		if since > 0 && firstBack[a.instance] == 0 && since > lastDown[a.instance] {
+			firstBack[a.instance] = since
+		}
+	}
+	t.Logf("answers after the kill: %v", counts)
+	for i := range instances {
+		t.Logf("instance %d: last 503 %v after the kill", i, lastDown[i].Round(time.Millisecond))
+		if lastDown[i] > 5*time.Second {
+			t.Errorf("instance %d answered 503 %v after the kill, want none after 5 s", i, lastDown[i])
+		}
+	}
+
+	// Exactly the quota sold, every confirmation in MySQL.
+	rows, err := ta.Store.DB().Query(`SELECT id FROM bookings WHERE slot_id = ? AND status = 'confirmed'`, slotID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inStore := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		inStore[id] = true
+	}
+	rows.Close()
+	for id := range sold {
+		if !inStore[id] {
+			t.Errorf("booking %d confirmed to a visitor is not in MySQL", id)
+		}
+	}
+	c, err := ta.Store.SlotCounts(context.Background(), []int64{slotID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c[0].Booked != quota || len(inStore) != quota || len(sold) != quota {
+		t.Fatalf("slot booked %d, %d bookings in MySQL, %d confirmed: want the quota %d each", c[0].Booked, len(inStore), len(sold), quota)
+	}
+
+	// The bucket agrees with MySQL within 10 s of the kill.
+	for {
+		bs, err := ta.Gate.Buckets(context.Background(), []int64{slotID})
+		b := bs[slotID]
+		if err == nil && b.Loaded && b.Quota == c[0].Quota && b.Booked == c[0].Booked && b.Pending == 0 && b.Holds == 0 {
+			t.Logf("bucket agrees with MySQL %v after the kill", time.Since(kill).Round(time.Millisecond))
+			break
+		}
+		if time.Since(kill) > 10*time.Second {
+			t.Fatalf("10 s after the kill the bucket is %+v (err %v), MySQL %+v", b, err, c[0])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
