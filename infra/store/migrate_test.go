@@ -243,8 +243,9 @@ func TestMigrationChecksumsAddedToOldTable(t *testing.T) {
 		if err := s.DB().QueryRow(`SELECT COUNT(*) FROM schema_migrations WHERE checksum <> '' AND state = 'applied'`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if sum != hex.EncodeToString(want[:]) || state != "applied" || n != 6 {
-			t.Fatalf("after the upgrade: 0003 checksum %s state %s, %d rows with checksums; want %x applied, 6", sum, state, n, want)
+		shipped, _ := fs.Glob(migrations.FS, dialectOf(db)+"/*.sql")
+		if sum != hex.EncodeToString(want[:]) || state != "applied" || n != len(shipped) {
+			t.Fatalf("after the upgrade: 0003 checksum %s state %s, %d rows with checksums; want %x applied, %d", sum, state, n, want, len(shipped))
 		}
 		changed := shippedFS(t)
 		f := changed[dialectOf(db)+"/0001_core.sql"]
