@@ -115,13 +115,12 @@ func New(d Deps) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Log)
 	e.IPExtractor = ipExtractor(d.TrustedProxies)
-	e.Pre(s.forwardedScheme)
 	t := d.Timeouts
 	e.Server.ReadHeaderTimeout, e.Server.WriteTimeout, e.Server.IdleTimeout = t.Header, t.Write, t.Idle
 	// The server's bound is the longest route's; the others are cut sooner.
 	e.Server.ReadTimeout = max(t.Body, t.Frame)
 
-	e.Use(noSniff, answerHeaders)
+	e.Use(s.forwardedScheme, noSniff, answerHeaders)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		RequestIDHandler: func(c echo.Context, id string) {
 			r := c.Request()
@@ -169,9 +168,6 @@ func New(d Deps) *echo.Echo {
 	return e
 }
 
-// ipExtractor takes the client address from the connection, unless the
-// peer is a configured proxy: then from X-Forwarded-For, trusting only
-// those proxies. Echo v4 ignores the header unless told, and is told here.
 // forwardedScheme lets a request say it came over TLS (X-Forwarded-Proto
 // and its kin, which c.Scheme() reads) only from a trusted proxy, and sends
 // HSTS on answers served over TLS. Cookies are Secure by Secure(c).
@@ -208,6 +204,9 @@ func (s *server) fromTrustedProxy(remoteAddr string) bool {
 // request came over TLS, directly or through a trusted proxy.
 func Secure(c echo.Context) bool { return c.Scheme() == "https" }
 
+// ipExtractor takes the client address from the connection, unless the
+// peer is a configured proxy: then from X-Forwarded-For, trusting only
+// those proxies. Echo v4 ignores the header unless told, and is told here.
 func ipExtractor(proxies []*net.IPNet) echo.IPExtractor {
 	if len(proxies) == 0 {
 		return echo.ExtractIPDirect()
