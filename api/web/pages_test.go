@@ -224,7 +224,7 @@ func TestPageRoutes(t *testing.T) {
 			t.Errorf("unknown API route %s: %d %v", path, res.Status, res.Header)
 		}
 	}
-	if res := ta.Do(t, nil, "PUT", "/api/v1/bookings", nil, "Accept", "text/html"); res.Status != 405 || res.Header.Get("Allow") != "GET, POST" ||
+	if res := ta.Do(t, nil, "PUT", "/api/v1/bookings", nil, "Accept", "text/html"); res.Status != 405 || res.Header.Get("Allow") != "GET, HEAD, POST" ||
 		res.Header.Get("Content-Type") != "application/problem+json" {
 		t.Errorf("wrong API method: %d %v %s", res.Status, res.Header, res.Body)
 	}
