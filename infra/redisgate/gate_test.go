@@ -179,7 +179,7 @@ func TestReconcile(t *testing.T) {
 		take(t, g, 4, "a", 1)
 		g.Settle(ctx, 4, "a", true)
 		for _, storeBooked := range []int{5, 6} {
-			if got, _ := g.Reconcile(ctx, count(4, 12, storeBooked), seen, now, time.Minute); got.Outcome != domain.ReconcileAgreed {
+			if got, _ := g.Reconcile(ctx, count(4, 12, storeBooked), seen, now, time.Minute); got.Outcome != domain.ReconcileBusy {
 				t.Fatalf("settled since the read, store %d: %+v", storeBooked, got)
 			}
 		}
@@ -188,7 +188,7 @@ func TestReconcile(t *testing.T) {
 		take(t, g, 4, "b", 2)
 		seen = bucket(t, g, 4)
 		for _, storeBooked := range []int{6, 8} {
-			if got, _ := g.Reconcile(ctx, count(4, 12, storeBooked), seen, now, time.Minute); got.Outcome != domain.ReconcileAgreed {
+			if got, _ := g.Reconcile(ctx, count(4, 12, storeBooked), seen, now, time.Minute); got.Outcome != domain.ReconcileBusy {
 				t.Fatalf("hold in flight, store %d: %+v", storeBooked, got)
 			}
 		}

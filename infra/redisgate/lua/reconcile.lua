@@ -15,7 +15,8 @@
 -- ARGV[1] quota, ARGV[2] booked, ARGV[3] open: the store's;
 -- ARGV[4] gen, ARGV[5] in, ARGV[6] out, ARGV[7] adj: the bucket's, read before the store;
 -- ARGV[8] now (ms), ARGV[9] stale age (ms)
--- Returns {outcome, drift}: outcome 0 agreed, 1 repaired, 2 busy, 3 stale,
+-- Returns {outcome, drift}: outcome 0 agreed (exactly), 1 repaired, 2 busy
+-- (a change or reload since the read, or within bounds not yet tight), 3 stale,
 -- 4 not loaded; drift is the gate's taken count before the repair minus after.
 local b = redis.call('HMGET', KEYS[1], 'quota', 'booked', 'pending', 'open', 'gen', 'in', 'out', 'adj')
 if not b[1] then
@@ -67,7 +68,10 @@ elseif booked > hi then
   target = hi
 end
 if b[1] == ARGV[1] and target == booked and pending == taking and b[4] == ARGV[3] then
-  return {0, 0}
+  if lo == hi then
+    return {0, 0}
+  end
+  return {2, 0} -- within bounds that holds in flight leave open: not known to agree
 end
 redis.call('HSET', KEYS[1], 'quota', ARGV[1], 'booked', target, 'pending', taking, 'open', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
