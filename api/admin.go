@@ -532,13 +532,17 @@ func (s *server) audit(c echo.Context) error {
 		}
 	}
 	page, per := atoiOr(q.Get("page"), 1), atoiOr(q.Get("per_page"), 50)
-	if page < 1 || per < 1 || per > 500 {
-		errs.Add("page", domain.RulePositive)
+	if per < 1 || per > 500 {
+		errs.AddRange("per_page", 1, 500)
+	}
+	offset, ok := domain.PageOffset(page, max(per, 1))
+	if !ok {
+		errs.AddRange("page", 1, domain.MaxPageOffset/max(per, 1)+1)
 	}
 	if err := errs.OrNil(); err != nil {
 		return err
 	}
-	f.Limit, f.Offset = per, (page-1)*per
+	f.Limit, f.Offset = per, offset
 	entries, total, err := s.Admin.Audit(ctx, SessionOf(c).User, f)
 	if err != nil {
 		return err
@@ -684,14 +688,14 @@ func (s *server) staffListCSV(c echo.Context) error {
 			}
 			rows = append(rows, []string{d.String(), b.Slot.Start.In(loc).Format("15:04"), b.Slot.End.In(loc).Format("15:04"),
 				b.Number, string(b.Status), strconv.Itoa(b.PartySize), strconv.Itoa(vi.Position),
-				csvSafe(vi.Name), string(vi.IDType), vi.IDMasked, string(vi.Status), admitted})
+				CSVSafe(vi.Name), string(vi.IDType), vi.IDMasked, string(vi.Status), admitted})
 		}
 	}
 	return writeCSV(c, fmt.Sprintf("%s-%s.csv", v.Slug, d), rows)
 }
 
-// csvSafe keeps a name from being read as a formula by a spreadsheet.
-func csvSafe(s string) string {
+// CSVSafe keeps a name from being read as a formula by a spreadsheet.
+func CSVSafe(s string) string {
 	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
 		return "'" + s
 	}

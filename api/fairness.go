@@ -144,12 +144,16 @@ func (s *server) liftRestriction(c echo.Context) error {
 }
 
 // limitLookups bounds reading and cancelling by code per client address.
-func (s *server) limitLookups(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *server) limitLookups(next echo.HandlerFunc) echo.HandlerFunc { return s.LimitLookups(next) }
+
+// LimitLookups bounds reading and cancelling bookings and standby entries
+// by code per client address: the API's routes and the pages' alike.
+func (d *Deps) LimitLookups(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.Limiter == nil {
+		if d.Limiter == nil {
 			return next(c)
 		}
-		got, err := s.Limiter.Allow(c.Request().Context(), domain.LimitCheck{Policy: s.LookupLimit, Subject: c.RealIP()})
+		got, err := d.Limiter.Allow(c.Request().Context(), domain.LimitCheck{Policy: d.LookupLimit, Subject: c.RealIP()})
 		if err == nil {
 			SetRateLimitHeaders(c, got)
 			if len(got) == 1 && !got[0].Allowed {

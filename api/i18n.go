@@ -122,7 +122,7 @@ var details = map[domain.Code]Text{
 var ruleTexts = map[domain.Rule]Text{
 	domain.RuleRequired:         {"必填", "is required"},
 	domain.RuleSlug:             {"只能包含小写字母、数字和连字符", "may hold lower-case letters, digits and hyphens only"},
-	domain.RuleTimezone:         {"不是有效的时区", "is not a known time zone"},
+	domain.RuleTimezone:         {"应为 IANA 时区名称，如 Asia/Shanghai", "must be an IANA time zone name such as Asia/Shanghai"},
 	domain.RuleHours:            {"开放时间无效", "opening hours are not valid"},
 	domain.RuleWeekday:          {"星期应为 1（周一）到 7（周日）", "weekdays run from 1 (Monday) to 7 (Sunday)"},
 	domain.RulePositive:         {"必须大于 0", "must be greater than 0"},
@@ -134,6 +134,7 @@ var ruleTexts = map[domain.Rule]Text{
 	domain.RulePhone:            {"请输入 11 位手机号码，境外号码以 + 和国家代码开头", "must be a mainland mobile number (11 digits), or another country's number starting with + and its country code"},
 	domain.RulePhoneNotMobile:   {"这不是手机号码，请填写能接收短信的手机号码", "is not a mobile number; give a mobile number that can receive text messages"},
 	domain.RuleName:             {"姓名包含无效字符", "contains characters a name cannot have"},
+	domain.RuleNameFormat:       {"姓名包含不可见的格式字符（如文字方向控制符、零宽字符），请删除后重试", "contains invisible formatting characters (such as text-direction marks or zero-width spaces); remove them"},
 	domain.RuleIDType:           {"不支持的证件类型", "is not a supported document type"},
 	domain.RuleIDFormat:         {"证件号码格式不正确", "is not a valid number for this document"},
 	domain.RuleIDRegion:         {"身份证号码的地区码不正确", "does not start with a valid region code"},
@@ -150,6 +151,7 @@ var ruleTexts = map[domain.Rule]Text{
 	domain.RuleCount:            {"人数应为 1 至 %d", "must be 1 to %d"},
 	domain.RuleOneOf:            {"预约码、预约号、证件号码只能且必须填写一项", "give exactly one of code, number and id_number"},
 	domain.RulePosition:         {"该预约没有这位游客", "names a person the booking does not have"},
+	domain.RuleRange:            {"应为 %d 至 %d", "must be from %d to %d"},
 }
 
 // RuleText says in language l what is wrong with a field.
@@ -159,6 +161,9 @@ func RuleText(f domain.FieldError, l Lang) string {
 		return string(f.Rule)
 	}
 	s := t.In(l)
+	if f.Rule == domain.RuleRange {
+		return fmt.Sprintf(s, f.Min, f.Limit)
+	}
 	if strings.Contains(s, "%d") {
 		s = fmt.Sprintf(s, f.Limit)
 	}

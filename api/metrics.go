@@ -42,7 +42,30 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	return m
 }
 
-// countAdmission records a scan's or walk-in's result at venue (a slug).
+// Label values come from fixed sets only, never from what a client sent:
+// known methods, route patterns, known venues, "other". Otherwise any
+// client could grow /metrics without bound.
+
+var knownMethods = map[string]bool{
+	"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true,
+}
+
+func methodLabel(m string) string {
+	if knownMethods[m] {
+		return m
+	}
+	return "other"
+}
+
+// venueLabel is slug if it names a venue, otherwise "other".
+func (s *server) venueLabel(c echo.Context, slug string) string {
+	if _, err := s.Catalog.Venue(c.Request().Context(), slug); err != nil {
+		return "other"
+	}
+	return slug
+}
+
+// countAdmission records a scan's or walk-in's result at venue (a label).
 func (m *Metrics) countAdmission(venue string, err error) {
 	result := "admitted"
 	if err != nil {
@@ -58,7 +81,7 @@ func (m *Metrics) observe(c echo.Context, took time.Duration) {
 	if route == "" {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(c.Response().Status)).Inc()
+	m.requests.WithLabelValues(route, methodLabel(c.Request().Method), strconv.Itoa(c.Response().Status)).Inc()
 	m.latency.WithLabelValues(route).Observe(took.Seconds())
 }
 

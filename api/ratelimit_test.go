@@ -433,7 +433,7 @@ func TestLimitsFallBackWhenRedisIsGone(t *testing.T) {
 			var proxy *testkit.CuttingProxy
 			logs := &testkit.LogBuffer{}
 			ta := rlApp(t, mode, nil, testkit.Options{Logs: logs, RedisURL: func(r *testkit.Redis) string {
-				addr := strings.SplitN(r.URL, "/", 4)[2]
+				addr := r.Addr()
 				proxy = testkit.NewCuttingProxy(t, addr)
 				return strings.Replace(r.URL, addr, proxy.Addr(), 1)
 			}})
@@ -470,9 +470,10 @@ func TestLimitsFallBackWhenRedisIsGone(t *testing.T) {
 			if res.Status != http.StatusServiceUnavailable || res.Code() != "unavailable" {
 				t.Fatalf("book with Redis gone: %d %s, want 503: capacity never falls back", res.Status, res.Body)
 			}
-			// login-user allows 5 attempts at once: the sixth is refused,
-			// however right its password, by the in-process count.
-			login := ta.Config.LoginLimits.ByUser
+			// login-user-client allows 5 failures at once: the sixth attempt
+			// from that address is refused, however right its password, by
+			// the in-process count.
+			login := ta.Config.LoginLimits.ByUserClient
 			for i := range login.Burst {
 				res := ta.Do(t, nil, "POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": "wrong-password"})
 				if res.Status != http.StatusUnauthorized {

@@ -44,6 +44,8 @@ type Deps struct {
 	// LookupLimit bounds reads of bookings by code per client address.
 	Limiter     domain.Limiter
 	LookupLimit domain.LimitPolicy
+	// DecodeLimit bounds camera frames decoded per staff account.
+	DecodeLimit domain.LimitPolicy
 	// LimitsFallingBack tells /readyz that the limits are counted in-process.
 	LimitsFallingBack func() bool
 	Clock             domain.Clock
@@ -62,10 +64,38 @@ type Deps struct {
 	// composition root makes them once when the pages count too).
 	Registry *prometheus.Registry
 	Metrics  *Metrics
+	// Timeouts of the HTTP server; zero values leave a bound off.
+	Timeouts Timeouts
+}
+
+// Timeouts bound how long a client may take over a request, so that a body
+// trickling in a byte at a time cannot hold a connection for ever.
+type Timeouts struct {
+	Header time.Duration // request line and headers
+	Body   time.Duration // a whole request, every route but camera frames (bodies of 2 KB or so)
+	Frame  time.Duration // a whole request to POST /api/v1/scans/decode (up to 2 MB from a phone)
+	Write  time.Duration // from the end of the headers to the end of the answer
+	Idle   time.Duration // a kept-alive connection between requests
 }
 
 type server struct {
 	Deps
+}
+
+// readDeadline ends reading a request after its route's time: camera
+// frames get Timeouts.Frame, every other route Timeouts.Body, counted from
+// the end of its headers.
+func (s *server) readDeadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		d := s.Timeouts.Body
+		if c.Path() == "/api/v1/scans/decode" {
+			d = s.Timeouts.Frame
+		}
+		if d > 0 {
+			_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(d))
+		}
+		return next(c)
+	}
 }
 
 // MaxBodyBytes bounds any request body; a booking of five is well under 2 KB.
@@ -85,10 +115,12 @@ func New(d Deps) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Log)
 	e.IPExtractor = ipExtractor(d.TrustedProxies)
-	e.Server.ReadHeaderTimeout = 10 * time.Second
-	e.Server.IdleTimeout = 2 * time.Minute
+	t := d.Timeouts
+	e.Server.ReadHeaderTimeout, e.Server.WriteTimeout, e.Server.IdleTimeout = t.Header, t.Write, t.Idle
+	// The server's bound is the longest route's; the others are cut sooner.
+	e.Server.ReadTimeout = max(t.Body, t.Frame)
 
-	e.Use(noSniff, answerHeaders)
+	e.Use(s.forwardedScheme, noSniff, answerHeaders)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		RequestIDHandler: func(c echo.Context, id string) {
 			r := c.Request()
@@ -96,6 +128,7 @@ func New(d Deps) *echo.Echo {
 		},
 	}))
 	e.Use(s.accessLog)
+	e.Use(s.readDeadline)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			d.Log.ErrorContext(c.Request().Context(), "panic", "route", c.Path(), "err", err, "stack", string(stack))
@@ -134,6 +167,42 @@ func New(d Deps) *echo.Echo {
 	s.registerStaff(e, v1)
 	return e
 }
+
+// forwardedScheme lets a request say it came over TLS (X-Forwarded-Proto
+// and its kin, which c.Scheme() reads) only from a trusted proxy, and sends
+// HSTS on answers served over TLS. Cookies are Secure by Secure(c).
+func (s *server) forwardedScheme(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.TLS == nil && !s.fromTrustedProxy(r.RemoteAddr) {
+			for _, h := range []string{echo.HeaderXForwardedProto, echo.HeaderXForwardedProtocol, echo.HeaderXForwardedSsl, echo.HeaderXUrlScheme} {
+				r.Header.Del(h)
+			}
+		}
+		if c.Scheme() == "https" {
+			c.Response().Header().Set(echo.HeaderStrictTransportSecurity, "max-age=31536000")
+		}
+		return next(c)
+	}
+}
+
+func (s *server) fromTrustedProxy(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	for _, n := range s.TrustedProxies {
+		if ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// Secure tells whether a cookie set in answer to c must be Secure: the
+// request came over TLS, directly or through a trusted proxy.
+func Secure(c echo.Context) bool { return c.Scheme() == "https" }
 
 // ipExtractor takes the client address from the connection, unless the
 // peer is a configured proxy: then from X-Forwarded-For, trusting only

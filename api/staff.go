@@ -1,10 +1,16 @@
 package api
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // camera frames
+	_ "image/png"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -235,7 +241,7 @@ func (s *server) admit(c echo.Context) error {
 	a, err := s.Admissions.Admit(c.Request().Context(), domain.Scan{Staff: SessionOf(c).User, Venue: slug,
 		Gate: body.Gate, Code: body.Code, Number: body.Number, IDNumber: body.IDNumber, Positions: body.Visitors,
 		RequestID: body.RequestID})
-	s.Metrics.countAdmission(slug, err)
+	s.Metrics.countAdmission(s.venueLabel(c, slug), err)
 	if err != nil {
 		return s.admissionProblem(c, err, a.Booking)
 	}
@@ -324,7 +330,7 @@ func (s *server) walkIn(c echo.Context) error {
 	}
 	req := bookingBody{Phone: body.Phone, Visitors: body.Visitors}.request("")
 	a, err := s.Admissions.WalkIn(c.Request().Context(), SessionOf(c).User, c.Param("slug"), body.Gate, req)
-	s.Metrics.countAdmission(c.Param("slug"), err)
+	s.Metrics.countAdmission(s.venueLabel(c, c.Param("slug")), err)
 	if err != nil {
 		return s.admissionProblem(c, err, a.Booking)
 	}
@@ -494,12 +500,32 @@ const maxFrameBytes = 2 << 20
 // decodeScan reads a QR code from a camera frame, for phones whose browser
 // has no BarcodeDetector.
 func (s *server) decodeScan(c echo.Context) error {
+	if s.Limiter != nil {
+		got, err := s.Limiter.Allow(c.Request().Context(), domain.LimitCheck{Policy: s.DecodeLimit,
+			Subject: strconv.FormatInt(SessionOf(c).User.ID, 10)})
+		if err == nil {
+			SetRateLimitHeaders(c, got)
+			if len(got) == 1 && !got[0].Allowed {
+				return domain.LimitedError(got[0])
+			}
+		}
+	}
 	data, err := io.ReadAll(io.LimitReader(c.Request().Body, maxFrameBytes+1))
 	if err != nil {
 		return malformed(err)
 	}
 	if len(data) > maxFrameBytes {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
+	// A small file can claim a huge picture (a 389 KB PNG of 20000x20000
+	// decodes into 400 MB and more): read the size first.
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return &domain.Error{Code: domain.CodeInvalidCode, Detail: "not a PNG or JPEG image"}
+	}
+	if cfg.Width > maxFrameSide || cfg.Height > maxFrameSide {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("image of %dx%d pixels; at most %dx%d", cfg.Width, cfg.Height, maxFrameSide, maxFrameSide))
 	}
 	text, err := s.DecodeQR(data)
 	if err != nil {
@@ -508,10 +534,14 @@ func (s *server) decodeScan(c echo.Context) error {
 	return c.JSON(http.StatusOK, decodedJSON{Text: text})
 }
 
+// maxFrameSide bounds a camera frame's width and height: a phone's frame
+// is well under it.
+const maxFrameSide = 4096
+
 // ClearStaffCookies signs the browser out: the session and CSRF cookies go.
 func ClearStaffCookies(c echo.Context) {
 	for _, name := range []string{SessionCookie, CSRFCookie} {
 		c.SetCookie(&http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: name == SessionCookie,
-			Secure: c.IsTLS(), SameSite: http.SameSiteStrictMode})
+			Secure: Secure(c), SameSite: http.SameSiteStrictMode})
 	}
 }

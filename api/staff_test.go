@@ -226,6 +226,7 @@ func TestSignIn(t *testing.T) {
 			ta, tokens := gateApp(t, mode, func(c *app.Config) {
 				c.RateLimits = "on"
 				c.LoginLimits.ByUser = domain.LimitPolicy{Name: "login-user", Quota: 4, Window: time.Minute, Burst: 4}
+				c.LoginLimits.ByUserClient = domain.LimitPolicy{Name: "login-user-client", Quota: 3, Window: time.Minute, Burst: 3}
 			})
 			res := ta.Do(t, nil, "POST", "/api/v1/auth/login", map[string]string{"username": "north", "password": "wrong password"})
 			if res.Status != 401 || res.Code() != "unauthorized" {
@@ -259,8 +260,9 @@ func TestSignIn(t *testing.T) {
 			if me.Role != "admin" || len(me.Venues) != 5 {
 				t.Fatalf("admin: %+v", me)
 			}
-			// The account's burst of 4 was spent by the sign-ins above (1 ok,
-			// 1 wrong): two more pass, then 429 with Retry-After.
+			// The failures allowed on the account from this address (3) were
+			// spent by one wrong password above: two more pass, then even the
+			// right password is refused, 429 with Retry-After.
 			for i := range 2 {
 				if res := ta.Do(t, nil, "POST", "/api/v1/auth/login", map[string]string{"username": "north", "password": "wrong"}); res.Status != 401 {
 					t.Fatalf("attempt %d: %d", i, res.Status)

@@ -221,6 +221,27 @@ func (b bookingBody) request(idempotencyKey string) domain.BookingRequest {
 	return r
 }
 
+// ReadBookingRequest reads a booking request's body strictly (one JSON
+// value, known fields, right types) and its Idempotency-Key.
+func ReadBookingRequest(c echo.Context) (domain.BookingRequest, error) {
+	if err := requireJSON(c); err != nil {
+		return domain.BookingRequest{}, err
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(c.Request().Body); err != nil {
+		return domain.BookingRequest{}, malformed(err)
+	}
+	return bookingRequestFrom(buf.Bytes(), c.Request().Header.Get("Idempotency-Key"))
+}
+
+func bookingRequestFrom(data []byte, idempotencyKey string) (domain.BookingRequest, error) {
+	var body bookingBody
+	if err := decodeJSONFrom(bytes.NewReader(data), &body); err != nil {
+		return domain.BookingRequest{}, err
+	}
+	return body.request(idempotencyKey), nil
+}
+
 func (s *server) createBooking(c echo.Context) error {
 	if err := requireJSON(c); err != nil {
 		return err
@@ -239,15 +260,14 @@ func (s *server) createBooking(c echo.Context) error {
 			}
 		}
 	}
-	var body bookingBody
-	if err := decodeJSONFrom(bytes.NewReader(buf.Bytes()), &body); err != nil {
+	req, err := bookingRequestFrom(buf.Bytes(), c.Request().Header.Get("Idempotency-Key"))
+	if err != nil {
 		return err
 	}
-	req := body.request(c.Request().Header.Get("Idempotency-Key"))
 	req.ClientAddr = c.RealIP()
 	res, err := s.Bookings.Book(c.Request().Context(), req)
 	SetRateLimitHeaders(c, res.Limits)
-	s.CountBooking(c, body.SlotID, res.Booking, res.Replayed, err)
+	s.CountBooking(c, req.SlotID, res.Booking, res.Replayed, err)
 	if err != nil {
 		return err
 	}

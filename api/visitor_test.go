@@ -52,7 +52,7 @@ func TestVisitorAPIErrors(t *testing.T) {
 			t.Parallel()
 			var proxy *testkit.CuttingProxy
 			ta := testkit.StartApp(t, mode, testkit.Options{RedisURL: func(r *testkit.Redis) string {
-				addr := strings.SplitN(r.URL, "/", 4)[2]
+				addr := r.Addr()
 				proxy = testkit.NewCuttingProxy(t, addr)
 				return strings.Replace(r.URL, addr, proxy.Addr(), 1)
 			}})

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -84,17 +85,20 @@ type Accounts struct {
 	dummyHash string
 }
 
-// LoginLimits bound sign-in attempts per account and per client address.
+// LoginLimits bound sign-in attempts per client address, and failed ones
+// per account and address and per account.
 type LoginLimits struct {
-	ByUser   LimitPolicy
-	ByClient LimitPolicy
+	ByUser       LimitPolicy // failures on an account from anywhere; spares addresses that have not failed on it
+	ByClient     LimitPolicy // every attempt from an address
+	ByUserClient LimitPolicy // failures on an account from one address
 }
 
 // DefaultLoginLimits let a person mistype a few times and stop guessing.
 func DefaultLoginLimits() LoginLimits {
 	return LoginLimits{
-		ByUser:   LimitPolicy{Name: "login-user", Quota: 10, Window: 15 * time.Minute, Burst: 5},
-		ByClient: LimitPolicy{Name: "login-client", Quota: 30, Window: 15 * time.Minute, Burst: 10},
+		ByUser:       LimitPolicy{Name: "login-user", Quota: 100, Window: 15 * time.Minute, Burst: 50},
+		ByClient:     LimitPolicy{Name: "login-client", Quota: 30, Window: 15 * time.Minute, Burst: 10},
+		ByUserClient: LimitPolicy{Name: "login-user-client", Quota: 10, Window: 15 * time.Minute, Burst: 5},
 	}
 }
 
@@ -142,30 +146,59 @@ type SignInResult struct {
 }
 
 // SignIn checks a username and password and opens a session.
+//
+// Guessing is limited three ways (see the README, "Sign-in limits"): every
+// attempt from an address (login-client); failures on one account from one
+// address (login-user-client); and failures on one account from anywhere
+// (login-user), which spares an address that has not failed on the account:
+// others guessing cannot keep the owner out, and a fresh address gets one
+// guess before the account's allowance applies to it too.
 func (a *Accounts) SignIn(ctx context.Context, username, password, clientAddr string) (SignInResult, error) {
 	var res SignInResult
+	name, valid := CanonicalUsername(username)
+	pair := LimitCheck{Policy: a.limits.ByUserClient, Subject: name + "|" + clientAddr}
+	account := LimitCheck{Policy: a.limits.ByUser, Subject: name}
 	if a.limiter != nil {
-		got, err := a.limiter.Allow(ctx, LimitCheck{Policy: a.limits.ByUser, Subject: username}, LimitCheck{Policy: a.limits.ByClient, Subject: clientAddr})
+		got, err := a.limiter.Allow(ctx, LimitCheck{Policy: a.limits.ByClient, Subject: clientAddr},
+			LimitCheck{Policy: pair.Policy, Subject: pair.Subject, Look: true},
+			LimitCheck{Policy: account.Policy, Subject: account.Subject, Look: true})
 		if err != nil {
 			a.log.WarnContext(ctx, "sign-in limits unavailable; letting the attempt through", "err", err)
 		}
-		res.Limits = got
-		for _, st := range got {
-			if !st.Allowed {
-				return res, LimitedError(st)
+		if len(got) == 3 {
+			res.Limits = got
+			byClient, byPair, byAccount := got[0], got[1], got[2]
+			// An address whose allowance on this account is whole has not failed on it lately.
+			failedHere := byPair.Remaining < pair.Policy.Burst-1
+			switch {
+			case !byClient.Allowed:
+				return res, LimitedError(byClient)
+			case !byPair.Allowed:
+				return res, LimitedError(byPair)
+			case !byAccount.Allowed && failedHere:
+				return res, LimitedError(byAccount)
 			}
 		}
 	}
-	u, err := a.store.UserByName(ctx, username)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return res, err
+	var u User
+	var err error = ErrNotFound
+	if valid {
+		u, err = a.store.UserByName(ctx, name)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return res, err
+		}
 	}
 	hash := u.PasswordHash
 	if err != nil {
 		hash = a.dummyHash
 	}
 	if !a.passwords.Check(hash, password) || err != nil || u.Disabled {
-		a.auditSignIn(ctx, u, username, false)
+		a.auditSignIn(ctx, u, name, false)
+		if a.limiter != nil {
+			// Each on its own, so that one refusing does not spare the other.
+			_, _ = a.limiter.Allow(ctx, pair)
+			_, _ = a.limiter.Allow(ctx, account)
+		}
 		return res, ErrUnauthorized
 	}
 	token, err := randomToken()
@@ -176,7 +209,7 @@ func (a *Accounts) SignIn(ctx context.Context, username, password, clientAddr st
 	if err := a.store.AddSession(ctx, TokenHash(token), u.ID, expires); err != nil {
 		return res, err
 	}
-	a.auditSignIn(ctx, u, username, true)
+	a.auditSignIn(ctx, u, name, true)
 	u.PasswordHash = ""
 	res.Token, res.Session = token, Session{User: u, ExpiresAt: expires}
 	return res, nil
@@ -214,7 +247,17 @@ type NewUser struct {
 	Venues   []string // slugs
 }
 
-var usernamePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$`)
+var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
+
+// CanonicalUsername is the one spelling of a username used everywhere
+// (accounts, sign-in, its limits): trimmed and lower-cased. Usernames are
+// ASCII: a name with any other character (an accented or full-width
+// letter, an invisible one) is not folded onto an account but refused, and
+// valid says so.
+func CanonicalUsername(s string) (name string, valid bool) {
+	name = strings.ToLower(strings.TrimSpace(s))
+	return name, usernamePattern.MatchString(name)
+}
 
 // MinPasswordLength is the shortest password an account may have.
 const MinPasswordLength = 10
@@ -222,7 +265,8 @@ const MinPasswordLength = 10
 // AddUser creates an account after checking it.
 func (a *Accounts) AddUser(ctx context.Context, n NewUser) (User, error) {
 	var errs ValidationError
-	if !usernamePattern.MatchString(n.Username) {
+	name, valid := CanonicalUsername(n.Username)
+	if !valid {
 		errs.Add("username", RuleUsername)
 	}
 	if len(n.Password) < MinPasswordLength || len(n.Password) > 72 {
@@ -231,7 +275,7 @@ func (a *Accounts) AddUser(ctx context.Context, n NewUser) (User, error) {
 	if n.Role != RoleStaff && n.Role != RoleAdmin {
 		errs.Add("role", RuleRole)
 	}
-	u := User{Username: n.Username, Role: n.Role}
+	u := User{Username: name, Role: n.Role}
 	for i, slug := range n.Venues {
 		v, err := a.catalog.Venue(ctx, slug)
 		if errors.Is(err, ErrNotFound) {
@@ -260,7 +304,8 @@ func (a *Accounts) AddUser(ctx context.Context, n NewUser) (User, error) {
 
 // User is the account named username, with its password hash.
 func (a *Accounts) User(ctx context.Context, username string) (User, error) {
-	return a.store.UserByName(ctx, username)
+	name, _ := CanonicalUsername(username)
+	return a.store.UserByName(ctx, name)
 }
 
 // SignOutEverywhere ends every session of a user.
@@ -273,7 +318,8 @@ func (a *Accounts) SetPassword(ctx context.Context, username, password string) e
 	if len(password) < MinPasswordLength || len(password) > 72 {
 		return &ValidationError{Fields: []FieldError{{Field: Field("password"), Rule: RulePasswordLength, Limit: MinPasswordLength}}}
 	}
-	u, err := a.store.UserByName(ctx, username)
+	name, _ := CanonicalUsername(username)
+	u, err := a.store.UserByName(ctx, name)
 	if err != nil {
 		return err
 	}

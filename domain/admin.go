@@ -310,25 +310,27 @@ func (a *Admin) SetSlotQuota(ctx context.Context, by User, slotID int64, spec Qu
 }
 
 func (a *Admin) setQuota(ctx context.Context, by User, s Slot, c QuotaChange, reason string, kind AuditKind) (Slot, error) {
-	e := entry(by, a.clock.Now(), kind, s.VenueID, fmt.Sprintf("slot %d", s.ID), reason)
+	now := a.clock.Now()
+	e := entry(by, now, kind, s.VenueID, fmt.Sprintf("slot %d", s.ID), reason)
+	ch := announceChange(ctx, a.gate, a.log, s.ID, now)
 	before, after, err := a.admin.SetQuota(ctx, c, e)
 	if err != nil {
+		ch.withdraw(ctx)
 		return Slot{}, err
 	}
-	a.syncGate(ctx, before, after)
+	a.syncGate(ctx, ch, before, after)
 	a.catalog.Forget()
 	return after, nil
 }
 
-// syncGate moves the bucket by the change's difference and opens or stops
-// its sales. Places a raised quota frees go to the standby list first: they
-// are booked in MySQL before Redis shows them, in the same adjustment. Differences commute, so two admins' changes applied in either
+// syncGate moves the bucket by the announced change's difference and opens
+// or stops its sales. Places a raised quota frees go to the standby list
+// first: they are booked in MySQL before Redis shows them, in the same
+// adjustment. Differences commute, so two admins' changes applied in either
 // order leave the right quota; if Redis misses one, reconciliation repairs it.
-func (a *Admin) syncGate(ctx context.Context, before, after Slot) {
+func (a *Admin) syncGate(ctx context.Context, ch change, before, after Slot) {
 	promoted := a.bookings.PromoteStandby(ctx, after)
-	if err := a.gate.Adjust(ctx, after.ID, after.Bookable()-before.Bookable(), promoted, after.Status == SlotOpen); err != nil {
-		a.log.WarnContext(ctx, "adjust capacity bucket after a quota change; reconciliation will", "slot", after.ID, "err", err)
-	}
+	ch.apply(ctx, after.Bookable()-before.Bookable(), promoted, after.Status == SlotOpen)
 }
 
 // SlotResult is what a change did to one slot of a day.
@@ -441,6 +443,10 @@ func (a *Admin) Close(ctx context.Context, by User, slug string, d Date, slotID 
 		subject = fmt.Sprintf("slot %d", slotID)
 	}
 	e := entry(by, now, AuditClosure, v.ID, subject, reason)
+	changes, err := a.announceClosure(ctx, v.ID, d, slotID, now)
+	if err != nil {
+		return ClosureResult{}, err
+	}
 	loc := v.Location()
 	res, err := a.admin.CloseSlots(ctx, Closure{VenueID: v.ID, Date: d, SlotID: slotID, Reason: reason, UserID: by.ID, At: now}, e,
 		func(b Booking) NotificationText {
@@ -452,15 +458,47 @@ func (a *Admin) Close(ctx context.Context, by User, slug string, d Date, slotID 
 			}
 		})
 	if err != nil {
+		for _, ch := range changes {
+			ch.withdraw(ctx)
+		}
 		return ClosureResult{}, err
 	}
+	freed := map[int64]int{}
+	for _, b := range res.Cancelled {
+		freed[b.Slot.ID] += b.PartySize
+	}
 	for _, s := range res.Slots {
-		if err := a.gate.Adjust(ctx, s.ID, 0, 0, false); err != nil {
-			a.log.WarnContext(ctx, "close capacity bucket; reconciliation will", "slot", s.ID, "err", err)
+		if ch, ok := changes[s.ID]; ok {
+			ch.apply(ctx, 0, -freed[s.ID], false)
+			delete(changes, s.ID)
 		}
+	}
+	for _, ch := range changes {
+		ch.withdraw(ctx)
 	}
 	a.catalog.Forget()
 	return res, nil
+}
+
+// announceClosure announces the closure to the bucket of each slot it
+// may close: the day's, or the one.
+func (a *Admin) announceClosure(ctx context.Context, venueID int64, d Date, slotID int64, now time.Time) (map[int64]change, error) {
+	ids := []int64{slotID}
+	if slotID == 0 {
+		day, err := a.store.SlotsOn(ctx, venueID, d)
+		if err != nil {
+			return nil, err
+		}
+		ids = ids[:0]
+		for _, s := range day {
+			ids = append(ids, s.ID)
+		}
+	}
+	changes := make(map[int64]change, len(ids))
+	for _, id := range ids {
+		changes[id] = announceChange(ctx, a.gate, a.log, id, now)
+	}
+	return changes, nil
 }
 
 // Audit reads the audit log.

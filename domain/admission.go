@@ -82,12 +82,13 @@ type AdmissionStore interface {
 	// request id, or same scanner and nonce) is ignored.
 	RecordAttempt(ctx context.Context, a Attempt) error
 	AttemptByRequest(ctx context.Context, userID int64, requestID string) (Attempt, error)
-	AttemptByNonce(ctx context.Context, scannerID, nonce string) (Attempt, error)
+	AttemptByNonce(ctx context.Context, venueID int64, scannerID, nonce string) (Attempt, error)
 	// AddExit records an exit; false when the same user and request id
 	// were recorded before.
 	AddExit(ctx context.Context, e Exit) (bool, error)
 	// Inside counts people in a venue on day d from the records: admitted
-	// parties less exits, never below zero.
+	// parties and exits replayed in time order, never below zero at any
+	// moment, as the live count ran (an exit while empty counts nothing).
 	Inside(ctx context.Context, venueID int64, d Date) (int, error)
 	// CancelledSince lists a venue's bookings cancelled after t for days
 	// from d on.

@@ -615,7 +615,7 @@ func (g *Admissions) Upload(ctx context.Context, staff User, slug, scannerID str
 
 func (g *Admissions) uploadOne(ctx context.Context, v Venue, staff User, scannerID string, s OfflineScan) (OfflineResult, error) {
 	res := OfflineResult{Nonce: s.Nonce}
-	if first, err := g.records.AttemptByNonce(ctx, scannerID, s.Nonce); err == nil {
+	if first, err := g.records.AttemptByNonce(ctx, v.ID, scannerID, s.Nonce); err == nil {
 		res.Result, res.Repeat = first.Result, true
 		if first.BookingID != 0 {
 			res.Booking, _ = g.store.Booking(ctx, first.BookingID)
@@ -646,14 +646,11 @@ func (g *Admissions) uploadOne(ctx context.Context, v Venue, staff User, scanner
 		return res, err
 	}
 	res.Booking, attempt.BookingID = b, b.ID
-	switch {
-	case b.VenueID != v.ID:
-		return record(&Error{Code: CodeWrongVenue, VenueID: b.VenueID})
-	case b.Status == BookingAdmitted:
-		return record(g.alreadyAdmitted(ctx, b, nil))
-	case b.Status == BookingCancelled:
-		// Let in offline though cancelled: report it, the scanner's list was stale.
-		return record(ErrCancelledBooking)
+	// The rules of an online scan, at the moment of the scan: venue, day and
+	// admission window, cancelled (let in offline though cancelled: the
+	// scanner's list was stale, and it is reported), already admitted.
+	if err := g.rules(ctx, v, b, s.ScannedAt); err != nil {
+		return record(err)
 	}
 	attempt.Result = AttemptAdmitted
 	a, err := g.records.AdmitBooking(ctx, Admission{BookingID: b.ID, VenueID: v.ID, Date: b.Slot.Date,

@@ -57,3 +57,16 @@ type AuditLog interface {
 func entry(u User, now time.Time, kind AuditKind, venueID int64, subject, reason string) AuditEntry {
 	return AuditEntry{At: now, UserID: u.ID, Username: u.Username, Kind: kind, VenueID: venueID, Subject: subject, Reason: reason}
 }
+
+// MaxPageOffset bounds how far into a listing a page may start: far past
+// any real audit log, and far from overflowing (page-1)*per_page.
+const MaxPageOffset = 10_000_000
+
+// PageOffset is where page (from 1) of per entries starts, and whether the
+// page is within bounds.
+func PageOffset(page, per int) (int, bool) {
+	if page < 1 || per < 1 || page-1 > MaxPageOffset/per {
+		return 0, false
+	}
+	return (page - 1) * per, true
+}

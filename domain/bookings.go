@@ -477,11 +477,7 @@ func (s *Bookings) release(ctx context.Context, b Booking, places int, now time.
 	}
 	// The freed places go to the standby list first: booked in MySQL and
 	// counted in Redis before the release shows the rest to the public.
-	if n := s.PromoteStandby(ctx, b.Slot); n > 0 {
-		if err := s.gate.Adjust(ctx, b.Slot.ID, 0, n, b.Slot.Status == SlotOpen); err != nil {
-			s.log.WarnContext(ctx, "count standby bookings in the gate; reconciliation will", "slot", b.Slot.ID, "err", err)
-		}
-	}
+	s.promoteCounted(ctx, b.Slot)
 	s.settle(ctx, b.Slot.ID, hold, true)
 	s.catalog.ForgetSoldOut(b.Slot.ID)
 	return cancelled, nil

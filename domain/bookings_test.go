@@ -202,6 +202,9 @@ func (g *fakeGate) Settle(_ context.Context, _ int64, hold string, committed boo
 	return nil
 }
 
+// Announce records nothing: the fake has no reconciliation to warn.
+func (g *fakeGate) Announce(context.Context, int64, string, time.Time) error { return nil }
+
 func (g *fakeGate) HoldRelease(_ context.Context, _ int64, hold string, places int, _ time.Time) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -44,8 +44,11 @@ func DecodeCode(code string, s CodeSigner) (CodePayload, error) {
 	if len(code) > maxCodeLen {
 		return CodePayload{}, errBadCode
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(code)
-	if err != nil || len(raw) <= signatureSize {
+	// One spelling per code: strict decoding refuses other unused bits in
+	// the last character, and the issued spelling is the only one that
+	// encodes back to itself (line breaks, which the decoder skips, do not).
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(code)
+	if err != nil || len(raw) <= signatureSize || base64.RawURLEncoding.EncodeToString(raw) != code {
 		return CodePayload{}, errBadCode
 	}
 	msg, sig := raw[:len(raw)-signatureSize], raw[len(raw)-signatureSize:]

@@ -120,6 +120,7 @@ const (
 	RulePhone            Rule = "phone"
 	RulePhoneNotMobile   Rule = "phone_not_mobile"
 	RuleName             Rule = "name"
+	RuleNameFormat       Rule = "name_format" // invisible format characters (Unicode Cf)
 	RuleIDType           Rule = "id_type"
 	RuleIDFormat         Rule = "id_format"
 	RuleIDRegion         Rule = "id_region"
@@ -137,14 +138,17 @@ const (
 	RulePercent          Rule = "percent"
 	RuleOneOf            Rule = "one_of"   // exactly one of code, number, id_number
 	RulePosition         Rule = "position" // a position the party does not have
+	RuleRange            Rule = "range"    // Min to Limit
 )
 
 // FieldError says which field is wrong and by which rule.
 type FieldError struct {
 	Field FieldPath
 	Rule  Rule
-	// Limit is the bound a size rule was checked against (party size, length).
+	// Limit is the bound a size rule was checked against (party size,
+	// length); for RuleRange, the largest value allowed, and Min the least.
 	Limit int
+	Min   int
 }
 
 // ValidationError collects every wrong field of one request.
@@ -163,6 +167,11 @@ func (v *ValidationError) AddAt(path FieldPath, rule Rule) {
 // AddLimit records that the top-level field breaks a size rule with bound limit.
 func (v *ValidationError) AddLimit(field string, rule Rule, limit int) {
 	v.Fields = append(v.Fields, FieldError{Field: Field(field), Rule: rule, Limit: limit})
+}
+
+// AddRange records that the top-level field is outside min to max.
+func (v *ValidationError) AddRange(field string, min, max int) {
+	v.Fields = append(v.Fields, FieldError{Field: Field(field), Rule: RuleRange, Min: min, Limit: max})
 }
 
 // Has reports whether the field at path already has an error.

@@ -16,8 +16,9 @@ type FairnessStore interface {
 	// the venue's strikes within its window, until the given day.
 	MarkNoShows(ctx context.Context, v Venue, endedBefore time.Time, today Date, limit int) (int, error)
 	// ReleaseHeldBack opens the held-back places whose time has come, each
-	// slot once, and returns the slots with the places they released.
-	ReleaseHeldBack(ctx context.Context, now time.Time) ([]Released, error)
+	// slot once, calling announce with a slot's id before changing it, and
+	// returns the slots with the places they released.
+	ReleaseHeldBack(ctx context.Context, now time.Time, announce func(slotID int64)) ([]Released, error)
 	// Erase removes names, masked IDs and phones of the venue's bookings
 	// (and standby entries) of days before namesBefore, and the ID hashes
 	// of days before hashesBefore; counts stay.
@@ -120,17 +121,25 @@ func (f *Fairness) MarkNoShows(ctx context.Context) (int, error) {
 // ReleaseHeldBack opens held-back places whose release time has come,
 // once, through the capacity gate: the standby list first, then the public.
 func (f *Fairness) ReleaseHeldBack(ctx context.Context) (int, error) {
-	released, err := f.store.ReleaseHeldBack(ctx, f.clock.Now())
-	if err != nil {
-		return 0, err
-	}
+	now := f.clock.Now()
+	changes := map[int64]change{}
+	released, err := f.store.ReleaseHeldBack(ctx, now, func(slotID int64) {
+		changes[slotID] = announceChange(ctx, f.gate, f.log, slotID, now)
+	})
 	places := 0
 	for _, r := range released {
 		places += r.Places
 		promoted := f.bookings.PromoteStandby(ctx, r.Slot)
-		if err := f.gate.Adjust(ctx, r.Slot.ID, r.Places, promoted, r.Slot.Status == SlotOpen); err != nil {
-			f.log.WarnContext(ctx, "open held-back places in the gate; reconciliation will", "slot", r.Slot.ID, "err", err)
+		if ch, ok := changes[r.Slot.ID]; ok {
+			ch.apply(ctx, r.Places, promoted, r.Slot.Status == SlotOpen)
+			delete(changes, r.Slot.ID)
 		}
+	}
+	for _, ch := range changes {
+		ch.withdraw(ctx) // another instance released it, or the store failed
+	}
+	if err != nil {
+		return places, err
 	}
 	if len(released) > 0 {
 		f.catalog.Forget()

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -47,6 +50,8 @@ type LimitCheck struct {
 	Policy  LimitPolicy
 	Subject string
 	Cost    int
+	// Look answers without spending anything, whatever the other checks do.
+	Look bool
 }
 
 // cost is the check's cost, at least 1.
@@ -92,12 +97,18 @@ func LookupLimit() LimitPolicy {
 	return LimitPolicy{Name: "lookup-client", Quota: 120, Window: time.Minute, Burst: 60}
 }
 
+// DecodeLimit bounds the camera frames a staff account sends to be read
+// as QR codes: a scanning phone sends about one every 0.7 s.
+func DecodeLimit() LimitPolicy {
+	return LimitPolicy{Name: "decode-staff", Quota: 120, Window: time.Minute, Burst: 10}
+}
+
 // DefaultLimits are every per-client limit by name, as the
 // SLOTGATE_RATE_LIMITS setting names them.
 func DefaultLimits() map[string]LimitPolicy {
 	b, l, v := DefaultBookingLimits(), DefaultLoginLimits(), DefaultSignInLimits()
 	out := map[string]LimitPolicy{}
-	for _, p := range []LimitPolicy{b.ByClient, b.ByPhone, b.ByID, l.ByUser, l.ByClient, LookupLimit(), v.ByPhone, v.ByClient} {
+	for _, p := range []LimitPolicy{b.ByClient, b.ByPhone, b.ByID, l.ByUser, l.ByClient, l.ByUserClient, LookupLimit(), DecodeLimit(), v.ByPhone, v.ByClient} {
 		out[p.Name] = p
 	}
 	return out
@@ -156,7 +167,9 @@ func (l *LocalLimiter) Allow(_ context.Context, checks ...LimitCheck) ([]LimitSt
 			out[i], allowed = LimitStatus{Policy: c.Policy, RetryAfter: allowAt.Sub(now), Reset: tat.Sub(now)}, false
 			continue
 		}
-		next[key] = newTat
+		if !c.Look {
+			next[key] = newTat
+		}
 		out[i] = LimitStatus{Policy: c.Policy, Allowed: true, Remaining: int(now.Sub(allowAt) / interval), Reset: newTat.Sub(now)}
 	}
 	if allowed || len(checks) == 1 {
@@ -201,4 +214,32 @@ func (f *FallbackLimiter) switchTo(falling bool, err error) {
 	if changed && f.OnChange != nil {
 		f.OnChange(falling, err)
 	}
+}
+
+// OverrideLimits reads "name=quota/window+burst,..." (e.g.
+// "booking-client=120/1m+40", the SLOTGATE_RATE_LIMITS setting) into the
+// policies of those names. A quota, window or burst must be positive, and
+// the interval between requests at least the limiter's microsecond.
+func OverrideLimits(spec string, policies ...*LimitPolicy) error {
+	targets := map[string]*LimitPolicy{}
+	for _, p := range policies {
+		targets[p.Name] = p
+	}
+	for _, item := range strings.Split(spec, ",") {
+		name, rule, ok := strings.Cut(strings.TrimSpace(item), "=")
+		p, known := targets[name]
+		if !ok || !known {
+			return fmt.Errorf("%q is not name=quota/window+burst with a known name (on, off, or %s)", item, strings.Join(slices.Sorted(maps.Keys(targets)), ", "))
+		}
+		rate, burst, ok1 := strings.Cut(rule, "+")
+		quota, window, ok2 := strings.Cut(rate, "/")
+		q, err1 := strconv.Atoi(quota)
+		w, err2 := time.ParseDuration(window)
+		b, err3 := strconv.Atoi(burst)
+		if !ok1 || !ok2 || err1 != nil || err2 != nil || err3 != nil || q <= 0 || w <= 0 || b <= 0 {
+			return fmt.Errorf("%q: want quota/window+burst, e.g. 60/1m+20", item)
+		}
+		p.Quota, p.Window, p.Burst = q, w, b
+	}
+	return nil
 }

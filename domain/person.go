@@ -120,7 +120,10 @@ func MaskID(number string) string {
 const MaxNameRunes = 64
 
 // CleanName trims a visitor's name and tells whether it can be printed on a
-// staff list: not empty, not too long, no control characters.
+// staff list: not empty, not too long, no control characters, and no
+// invisible format characters (Unicode category Cf: bidi overrides,
+// zero-width spaces and joiners, soft hyphens), which would make a name
+// print other than it reads.
 func CleanName(name string) (string, Rule, bool) {
 	name = strings.TrimSpace(name)
 	if name == "" {
@@ -132,6 +135,9 @@ func CleanName(name string) (string, Rule, bool) {
 	for _, r := range name {
 		if unicode.IsControl(r) {
 			return "", RuleName, false
+		}
+		if unicode.Is(unicode.Cf, r) {
+			return "", RuleNameFormat, false
 		}
 	}
 	return name, "", true

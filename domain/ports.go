@@ -88,7 +88,14 @@ type Bucket struct {
 	Pending int // places held by requests in flight
 	Open    bool
 	Mark    int64 // change counter: moves on every change of the bucket
-	Holds   int   // holds in flight, taking or giving back
+	Holds   int   // holds in flight, taking, giving back or announcing a change
+	// Gen names the load of the bucket: a bucket loaded again has another.
+	Gen string
+	// SettledIn and SettledOut count the places settled committed since
+	// the load, taken and given back; Adjusted counts the changes applied.
+	// Reconciliation reads them before the store, to discount what moved
+	// while it read.
+	SettledIn, SettledOut, Adjusted int
 }
 
 // Taken is every place the gate counts as gone: booked or held.
@@ -107,18 +114,25 @@ type CapacityGate interface {
 	// HoldRelease announces that places are about to be given back (a
 	// cancellation), so that reconciliation does not count them twice.
 	HoldRelease(ctx context.Context, slotID int64, hold string, places int, now time.Time) error
-	// Adjust moves a loaded bucket's quota and booked count by the given
-	// differences and opens or stops its sales; an unloaded bucket is left
-	// to load from the store.
-	Adjust(ctx context.Context, slotID int64, quotaDelta, bookedDelta int, open bool) error
+	// Announce tells the bucket that the store is about to commit a change
+	// to the slot (quota, held-back release, closure, standby bookings), so
+	// that reconciliation does not count it twice. Adjust applies it once
+	// committed; Settle with committed false withdraws it.
+	Announce(ctx context.Context, slotID int64, hold string, now time.Time) error
+	// Adjust applies the change announced under hold: it moves a loaded
+	// bucket's quota and booked count by the given differences and opens or
+	// stops its sales, once; without the announcement (a bucket loaded again
+	// since) it does nothing and reconciliation repairs the bucket.
+	Adjust(ctx context.Context, slotID int64, hold string, quotaDelta, bookedDelta int, open bool) error
 	// Load creates the slot's bucket from the store's counts unless it
 	// exists; it expires at c.ExpireAt, counted from now.
 	Load(ctx context.Context, c SlotCount, now time.Time) error
 	// Buckets reads the buckets of the given slots; missing ones are absent.
 	Buckets(ctx context.Context, ids []int64) (map[int64]Bucket, error)
-	// Reconcile sets a bucket to the store's counts if nothing changed since
-	// mark was read; holds older than stale are dropped first.
-	Reconcile(ctx context.Context, c SlotCount, mark int64, now time.Time, stale time.Duration) (Reconciled, error)
+	// Reconcile repairs a bucket from the store's counts c, read after the
+	// bucket was read as seen, discounting what holds in flight and settled
+	// since may have changed; holds older than stale are dropped first.
+	Reconcile(ctx context.Context, c SlotCount, seen Bucket, now time.Time, stale time.Duration) (Reconciled, error)
 }
 
 // Reconciled says what reconciliation did to one bucket.
@@ -134,7 +148,7 @@ type ReconcileOutcome string
 const (
 	ReconcileAgreed    ReconcileOutcome = "agreed"
 	ReconcileRepaired  ReconcileOutcome = "repaired"
-	ReconcileBusy      ReconcileOutcome = "busy"       // requests in flight; next pass
+	ReconcileBusy      ReconcileOutcome = "busy"       // a change announced or applied, or a reload, since the read; next pass
 	ReconcileStale     ReconcileOutcome = "stale"      // dropped abandoned holds; next pass
 	ReconcileNotLoaded ReconcileOutcome = "not_loaded" // nothing to repair
 )

@@ -7,9 +7,12 @@ import (
 )
 
 // Reconciler repairs drift between the capacity gate and the store, which is
-// the truth. Each pass reads every bucket's change counter first, then the
-// store, and sets a bucket only if it did not change in between and holds no
-// places in flight: a repair must never race a booking.
+// the truth. Each pass reads every bucket first, then the store; a bucket
+// that disagrees is repaired by one script that discounts what the holds in
+// flight, and those settled since the bucket was read, may have moved, so
+// that a slot under steady traffic is repaired too and a repair never
+// counts a booking twice. Admin changes are announced to the bucket before
+// they commit, and a bucket with one in flight waits for the next pass.
 type Reconciler struct {
 	store Store
 	gate  CapacityGate
@@ -71,7 +74,7 @@ func (r *Reconciler) Run(ctx context.Context) (Pass, Drift, error) {
 			pass[ReconcileAgreed]++
 			continue
 		}
-		got, err := r.gate.Reconcile(ctx, c, b.Mark, now, r.Stale)
+		got, err := r.gate.Reconcile(ctx, c, b, now, r.Stale)
 		if err != nil {
 			return pass, drift, fmt.Errorf("reconcile slot %d: %w", c.SlotID, err)
 		}

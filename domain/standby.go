@@ -222,12 +222,7 @@ func (s *Bookings) SweepStandby(ctx context.Context) (booked, expired int, err e
 			}
 			continue
 		}
-		if n := s.PromoteStandby(ctx, slot); n > 0 {
-			booked += n
-			if err := s.gate.Adjust(ctx, slot.ID, 0, n, slot.Status == SlotOpen); err != nil {
-				s.log.WarnContext(ctx, "count standby bookings in the gate; reconciliation will", "slot", slot.ID, "err", err)
-			}
-		}
+		booked += s.promoteCounted(ctx, slot)
 	}
 	return booked, expired, nil
 }

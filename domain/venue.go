@@ -216,7 +216,7 @@ func (v Venue) Validate() error {
 	if v.Kind == "" {
 		errs.Add("kind", RuleRequired)
 	}
-	if _, err := time.LoadLocation(v.Timezone); err != nil || v.Timezone == "" {
+	if !knownTimezone(v.Timezone) {
 		errs.Add("timezone", RuleTimezone)
 	}
 	if v.Open >= v.Close || v.Close > 1440 {
@@ -234,53 +234,38 @@ func (v Venue) Validate() error {
 	if v.HeldBackPct < 0 || v.HeldBackPct > 100 {
 		errs.Add("held_back_pct", RulePercent)
 	}
-	if v.ApprovedDailyCapacity < 0 {
-		errs.Add("approved_daily_capacity", RuleNotNegative)
-	}
-	if v.ApprovedInstantaneousCapacity < 0 {
-		errs.Add("approved_instantaneous_capacity", RuleNotNegative)
-	}
-	for _, p := range []struct {
-		field string
-		value int
+	// Every number within a range: the bounds keep what a setting drives
+	// (days of slots made ahead, slots a day, gate arithmetic) in reason.
+	for _, r := range []struct {
+		field    string
+		value    int
+		min, max int
 	}{
-		{"no_show_strikes", v.NoShowStrikes}, {"no_show_window_days", v.NoShowWindowDays},
-		{"restriction_days", v.RestrictionDays}, {"erase_after_days", v.EraseAfterDays},
+		{"approved_daily_capacity", v.ApprovedDailyCapacity, 0, 10_000_000},
+		{"approved_instantaneous_capacity", v.ApprovedInstantaneousCapacity, 0, 10_000_000},
+		{"no_show_strikes", v.NoShowStrikes, 1, 100},
+		{"no_show_window_days", v.NoShowWindowDays, 1, 3660},
+		{"restriction_days", v.RestrictionDays, 1, 3660},
+		{"erase_after_days", v.EraseAfterDays, 1, 3660},
+		{"no_show_grace_minutes", v.NoShowGraceMinutes, 0, 1440},
+		{"slot_minutes", v.SlotMinutes, MinSlotMinutes, MaxSlotMinutes},
+		{"booking_window_days", v.BookingWindowDays, 1, MaxBookingWindowDays},
+		{"max_party_size", v.MaxPartySize, 1, MaxPartyLimit},
+		{"instantaneous_capacity", v.InstantaneousCapacity, 1, 10_000_000},
+		{"gate_flow_per_minute", v.GateFlowPerMinute, 1, 60_000},
+		{"gate_burst", v.GateBurst, 1, 1_000_000},
+		{"default_quota", v.DefaultQuota, 0, MaxQuota},
+		{"admission_minutes_before", v.AdmissionMinutesBefore, 0, 1440},
 	} {
-		if p.value <= 0 {
-			errs.Add(p.field, RulePositive)
+		if r.value < r.min || r.value > r.max {
+			errs.AddRange(r.field, r.min, r.max)
 		}
-	}
-	if v.NoShowGraceMinutes < 0 {
-		errs.Add("no_show_grace_minutes", RuleNotNegative)
 	}
 	for _, w := range v.ClosedWeekdays {
 		if w < 1 || w > 7 {
 			errs.Add("closed_weekdays", RuleWeekday)
 			break
 		}
-	}
-	positive := []struct {
-		field string
-		value int
-	}{
-		{"slot_minutes", v.SlotMinutes}, {"booking_window_days", v.BookingWindowDays},
-		{"max_party_size", v.MaxPartySize}, {"instantaneous_capacity", v.InstantaneousCapacity},
-		{"gate_flow_per_minute", v.GateFlowPerMinute}, {"gate_burst", v.GateBurst},
-	}
-	for _, p := range positive {
-		if p.value <= 0 {
-			errs.Add(p.field, RulePositive)
-		}
-	}
-	if v.DefaultQuota < 0 {
-		errs.Add("default_quota", RuleNotNegative)
-	}
-	if v.AdmissionMinutesBefore < 0 {
-		errs.Add("admission_minutes_before", RuleNotNegative)
-	}
-	if v.MaxPartySize > MaxPartyLimit {
-		errs.Add("max_party_size", RuleTooLarge)
 	}
 	if v.BookingClosesMinutesBeforeEnd < 0 {
 		errs.Add("booking_closes_minutes_before_end", RuleNotNegative)
@@ -309,6 +294,24 @@ func (v Venue) Validate() error {
 
 // MaxPartyLimit bounds any venue's party size; a booking code carries it in one byte.
 const MaxPartyLimit = 20
+
+// Bounds of a venue's settings.
+const (
+	MinSlotMinutes       = 5
+	MaxSlotMinutes       = 720
+	MaxBookingWindowDays = 366
+	MaxQuota             = 1_000_000
+)
+
+// knownTimezone accepts IANA time zone names ("Asia/Shanghai", "UTC"),
+// never "Local" or "": a venue's day must not depend on the machine's zone.
+func knownTimezone(name string) bool {
+	if name == "" || name == "Local" {
+		return false
+	}
+	_, err := time.LoadLocation(name)
+	return err == nil
+}
 
 // SeedVenues are the sites slotgate starts with on a fresh database.
 func SeedVenues() []Venue {

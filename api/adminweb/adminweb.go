@@ -89,7 +89,7 @@ func (s *server) adminPage(nav string, h adminHandler) echo.HandlerFunc {
 		l := api.LangOf(c)
 		// The same cookie as the visitor pages' switch: one choice holds everywhere.
 		pages.KeepLang(c)
-		v := &adminView{LangView: pages.LangView{Lang: l}, Nav: nav, SwitchURL: pages.SwitchURL(c.Request().URL, l)}
+		v := &adminView{LangView: pages.LangView{Lang: l}, Nav: nav, SwitchURL: pages.SwitchURL(c, c.QueryParams(), l)}
 		sess, err := s.pageSession(c)
 		switch {
 		case errors.Is(err, domain.ErrUnauthorized):

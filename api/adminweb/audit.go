@@ -106,7 +106,11 @@ func (s *server) adminAudit(c echo.Context, v *adminView) (string, error) {
 		*p.dst = t
 	}
 	data.Page = max(pageNumber(q.Get("page")), 1)
-	f.Limit, f.Offset = auditPerPage, (data.Page-1)*auditPerPage
+	offset, ok := domain.PageOffset(data.Page, auditPerPage)
+	if !ok {
+		data.Page, offset = 1, 0 // a page past any log: the first
+	}
+	f.Limit, f.Offset = auditPerPage, offset
 	if len(data.Errors) == 0 {
 		entries, total, err := s.Admin.Audit(ctx, api.SessionOf(c).User, f)
 		if err != nil {

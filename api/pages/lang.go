@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -40,11 +41,45 @@ func htmlLang(l api.Lang) string {
 	return "zh-CN"
 }
 
-// SwitchURL is u in the other language than l, keeping its query.
-func SwitchURL(u *url.URL, l api.Lang) string {
-	q := u.Query()
+// SwitchURL is the page that answered c in the other language than l,
+// with query (nil: none). The path is built from the route that matched,
+// its parameters escaped, never copied from the request: a path such as
+// //evil.example/phish must not become a link to another site.
+func SwitchURL(c echo.Context, query url.Values, l api.Lang) string {
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
 	q.Set("lang", string(LangView{l}.Other()))
-	return u.Path + "?" + q.Encode()
+	return RoutePath(c) + "?" + q.Encode()
+}
+
+// RoutePath is the path of the route that answered c, with its parameters
+// filled in, escaped; "/" for no route or a wildcard one.
+func RoutePath(c echo.Context) string {
+	p := c.Path()
+	if p == "" || !strings.HasPrefix(p, "/") || strings.Contains(p, "*") || strings.HasPrefix(p, "//") {
+		return "/"
+	}
+	names, values := c.ParamNames(), c.ParamValues()
+	var b strings.Builder
+	for _, seg := range strings.Split(p, "/")[1:] {
+		b.WriteByte('/')
+		if name, ok := strings.CutPrefix(seg, ":"); ok {
+			for i, n := range names {
+				if n == name && i < len(values) {
+					v, err := url.PathUnescape(values[i])
+					if err != nil {
+						v = values[i]
+					}
+					b.WriteString(url.PathEscape(v))
+				}
+			}
+			continue
+		}
+		b.WriteString(seg)
+	}
+	return b.String()
 }
 
 // KeepLang remembers a ?lang= choice in the language cookie, which every
@@ -52,7 +87,7 @@ func SwitchURL(u *url.URL, l api.Lang) string {
 func KeepLang(c echo.Context) {
 	if l := c.QueryParam("lang"); l != "" {
 		c.SetCookie(&http.Cookie{Name: api.LangCookie, Value: string(api.PickLang(l)), Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: api.Secure(c)})
 	}
 }
 

@@ -44,19 +44,7 @@ type asset struct {
 // a file's versioned URL, and the given funcs. The static files are served
 // under prefix (e.g. "/assets/") by ServeAsset.
 func NewSet(name string, fsys fs.FS, prefix string, funcs template.FuncMap) *Set {
-	p := &Set{name: name, prefix: prefix, assets: map[string]asset{}, templates: map[string]*template.Template{}}
-	entries, err := fs.ReadDir(fsys, "static")
-	if err != nil {
-		panic(err)
-	}
-	for _, e := range entries {
-		b, err := fs.ReadFile(fsys, "static/"+e.Name())
-		if err != nil {
-			panic(err)
-		}
-		sum := sha256.Sum256(b)
-		p.assets[e.Name()] = asset{body: b, version: hex.EncodeToString(sum[:4])}
-	}
+	p := NewAssets(name, fsys, prefix)
 	all := template.FuncMap{"asset": p.assetURL}
 	for k, f := range funcs {
 		all[k] = f
@@ -74,6 +62,29 @@ func NewSet(name string, fsys fs.FS, prefix string, funcs template.FuncMap) *Set
 	}
 	return p
 }
+
+// NewAssets is a set of static/* files only, served under prefix like a
+// Set's, for a page family that keeps its own templates (the staff pages):
+// its templates call AssetURL for a file's versioned address.
+func NewAssets(name string, fsys fs.FS, prefix string) *Set {
+	p := &Set{name: name, prefix: prefix, assets: map[string]asset{}, templates: map[string]*template.Template{}}
+	entries, err := fs.ReadDir(fsys, "static")
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range entries {
+		b, err := fs.ReadFile(fsys, "static/"+e.Name())
+		if err != nil {
+			panic(err)
+		}
+		sum := sha256.Sum256(b)
+		p.assets[e.Name()] = asset{body: b, version: hex.EncodeToString(sum[:4])}
+	}
+	return p
+}
+
+// AssetURL is a static file's versioned address.
+func (p *Set) AssetURL(name string) (string, error) { return p.assetURL(name) }
 
 func (p *Set) assetURL(name string) (string, error) {
 	a, ok := p.assets[name]

@@ -66,7 +66,7 @@ func StaffCSRFToken(c echo.Context) string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	v := base64.RawURLEncoding.EncodeToString(b)
-	c.SetCookie(&http.Cookie{Name: api.CSRFCookie, Value: v, Path: "/", Secure: c.IsTLS(), SameSite: http.SameSiteStrictMode})
+	c.SetCookie(&http.Cookie{Name: api.CSRFCookie, Value: v, Path: "/", Secure: api.Secure(c), SameSite: http.SameSiteStrictMode})
 	return v
 }
 

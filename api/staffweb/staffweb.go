@@ -7,7 +7,6 @@ package staffweb
 import (
 	"embed"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,11 +19,16 @@ import (
 
 // The page's templates, script and style.
 //
-//go:embed *.html *.css *.js *.svg
+//go:embed *.html static
 var staffWeb embed.FS
 
+// staffAssets are the script and style, served versioned like every page
+// family's static files (and nothing else: no listing, no templates).
+var staffAssets = pages.NewAssets("staff", staffWeb, "/staff/assets/")
+
 var staffTemplates = template.Must(template.New("").Funcs(template.FuncMap{
-	"t": func(l api.Lang, zh, en string) string { return api.Text{zh, en}.In(l) },
+	"t":     func(l api.Lang, zh, en string) string { return api.Text{zh, en}.In(l) },
+	"asset": staffAssets.AssetURL,
 }).ParseFS(staffWeb, "*.html"))
 
 // server answers the staff pages with the use cases the API has.
@@ -40,16 +44,7 @@ func Register(e *echo.Echo, d api.Deps) {
 	e.POST("/staff/login", s.staffLogin)
 	e.POST("/staff/logout", s.staffLogout)
 	e.GET("/staff/scan", s.scanPage)
-	e.GET("/staff/assets/*", echo.WrapHandler(http.StripPrefix("/staff/assets/", staffAssets(staffWeb))))
-}
-
-// staffAssets serves the page's script and style, cached for an hour.
-func staffAssets(assets fs.FS) http.Handler {
-	files := http.FileServer(http.FS(assets))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		files.ServeHTTP(w, r)
-	})
+	e.GET("/staff/assets/:name", staffAssets.ServeAsset)
 }
 
 type staffLoginView struct {
@@ -59,6 +54,11 @@ type staffLoginView struct {
 	Error    string
 	// Next is the page to return to after signing in (ours only).
 	Next string
+}
+
+// ForAdmin is a sign-in on the way to an admin page: titled for admins.
+func (v staffLoginView) ForAdmin() bool {
+	return v.Next == "/admin" || strings.HasPrefix(v.Next, "/admin/") || strings.HasPrefix(v.Next, "/admin?")
 }
 
 // localNext is next when it is one of our staff or admin pages, and ""
@@ -110,7 +110,7 @@ func (s *server) staffLogin(c echo.Context) error {
 	}
 	// The lifetime goes as Max-Age, counted by the browser from now, not as
 	// a date: a phone whose clock is off (or a test's clock) keeps the cookie.
-	c.SetCookie(&http.Cookie{Name: api.SessionCookie, Value: res.Token, Path: "/", HttpOnly: true, Secure: c.IsTLS(),
+	c.SetCookie(&http.Cookie{Name: api.SessionCookie, Value: res.Token, Path: "/", HttpOnly: true, Secure: api.Secure(c),
 		SameSite: http.SameSiteStrictMode, MaxAge: max(int(res.Session.ExpiresAt.Sub(s.Clock.Now()).Seconds()), 1)})
 	// Back to the page that asked for a sign-in, or to the scanner.
 	next := view.Next

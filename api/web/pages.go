@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -48,12 +49,14 @@ func Register(e *echo.Echo, d api.Deps) {
 	e.POST("/book/:slot", s.bookingSubmit, mw...)
 	e.GET("/book/:slot/standby", s.standbyForm, mw...)
 	e.POST("/book/:slot/standby", s.standbySubmit, mw...)
-	e.GET("/standby/:token", s.standbyPage, mw...)
-	e.POST("/standby/:token/withdraw", s.withdrawSubmit, mw...)
-	e.GET("/bookings/:code", s.bookingPage, mw...)
-	e.GET("/bookings/:code/print", s.bookingPrintPage, mw...)
-	e.GET("/bookings/:code/cancel", s.cancelPage, mw...)
-	e.POST("/bookings/:code/cancel", s.cancelSubmit, mw...)
+	// Pages that read or cancel by code count like the API's routes.
+	byCode := append(mw, s.LimitLookups)
+	e.GET("/standby/:token", s.standbyPage, byCode...)
+	e.POST("/standby/:token/withdraw", s.withdrawSubmit, byCode...)
+	e.GET("/bookings/:code", s.bookingPage, byCode...)
+	e.GET("/bookings/:code/print", s.bookingPrintPage, byCode...)
+	e.GET("/bookings/:code/cancel", s.cancelPage, byCode...)
+	e.POST("/bookings/:code/cancel", s.cancelSubmit, byCode...)
 	e.GET("/lookup", s.lookupPage, mw...)
 	s.registerMinePages(e, mw)
 	e.GET("/assets/:name", visitorPages.ServeAsset)
@@ -202,11 +205,11 @@ func (s *server) newView(c echo.Context, nav string) *pageView {
 	}
 	// The switch leads to the same page in the other language; after a
 	// form post that is the form's address, without what was typed.
-	u := *c.Request().URL
-	if c.Request().Method != http.MethodGet {
-		u.RawQuery = ""
+	var query url.Values
+	if c.Request().Method == http.MethodGet {
+		query = c.QueryParams()
 	}
-	v.SwitchURL = pages.SwitchURL(&u, v.Lang)
+	v.SwitchURL = pages.SwitchURL(c, query, v.Lang)
 	return v
 }
 

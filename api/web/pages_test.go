@@ -386,7 +386,7 @@ func pageRefusals(t *testing.T, mode testkit.Mode) {
 			c.BookingLimits.ByPhone = domain.LimitPolicy{Name: "booking-phone", Quota: 2, Window: time.Hour, Burst: 2}
 		},
 		RedisURL: func(r *testkit.Redis) string {
-			addr := strings.SplitN(r.URL, "/", 4)[2]
+			addr := r.Addr()
 			proxy = testkit.NewCuttingProxy(t, addr)
 			return strings.Replace(r.URL, addr, proxy.Addr(), 1)
 		}})

@@ -2,6 +2,8 @@ package redisgate
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -127,9 +129,10 @@ func layoutSuspect(err error) bool {
 // on the wall clock as in Redis. It keeps nothing on disk: on restart the
 // buckets are loaded again from the store, as after a Redis restart.
 type Embedded struct {
-	srv  *miniredis.Miniredis
-	stop chan struct{}
-	done chan struct{}
+	srv      *miniredis.Miniredis
+	password string
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // expiryTick is how often the embedded server moves its keys' TTLs on.
@@ -138,13 +141,21 @@ type Embedded struct {
 // tick costs the same walk a few times a second instead.
 const expiryTick = 100 * time.Millisecond
 
-// StartEmbedded listens on a free loopback port.
+// StartEmbedded listens on a free loopback port. Any local user can reach
+// that port, so the server answers only clients that send the password
+// drawn at random for this start, which URL carries and nothing else holds.
 func StartEmbedded() (*Embedded, error) {
+	var pw [24]byte
+	if _, err := rand.Read(pw[:]); err != nil {
+		return nil, fmt.Errorf("start embedded redis: %w", err)
+	}
 	srv := miniredis.NewMiniRedis()
+	password := hex.EncodeToString(pw[:])
+	srv.RequireAuth(password)
 	if err := srv.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("start embedded redis: %w", err)
 	}
-	e := &Embedded{srv: srv, stop: make(chan struct{}), done: make(chan struct{})}
+	e := &Embedded{srv: srv, password: password, stop: make(chan struct{}), done: make(chan struct{})}
 	go e.age()
 	return e, nil
 }
@@ -165,8 +176,10 @@ func (e *Embedded) age() {
 	}
 }
 
-// URL is a redis:// URL for the server.
-func (e *Embedded) URL() string { return "redis://" + e.srv.Addr() }
+// URL is a redis:// URL for the server, with its password: keep it out of logs.
+func (e *Embedded) URL() string {
+	return (&url.URL{Scheme: "redis", User: url.UserPassword("", e.password), Host: e.srv.Addr()}).String()
+}
 
 // FlushAll forgets every key, as a Redis restart without persistence would.
 func (e *Embedded) FlushAll() { e.srv.FlushAll() }

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +28,8 @@ var (
 	reconcileSrc string
 	//go:embed lua/adjust.lua
 	adjustSrc string
+	//go:embed lua/announce.lua
+	announceSrc string
 
 	takeScript      = redis.NewScript(takeSrc)
 	settleScript    = redis.NewScript(settleSrc)
@@ -36,6 +37,7 @@ var (
 	loadScript      = redis.NewScript(loadSrc)
 	reconcileScript = redis.NewScript(reconcileSrc)
 	adjustScript    = redis.NewScript(adjustSrc)
+	announceScript  = redis.NewScript(announceSrc)
 )
 
 // Gate implements domain.CapacityGate.
@@ -148,24 +150,33 @@ const minTTL = time.Second
 
 // Load creates the slot's bucket from the store's counts unless it exists.
 // The expiry is sent as a TTL from now, so that it holds whatever Redis's
-// own clock says.
+// own clock says. Each load gets a fresh generation id, by which
+// reconciliation tells a bucket loaded again since it looked.
 func (g *Gate) Load(ctx context.Context, c domain.SlotCount, now time.Time) error {
 	ttl := max(c.ExpireAt.Sub(now), minTTL)
-	if err := loadScript.Run(ctx, g.rdb, g.keys(c.SlotID), c.Quota, c.Booked, flag(c.Open), ttl.Milliseconds()).Err(); err != nil {
+	var gen [8]byte
+	_, _ = rand.Read(gen[:])
+	if err := loadScript.Run(ctx, g.rdb, g.keys(c.SlotID), c.Quota, c.Booked, flag(c.Open), ttl.Milliseconds(),
+		hex.EncodeToString(gen[:])).Err(); err != nil {
 		return fmt.Errorf("load bucket of slot %d: %w", c.SlotID, err)
 	}
 	return nil
 }
 
-// Adjust moves a loaded bucket's quota and booked count by the given
-// differences and opens or stops its sales. Each call is marked with a fresh id, so that go-redis retrying it
-// applies the difference once.
-func (g *Gate) Adjust(ctx context.Context, slotID int64, quotaDelta, bookedDelta int, open bool) error {
-	var id [8]byte
-	_, _ = rand.Read(id[:])
-	k := g.keys(slotID)
-	marker := strings.TrimSuffix(k[0], "bucket") + "adjust:" + hex.EncodeToString(id[:])
-	if err := adjustScript.Run(ctx, g.rdb, []string{k[0], marker}, quotaDelta, flag(open), bookedDelta).Err(); err != nil {
+// Announce tells the bucket that the store is about to commit a change
+// to the slot; Adjust applies it, or Settle (not committed) withdraws it.
+func (g *Gate) Announce(ctx context.Context, slotID int64, hold string, now time.Time) error {
+	if err := announceScript.Run(ctx, g.rdb, g.keys(slotID), hold, now.UnixMilli()).Err(); err != nil {
+		return fmt.Errorf("announce a change of slot %d: %w", slotID, err)
+	}
+	return nil
+}
+
+// Adjust applies an announced change the store has committed: it moves a
+// loaded bucket's quota and booked count by the given differences and opens
+// or stops its sales, once, and only while the announcement stands.
+func (g *Gate) Adjust(ctx context.Context, slotID int64, hold string, quotaDelta, bookedDelta int, open bool) error {
+	if err := adjustScript.Run(ctx, g.rdb, g.keys(slotID), hold, quotaDelta, flag(open), bookedDelta).Err(); err != nil {
 		return fmt.Errorf("adjust bucket of slot %d: %w", slotID, err)
 	}
 	return nil
@@ -181,7 +192,7 @@ func (g *Gate) Buckets(ctx context.Context, ids []int64) (map[int64]domain.Bucke
 	holds := make([]*redis.IntCmd, len(ids))
 	for i, id := range ids {
 		k := g.keys(id)
-		fields[i] = pipe.HMGet(ctx, k[0], "quota", "booked", "pending", "open", "seq")
+		fields[i] = pipe.HMGet(ctx, k[0], "quota", "booked", "pending", "open", "seq", "gen", "in", "out", "adj")
 		holds[i] = pipe.HLen(ctx, k[1])
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
@@ -190,22 +201,24 @@ func (g *Gate) Buckets(ctx context.Context, ids []int64) (map[int64]domain.Bucke
 	out := make(map[int64]domain.Bucket, len(ids))
 	for i, id := range ids {
 		v := fields[i].Val()
-		if len(v) != 5 || v[0] == nil {
+		if len(v) != 9 || v[0] == nil {
 			continue
 		}
+		gen, _ := v[5].(string)
 		out[id] = domain.Bucket{
 			Loaded: true, Quota: atoi(v[0]), Booked: atoi(v[1]), Pending: atoi(v[2]), Open: v[3] == "1",
 			Mark: int64(atoi(v[4])), Holds: int(holds[i].Val()),
+			Gen: gen, SettledIn: atoi(v[6]), SettledOut: atoi(v[7]), Adjusted: atoi(v[8]),
 		}
 	}
 	return out, nil
 }
 
-// Reconcile sets the slot's bucket to the store's counts if it did not
-// change since mark was read.
-func (g *Gate) Reconcile(ctx context.Context, c domain.SlotCount, mark int64, now time.Time, stale time.Duration) (domain.Reconciled, error) {
-	res, err := reconcileScript.Run(ctx, g.rdb, g.keys(c.SlotID), c.Quota, c.Booked, flag(c.Open), mark,
-		now.UnixMilli(), stale.Milliseconds()).Int64Slice()
+// Reconcile repairs the slot's bucket from the store's counts c, read after
+// the bucket was read as seen (lua/reconcile.lua says how).
+func (g *Gate) Reconcile(ctx context.Context, c domain.SlotCount, seen domain.Bucket, now time.Time, stale time.Duration) (domain.Reconciled, error) {
+	res, err := reconcileScript.Run(ctx, g.rdb, g.keys(c.SlotID), c.Quota, c.Booked, flag(c.Open),
+		seen.Gen, seen.SettledIn, seen.SettledOut, seen.Adjusted, now.UnixMilli(), stale.Milliseconds()).Int64Slice()
 	if err != nil {
 		return domain.Reconciled{}, fmt.Errorf("reconcile slot %d: %w", c.SlotID, err)
 	}

@@ -3,6 +3,7 @@ package redisgate_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -164,41 +165,82 @@ func TestReconcile(t *testing.T) {
 		ctx := context.Background()
 		g.Load(ctx, count(4, 10, 2), now)
 		// Drift: the store says 5 booked and quota 12.
-		mark := bucket(t, g, 4).Mark
-		got, err := g.Reconcile(ctx, count(4, 12, 5), mark, now, time.Minute)
+		seen := bucket(t, g, 4)
+		got, err := g.Reconcile(ctx, count(4, 12, 5), seen, now, time.Minute)
 		if err != nil || got.Outcome != domain.ReconcileRepaired || got.Drift != -3 {
 			t.Fatalf("repair: %+v %v", got, err)
 		}
 		if b := bucket(t, g, 4); b.Quota != 12 || b.Booked != 5 {
 			t.Fatalf("after repair: %+v", b)
 		}
-		// A change after the mark was read wins over the repair.
-		mark = bucket(t, g, 4).Mark
+		// A booking settled after the bucket was read, which the store read
+		// may or may not have seen: either store count is no drift.
+		seen = bucket(t, g, 4)
 		take(t, g, 4, "a", 1)
 		g.Settle(ctx, 4, "a", true)
-		if got, _ := g.Reconcile(ctx, count(4, 12, 5), mark, now, time.Minute); got.Outcome != domain.ReconcileBusy {
-			t.Fatalf("changed since mark: %+v", got)
+		for _, storeBooked := range []int{5, 6} {
+			if got, _ := g.Reconcile(ctx, count(4, 12, storeBooked), seen, now, time.Minute); got.Outcome != domain.ReconcileBusy {
+				t.Fatalf("settled since the read, store %d: %+v", storeBooked, got)
+			}
 		}
-		// A hold in flight also defers the repair...
+		// A hold in flight may be committed in the store or not: both agree;
+		// a store count beyond it is drift, repaired to the nearest bound.
 		take(t, g, 4, "b", 2)
-		mark = bucket(t, g, 4).Mark
-		if got, _ := g.Reconcile(ctx, count(4, 12, 6), mark, now, time.Minute); got.Outcome != domain.ReconcileBusy {
-			t.Fatalf("hold in flight: %+v", got)
+		seen = bucket(t, g, 4)
+		for _, storeBooked := range []int{6, 8} {
+			if got, _ := g.Reconcile(ctx, count(4, 12, storeBooked), seen, now, time.Minute); got.Outcome != domain.ReconcileBusy {
+				t.Fatalf("hold in flight, store %d: %+v", storeBooked, got)
+			}
 		}
-		// ...until it is stale: a request that died. Then it is dropped,
-		// and the next pass sets the store's counts.
+		if got, _ := g.Reconcile(ctx, count(4, 12, 10), seen, now, time.Minute); got.Outcome != domain.ReconcileRepaired || got.Drift != -2 {
+			t.Fatalf("drift beyond the hold in flight: %+v", got)
+		}
+		if b := bucket(t, g, 4); b.Booked != 8 || b.Pending != 2 {
+			t.Fatalf("after repair under a hold: %+v", b)
+		}
+		// A hold gone stale (a request that died) is dropped, and the next
+		// pass sets the store's counts.
 		later := now.Add(2 * time.Minute)
-		if got, _ := g.Reconcile(ctx, count(4, 12, 6), mark, later, time.Minute); got.Outcome != domain.ReconcileStale {
+		if got, _ := g.Reconcile(ctx, count(4, 12, 10), seen, later, time.Minute); got.Outcome != domain.ReconcileStale {
 			t.Fatalf("stale hold: %+v", got)
 		}
 		b := bucket(t, g, 4)
 		if b.Pending != 0 || b.Holds != 0 {
 			t.Fatalf("stale hold kept: %+v", b)
 		}
-		if got, _ := g.Reconcile(ctx, count(4, 12, 6), b.Mark, later, time.Minute); got.Outcome != domain.ReconcileAgreed {
+		if got, _ := g.Reconcile(ctx, count(4, 12, 10), b, later, time.Minute); got.Outcome != domain.ReconcileRepaired || got.Drift != -2 {
+			t.Fatalf("after the stale hold: %+v", got)
+		}
+		if got, _ := g.Reconcile(ctx, count(4, 12, 10), bucket(t, g, 4), later, time.Minute); got.Outcome != domain.ReconcileAgreed {
 			t.Fatalf("agreeing bucket: %+v", got)
 		}
-		if got, _ := g.Reconcile(ctx, count(99, 1, 0), 0, now, time.Minute); got.Outcome != domain.ReconcileNotLoaded {
+		// An announced change in flight, or applied since the read, leaves
+		// the bucket alone; applied once, it counts once.
+		seen = bucket(t, g, 4)
+		g.Announce(ctx, 4, "q", later)
+		if got, _ := g.Reconcile(ctx, count(4, 15, 10), seen, later, time.Minute); got.Outcome != domain.ReconcileBusy {
+			t.Fatalf("announced change: %+v", got)
+		}
+		for range 2 { // a retried adjustment applies once
+			if err := g.Adjust(ctx, 4, "q", 3, 0, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, _ := g.Reconcile(ctx, count(4, 12, 10), seen, later, time.Minute); got.Outcome != domain.ReconcileBusy {
+			t.Fatalf("change applied since the read: %+v", got)
+		}
+		if b := bucket(t, g, 4); b.Quota != 15 {
+			t.Fatalf("after the change: %+v", b)
+		}
+		// A change whose announcement is gone (the bucket was loaded again
+		// from the store) is not applied on top.
+		if err := g.Adjust(ctx, 4, "never-announced", 3, 0, true); err != nil {
+			t.Fatal(err)
+		}
+		if b := bucket(t, g, 4); b.Quota != 15 {
+			t.Fatalf("an unannounced change was applied: %+v", b)
+		}
+		if got, _ := g.Reconcile(ctx, count(99, 1, 0), domain.Bucket{}, now, time.Minute); got.Outcome != domain.ReconcileNotLoaded {
 			t.Fatalf("unloaded: %+v", got)
 		}
 	})
@@ -336,8 +378,12 @@ func TestConcurrentTakesNeverExceedQuota(t *testing.T) {
 func TestRetriedScriptTakesOnce(t *testing.T) {
 	forEachRedis(t, func(t *testing.T, r *testkit.Redis, g *redisgate.Gate) {
 		ctx := context.Background()
-		p := testkit.NewCuttingProxy(t, strings.SplitN(r.URL, "/", 4)[2])
-		client := redis.NewClient(&redis.Options{Addr: p.Addr(), DB: dbOf(r.URL), MaxRetries: 3})
+		p := testkit.NewCuttingProxy(t, r.Addr())
+		password := ""
+		if u, err := url.Parse(r.URL); err == nil {
+			password, _ = u.User.Password()
+		}
+		client := redis.NewClient(&redis.Options{Addr: p.Addr(), Password: password, DB: dbOf(r.URL), MaxRetries: 3})
 		defer client.Close()
 		pg := redisgate.New(client, r.Prefix)
 		if err := pg.Load(ctx, count(8, 10, 0), now); err != nil {

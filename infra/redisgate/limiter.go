@@ -60,7 +60,7 @@ func (l *Limiter) run(ctx context.Context, checks []domain.LimitCheck, look bool
 	cmds := make([]*redis.Cmd, len(checks))
 	args := func(c domain.LimitCheck) ([]string, []any) {
 		key := l.prefix + "sg:limit:{" + c.Policy.Name + ":" + c.Subject + "}"
-		return []string{key}, []any{c.Policy.Burst, c.Policy.Interval().Microseconds(), max(c.Cost, 1), flag(look)}
+		return []string{key}, []any{c.Policy.Burst, c.Policy.Interval().Microseconds(), max(c.Cost, 1), flag(look || c.Look)}
 	}
 	for i, c := range checks {
 		keys, argv := args(c)

@@ -69,7 +69,7 @@ func (s *Store) AddUser(ctx context.Context, u domain.User) (domain.User, error)
 // UserByName finds a user with its venues.
 func (s *Store) UserByName(ctx context.Context, username string) (domain.User, error) {
 	var r userRow
-	if err := s.db.WithContext(ctx).Where("username = ?", username).Take(&r).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("LOWER(username) = ?", username).Take(&r).Error; err != nil {
 		return domain.User{}, s.fault("find user", err)
 	}
 	venues, err := s.userVenues(ctx, r.ID)

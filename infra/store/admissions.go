@@ -230,10 +230,11 @@ func (s *Store) AttemptByRequest(ctx context.Context, userID int64, requestID st
 	return r.attempt(), nil
 }
 
-// AttemptByNonce finds an offline scanner's attempt by its nonce.
-func (s *Store) AttemptByNonce(ctx context.Context, scannerID, nonce string) (domain.Attempt, error) {
+// AttemptByNonce finds an offline scanner's attempt by its nonce; nonces
+// are unique per venue and scanner.
+func (s *Store) AttemptByNonce(ctx context.Context, venueID int64, scannerID, nonce string) (domain.Attempt, error) {
 	var r attemptRow
-	if err := s.db.WithContext(ctx).Where("scanner_id = ? AND nonce = ?", scannerID, nonce).Take(&r).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("venue_id = ? AND scanner_id = ? AND nonce = ?", venueID, scannerID, nonce).Take(&r).Error; err != nil {
 		return domain.Attempt{}, s.fault("read attempt", err)
 	}
 	return r.attempt(), nil
@@ -253,19 +254,35 @@ func (s *Store) AddExit(ctx context.Context, e domain.Exit) (bool, error) {
 	return true, nil
 }
 
-// Inside counts admitted people less exits for a venue's day.
+// Inside replays a venue's day of admissions and exits in time order.
 func (s *Store) Inside(ctx context.Context, venueID int64, d domain.Date) (int, error) {
-	var in, out int
+	type event struct {
+		At     time.Time
+		People int
+	}
+	var ins, outs []event
 	db := s.db.WithContext(ctx)
 	if err := db.Model(&admissionRow{}).Where("venue_id = ? AND visit_date = ?", venueID, d.String()).
-		Select("COALESCE(SUM(party_size), 0)").Scan(&in).Error; err != nil {
+		Select("admitted_at AS at, party_size AS people").Order("admitted_at, id").Scan(&ins).Error; err != nil {
 		return 0, s.fault("count admissions", err)
 	}
 	if err := db.Model(&exitRow{}).Where("venue_id = ? AND visit_date = ?", venueID, d.String()).
-		Select("COALESCE(SUM(people), 0)").Scan(&out).Error; err != nil {
+		Select("at, people").Order("at, id").Scan(&outs).Error; err != nil {
 		return 0, s.fault("count exits", err)
 	}
-	return max(in-out, 0), nil
+	// Replay the day in time order as the live count ran it: an exit while
+	// nobody is inside counts nothing (at one instant, entries go first).
+	inside, i, j := 0, 0, 0
+	for i < len(ins) || j < len(outs) {
+		if j == len(outs) || (i < len(ins) && !ins[i].At.After(outs[j].At)) {
+			inside += ins[i].People
+			i++
+			continue
+		}
+		inside = max(inside-outs[j].People, 0)
+		j++
+	}
+	return inside, nil
 }
 
 // CancelledSince lists a venue's bookings for day d and later cancelled after t.

@@ -173,7 +173,7 @@ func (s *Store) MarkNoShows(ctx context.Context, v domain.Venue, endedBefore tim
 // ReleaseHeldBack opens held-back places whose time has come, each slot
 // once: of instances racing, only the one whose update changed the row
 // reports it.
-func (s *Store) ReleaseHeldBack(ctx context.Context, now time.Time) ([]domain.Released, error) {
+func (s *Store) ReleaseHeldBack(ctx context.Context, now time.Time, announce func(slotID int64)) ([]domain.Released, error) {
 	var rows []slotRow
 	db := s.db.WithContext(ctx)
 	if err := db.Where("held_back > 0 AND held_back_release_at > 0 AND held_back_release_at <= ?", now.Unix()).
@@ -182,6 +182,7 @@ func (s *Store) ReleaseHeldBack(ctx context.Context, now time.Time) ([]domain.Re
 	}
 	var out []domain.Released
 	for _, r := range rows {
+		announce(r.ID)
 		res := db.Model(&slotRow{}).Where("id = ? AND held_back = ?", r.ID, r.HeldBack).
 			Updates(map[string]any{"held_back": 0, "held_back_release_at": 0})
 		if res.Error != nil {

@@ -183,7 +183,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	a.Gate.Observe = a.metrics.observeTake
 	deps := api.Deps{
 		Catalog: a.Catalog, Bookings: a.Bookings, Accounts: a.Accounts, Admissions: a.Admissions, Admin: a.Admin,
-		Fairness: a.Fairness, Visitors: a.Visitors, LookupLimit: cfg.LookupLimit,
+		Fairness: a.Fairness, Visitors: a.Visitors, LookupLimit: cfg.LookupLimit, DecodeLimit: cfg.DecodeLimit,
 		Clock: a.Clock, Log: log,
 		Checks: []api.Check{
 			{Name: "store", Ping: a.Store.Ping},
@@ -194,6 +194,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 		TrustedProxies: cfg.TrustedProxies,
 		AccessLog:      cfg.AccessLog,
 		Registry:       a.Registry,
+		Timeouts:       cfg.Timeouts,
 		Metrics:        api.NewMetrics(a.Registry), // the pages count bookings too
 	}
 	if a.Limiter != nil {

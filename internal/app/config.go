@@ -7,13 +7,12 @@ package app
 import (
 	"fmt"
 	"log/slog"
-	"maps"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"slotgate/api"
 	"slotgate/domain"
 )
 
@@ -36,6 +35,7 @@ type Config struct {
 	FailoverCheckEvery  time.Duration // SLOTGATE_FAILOVER_CHECK_INTERVAL: how often Redis's masters are compared
 	MaterializeEvery    time.Duration // SLOTGATE_MATERIALIZE_INTERVAL
 	ShutdownTimeout     time.Duration // SLOTGATE_SHUTDOWN_TIMEOUT
+	Timeouts            api.Timeouts  // SLOTGATE_HTTP_*_TIMEOUT
 	CatalogCacheTTL     time.Duration // SLOTGATE_CATALOG_TTL
 	SoldOutMemory       time.Duration // SLOTGATE_SOLD_OUT_MEMORY: how long a sold-out answer is trusted; 0: never
 	CoalesceWindow      time.Duration // SLOTGATE_COALESCE_WINDOW: how long bookings of a slot gather into one transaction; 0: off
@@ -45,6 +45,7 @@ type Config struct {
 	LoginLimits         domain.LoginLimits
 	SignInLimits        domain.SignInLimits // visitors signing in by phone
 	LookupLimit         domain.LimitPolicy
+	DecodeLimit         domain.LimitPolicy
 	NotifyWebhook       string        // SLOTGATE_NOTIFY_WEBHOOK: empty sends notifications to the log
 	NotifyWebhookSecret string        // SLOTGATE_NOTIFY_WEBHOOK_SECRET: signs webhook bodies
 	PublicURL           string        // SLOTGATE_PUBLIC_URL: where visitors reach the pages, for links in messages
@@ -63,6 +64,13 @@ type Config struct {
 	GateFlowClock domain.Clock
 }
 
+// DefaultHTTPTimeouts fit the routes: small JSON and form bodies, camera
+// frames from phones on slow networks, and day lists written as CSV.
+func DefaultHTTPTimeouts() api.Timeouts {
+	return api.Timeouts{Header: 5 * time.Second, Body: 10 * time.Second, Frame: 30 * time.Second,
+		Write: 60 * time.Second, Idle: 90 * time.Second}
+}
+
 // Defaults are the settings of a fresh laptop run.
 func Defaults() Config {
 	return Config{
@@ -70,9 +78,9 @@ func Defaults() Config {
 		LogLevel: slog.LevelInfo, LogFormat: "text", AccessLog: true,
 		ReconcileEvery: 5 * time.Second, MaterializeEvery: 10 * time.Minute, OutboxEvery: 2 * time.Second,
 		ShutdownTimeout: 30 * time.Second, CatalogCacheTTL: 5 * time.Second, SoldOutMemory: domain.DefaultSoldOutMemory,
-		BookingLimits: domain.DefaultBookingLimits(), LoginLimits: domain.DefaultLoginLimits(), LookupLimit: domain.LookupLimit(),
+		BookingLimits: domain.DefaultBookingLimits(), LoginLimits: domain.DefaultLoginLimits(), LookupLimit: domain.LookupLimit(), DecodeLimit: domain.DecodeLimit(),
 		SignInLimits:  domain.DefaultSignInLimits(),
-		FairnessEvery: time.Minute, FailoverCheckEvery: 500 * time.Millisecond,
+		FairnessEvery: time.Minute, FailoverCheckEvery: 500 * time.Millisecond, Timeouts: DefaultHTTPTimeouts(),
 		CoalesceWindow: domain.DefaultCoalesceWindow, CoalesceMax: domain.DefaultCoalesceMax,
 	}
 }
@@ -106,6 +114,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"SLOTGATE_RECONCILE_INTERVAL", &c.ReconcileEvery},
 		{"SLOTGATE_MATERIALIZE_INTERVAL", &c.MaterializeEvery},
 		{"SLOTGATE_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
+		{"SLOTGATE_HTTP_HEADER_TIMEOUT", &c.Timeouts.Header},
+		{"SLOTGATE_HTTP_BODY_TIMEOUT", &c.Timeouts.Body},
+		{"SLOTGATE_HTTP_FRAME_TIMEOUT", &c.Timeouts.Frame},
+		{"SLOTGATE_HTTP_WRITE_TIMEOUT", &c.Timeouts.Write},
+		{"SLOTGATE_HTTP_IDLE_TIMEOUT", &c.Timeouts.Idle},
 		{"SLOTGATE_CATALOG_TTL", &c.CatalogCacheTTL},
 		{"SLOTGATE_OUTBOX_INTERVAL", &c.OutboxEvery},
 		{"SLOTGATE_FAIRNESS_INTERVAL", &c.FairnessEvery},
@@ -197,26 +210,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 // overrideLimits reads "name=quota/window+burst,..." (e.g.
 // "booking-client=120/1m+40") over the default limits.
 func (c *Config) overrideLimits(spec string) error {
-	targets := map[string]*domain.LimitPolicy{}
-	for _, p := range []*domain.LimitPolicy{&c.BookingLimits.ByClient, &c.BookingLimits.ByPhone, &c.BookingLimits.ByID,
-		&c.LoginLimits.ByUser, &c.LoginLimits.ByClient, &c.LookupLimit, &c.SignInLimits.ByPhone, &c.SignInLimits.ByClient} {
-		targets[p.Name] = p
-	}
-	for _, item := range strings.Split(spec, ",") {
-		name, rule, ok := strings.Cut(strings.TrimSpace(item), "=")
-		p, known := targets[name]
-		if !ok || !known {
-			return fmt.Errorf("%q is not name=quota/window+burst with a known name (on, off, or %s)", item, strings.Join(slices.Sorted(maps.Keys(targets)), ", "))
-		}
-		rate, burst, ok1 := strings.Cut(rule, "+")
-		quota, window, ok2 := strings.Cut(rate, "/")
-		q, err1 := strconv.Atoi(quota)
-		w, err2 := time.ParseDuration(window)
-		b, err3 := strconv.Atoi(burst)
-		if !ok1 || !ok2 || err1 != nil || err2 != nil || err3 != nil || q <= 0 || w <= 0 || b <= 0 {
-			return fmt.Errorf("%q: want quota/window+burst, e.g. 60/1m+20", item)
-		}
-		p.Quota, p.Window, p.Burst = q, w, b
-	}
-	return nil
+	return domain.OverrideLimits(spec, &c.BookingLimits.ByClient, &c.BookingLimits.ByPhone, &c.BookingLimits.ByID,
+		&c.LoginLimits.ByUser, &c.LoginLimits.ByClient, &c.LoginLimits.ByUserClient, &c.LookupLimit, &c.DecodeLimit,
+		&c.SignInLimits.ByPhone, &c.SignInLimits.ByClient)
 }

@@ -44,8 +44,9 @@ func TestRateLimitSettings(t *testing.T) {
 					ByID:     domain.LimitPolicy{Name: "booking-id", Quota: 3, Window: 3 * time.Minute, Burst: 3},
 				}
 				c.LoginLimits = domain.LoginLimits{
-					ByUser:   domain.LimitPolicy{Name: "login-user", Quota: 4, Window: 15 * time.Minute, Burst: 4},
-					ByClient: domain.LimitPolicy{Name: "login-client", Quota: 5, Window: 30 * time.Second, Burst: 5},
+					ByUser:       domain.LimitPolicy{Name: "login-user", Quota: 4, Window: 15 * time.Minute, Burst: 4},
+					ByClient:     domain.LimitPolicy{Name: "login-client", Quota: 5, Window: 30 * time.Second, Burst: 5},
+					ByUserClient: domain.DefaultLoginLimits().ByUserClient,
 				}
 				c.LookupLimit = domain.LimitPolicy{Name: "lookup-client", Quota: 6, Window: 90 * time.Second, Burst: 6}
 			}},
@@ -100,7 +101,7 @@ func TestDefaultLimitsAreNamed(t *testing.T) {
 	t.Parallel()
 	c := app.Defaults()
 	got := []domain.LimitPolicy{c.BookingLimits.ByClient, c.BookingLimits.ByPhone, c.BookingLimits.ByID,
-		c.LoginLimits.ByUser, c.LoginLimits.ByClient, c.LookupLimit, c.SignInLimits.ByPhone, c.SignInLimits.ByClient}
+		c.LoginLimits.ByUser, c.LoginLimits.ByClient, c.LoginLimits.ByUserClient, c.LookupLimit, c.DecodeLimit, c.SignInLimits.ByPhone, c.SignInLimits.ByClient}
 	named := domain.DefaultLimits()
 	if len(named) != len(got) {
 		t.Fatalf("%d named limits, %d in the configuration", len(named), len(got))

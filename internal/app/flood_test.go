@@ -128,7 +128,7 @@ func TestCrowdNeverOverbooks(t *testing.T) {
 					// Every request asks Redis, so that scripts keep running while cuts come.
 					opts.Configure = func(c *app.Config) { c.SoldOutMemory = 0 }
 					opts.RedisURL = func(r *testkit.Redis) string {
-						addr := strings.SplitN(r.URL, "/", 4)[2]
+						addr := r.Addr()
 						proxy = testkit.NewCuttingProxy(t, addr)
 						return strings.Replace(r.URL, addr, proxy.Addr(), 1)
 					}

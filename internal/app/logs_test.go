@@ -91,7 +91,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 					c.BookingLimits.ByPhone = domain.LimitPolicy{Name: "booking-phone", Quota: 1, Window: time.Hour, Burst: 1}
 				},
 				RedisURL: func(rd *testkit.Redis) string {
-					addr := strings.SplitN(rd.URL, "/", 4)[2]
+					addr := rd.Addr()
 					proxy = testkit.NewCuttingProxy(t, addr)
 					return strings.Replace(rd.URL, addr, proxy.Addr(), 1)
 				},

@@ -149,7 +149,7 @@ func TestAdminAccountsAndPolicy(t *testing.T) {
 	b.open("/admin/venues/beibei-library")
 	b.typeIn("#f-slot-minutes", "0")
 	b.click("#save-venue")
-	b.waitFor("the error shows by its field", `document.getElementById("f-slot-minutes-err").textContent === "必须大于 0"`, 10*time.Second)
+	b.waitFor("the error shows by its field", `document.getElementById("f-slot-minutes-err").textContent === "应为 5 至 720"`, 10*time.Second)
 	if id := b.eval("document.activeElement.id"); id != "f-slot-minutes" {
 		t.Fatalf("the cursor is on %q, want the wrong field", id)
 	}

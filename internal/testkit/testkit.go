@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -197,4 +198,13 @@ func (r *Redis) Wipe(t testing.TB) {
 		}
 		keys = keys[n:]
 	}
+}
+
+// Addr is the host:port the test's Redis listens on (its URL may carry a password).
+func (r *Redis) Addr() string {
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		panic(err)
+	}
+	return u.Host
 }

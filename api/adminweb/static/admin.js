@@ -382,8 +382,20 @@
       const path = "/api/v1/admin/users/" + encodeURIComponent(user);
       const note = row.querySelector(".result-note");
       const toggle = row.querySelector(".toggle-user");
-      if (!toggle) continue;
       const say = (msg, bad) => { note.textContent = msg; note.classList.toggle("bad", !!bad); };
+      const own = row.querySelector('.user-password[data-self="1"]');
+      if (own) {
+        // One's own password: every session ends with the change, this one too.
+        own.addEventListener("submit", async (e) => {
+          e.preventDefault();
+          clearErrors(own);
+          let r;
+          try { r = await api("POST", path + "/password", { password: own.elements.password.value }); } catch (_) { say(T.offline, true); return; }
+          if (r.status !== 204) { if (!showProblem(own, r.data, null)) say(problemText(r.data), true); return; }
+          location.assign("/staff/login?next=" + encodeURIComponent("/admin/users"));
+        });
+      }
+      if (!toggle) continue;
       toggle.addEventListener("click", async () => {
         const disable = toggle.dataset.disabled !== "1";
         const errEl = toggle.nextElementSibling;

@@ -6,6 +6,7 @@
 -- places off booked when committed, and changes nothing otherwise.
 -- A missing hold means it was settled already (a retried call) or lost with
 -- the bucket: nothing to do, reconciliation has the store's word.
+-- An announcement (places 0) ended this way was not committed: nothing moves.
 -- Returns how many holds it settled.
 local settled = 0
 for i = 1, #ARGV - 1, 2 do
@@ -19,6 +20,12 @@ for i = 1, #ARGV - 1, 2 do
       end
       if ARGV[i + 1] == '1' then
         redis.call('HINCRBY', KEYS[1], 'booked', n)
+        -- What settles committed is counted, for reconciliation to discount.
+        if n > 0 then
+          redis.call('HINCRBY', KEYS[1], 'in', n)
+        elseif n < 0 then
+          redis.call('HINCRBY', KEYS[1], 'out', -n)
+        end
       end
       redis.call('HINCRBY', KEYS[1], 'seq', 1)
       settled = settled + 1
