@@ -84,7 +84,7 @@ func TestPageCheckers(t *testing.T) {
 		"/", "/?lang=en", "/venues/jinyun-mountain", "/venues/jinyun-mountain?lang=en",
 		fmt.Sprintf("/book/%d", slot), fmt.Sprintf("/book/%d/standby", full), "/lookup",
 		"/bookings/" + code, "/bookings/" + code + "?lang=en", "/bookings/" + code + "/print", "/bookings/" + code + "/cancel",
-		"/standby/" + standby.Token, "/venues/no-such-venue",
+		"/standby/" + standby.Token, "/venues/no-such-venue", "/my", "/my?lang=en",
 		"/api/docs", "/api/docs?lang=en", "/problems/sold_out", "/problems/rate_limited?lang=en",
 		"/staff/login", "/staff/login?lang=en",
 	}
