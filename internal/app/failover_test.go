@@ -98,6 +98,9 @@ func TestRedisClusterFailover(t *testing.T) {
 		}
 	}
 
+	// However the test ends, the flood stops before the instances do.
+	t.Cleanup(func() { halt.Store(true); wg.Wait() })
+
 	// Kill the hot master mid-flood.
 	deadline := time.Now().Add(20 * time.Second)
 	for created.Load() < killAfter && time.Now().Before(deadline) {
@@ -136,12 +139,14 @@ func TestRedisClusterFailover(t *testing.T) {
 	// sold and the bucket agrees with MySQL while bookings keep coming, or
 	// a generous 60 s: on a loaded machine selling the rest of the quota
 	// may take longer than the 10 s the bucket has to agree.
-	count := func() domain.SlotCount {
+	// A sample whose store read fails (a shared MariaDB out of
+	// connections) is left out: it says nothing about the bucket.
+	count := func() (domain.SlotCount, error) {
 		c, err := ta.Store.SlotCounts(context.Background(), []int64{slotID})
 		if err != nil {
-			t.Fatal(err)
+			return domain.SlotCount{}, err
 		}
-		return c[0]
+		return c[0], nil
 	}
 	// agrees compares the bucket with MySQL under load, discounting the
 	// holds in flight: MySQL, read before and after the bucket, counts no
@@ -155,11 +160,16 @@ func TestRedisClusterFailover(t *testing.T) {
 	for _, h := range atKill[slotID] {
 		firstSeen[h] = kill
 	}
-	agrees := func() (b domain.Bucket, c domain.SlotCount, ok, soldOut bool) {
-		before := count()
+	agrees := func() (b domain.Bucket, c domain.SlotCount, ok, soldOut bool, skip error) {
+		before, err := count()
+		if err != nil {
+			return b, c, false, false, err
+		}
 		bs, err := ta.Gate.Buckets(context.Background(), []int64{slotID})
 		hs, herr := ta.Gate.Holds(context.Background(), []int64{slotID})
-		c = count()
+		if c, skip = count(); skip != nil {
+			return b, c, false, false, skip
+		}
 		b = bs[slotID]
 		now, stuck, seen := time.Now(), 0, map[string]time.Time{}
 		for _, h := range hs[slotID] {
@@ -177,7 +187,7 @@ func TestRedisClusterFailover(t *testing.T) {
 		}
 		ok = err == nil && herr == nil && stuck == 0 && b.Loaded && b.Quota == c.Quota &&
 			b.Booked <= c.Booked && before.Booked <= b.Booked+b.Pending
-		return b, c, ok, ok && c.Booked == quota && b.Booked == quota
+		return b, c, ok, ok && c.Booked == quota && b.Booked == quota, nil
 	}
 	// agreedUnderLoad starts the last run of agreeing samples, which must
 	// last until the flood stops.
@@ -185,7 +195,12 @@ func TestRedisClusterFailover(t *testing.T) {
 	var lastB domain.Bucket
 	var lastC domain.SlotCount
 	for time.Since(kill) < 60*time.Second {
-		b, c, ok, soldOut := agrees()
+		b, c, ok, soldOut, skip := agrees()
+		if skip != nil {
+			t.Logf("sample left out: %v", skip)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		lastB, lastC = b, c
 		switch {
 		case !ok:
