@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,6 +22,8 @@ func (s *server) registerAdmin(auth signedIn) {
 	auth.PUT("/admin/venues/:slug/default-quota", s.setDefaultQuota)
 	auth.PUT("/admin/venues/:slug/days/:date/quota", s.setDayQuota)
 	auth.GET("/admin/venues/:slug/days/:date", s.dayView)
+	auth.PUT("/admin/venues/:slug/days/:date", s.setDay)
+	auth.GET("/admin/venues/:slug/days", s.listDays)
 	auth.POST("/admin/venues/:slug/closures", s.closeVenue)
 	auth.PUT("/admin/slots/:id/quota", s.setSlotQuota)
 	auth.POST("/admin/users", s.addUser)
@@ -32,6 +33,7 @@ func (s *server) registerAdmin(auth signedIn) {
 	auth.GET("/admin/audit", s.audit)
 	auth.GET("/admin/live", s.live)
 	auth.GET("/venues/:slug/bookings.csv", s.staffListCSV)
+	s.registerDesk(auth)
 }
 
 // venueBody is a venue as admins send it: absent fields keep their value
@@ -605,6 +607,9 @@ type LiveJSON struct {
 	Booked    int            `json:"booked_today"`
 	Quota     int            `json:"quota_today"`
 	Admitted  int            `json:"admitted_today"`
+	// UTCOffsetMinutes is the venue's offset from UTC now: the charts label
+	// their time axis in the venue's time, whatever the server's zone.
+	UTCOffsetMinutes int `json:"utc_offset_minutes"`
 }
 
 type minuteJSON struct {
@@ -633,6 +638,8 @@ func LiveOut(c echo.Context, admin *domain.Admin) ([]LiveJSON, error) {
 		o := LiveJSON{Venue: l.Venue.Slug, Name: nameJSON{l.Venue.NameZH, l.Venue.NameEN}, Inside: l.Occupancy.Inside,
 			Capacity: l.Occupancy.Capacity, NoShows: l.NoShows, Booked: l.BookedDay, Quota: l.QuotaDay, Admitted: l.AdmitToday,
 			PerMinute: make([]minuteJSON, len(l.PerMinute)), Slots: make([]liveSlotJSON, len(l.Slots))}
+		_, off := admin.Now().In(loc).Zone()
+		o.UTCOffsetMinutes = off / 60
 		for j, m := range l.PerMinute {
 			o.PerMinute[j] = minuteJSON{Minute: m.Minute.In(loc).Format(time.RFC3339), People: m.People}
 		}
@@ -666,23 +673,21 @@ func (s *server) staffListCSV(c echo.Context) error {
 		return err
 	}
 	loc := v.Location()
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s.csv"`, v.Slug, d))
-	c.Response().WriteHeader(http.StatusOK)
-	// A byte-order mark lets spreadsheet programs read the Chinese names.
-	_, _ = c.Response().Write([]byte("\ufeff"))
-	w := csv.NewWriter(c.Response())
-	_ = w.Write([]string{"slot_start", "slot_end", "booking_id", "status", "party_size", "position", "name", "id_type", "id_masked"})
+	rows := [][]string{csvHeader(c,
+		[]string{"日期", "开始", "结束", "预约号", "预约状态", "人数", "序号", "姓名", "证件类型", "证件号码", "入场状态", "入场时间"},
+		[]string{"date", "slot_start", "slot_end", "booking_number", "status", "party_size", "position", "name", "id_type", "id_masked", "person_status", "admitted_at"})}
 	for _, b := range bookings {
-		for i, vi := range b.Visitors {
-			_ = w.Write([]string{b.Slot.Start.In(loc).Format("15:04"), b.Slot.End.In(loc).Format("15:04"),
-				strconv.FormatInt(b.ID, 10), string(b.Status), strconv.Itoa(b.PartySize), strconv.Itoa(i + 1),
-				csvSafe(vi.Name), string(vi.IDType), vi.IDMasked})
+		for _, vi := range b.Visitors {
+			admitted := ""
+			if !vi.AdmittedAt.IsZero() {
+				admitted = vi.AdmittedAt.In(loc).Format("15:04:05")
+			}
+			rows = append(rows, []string{d.String(), b.Slot.Start.In(loc).Format("15:04"), b.Slot.End.In(loc).Format("15:04"),
+				b.Number, string(b.Status), strconv.Itoa(b.PartySize), strconv.Itoa(vi.Position),
+				csvSafe(vi.Name), string(vi.IDType), vi.IDMasked, string(vi.Status), admitted})
 		}
 	}
-	w.Flush()
-	return w.Error()
+	return writeCSV(c, fmt.Sprintf("%s-%s.csv", v.Slug, d), rows)
 }
 
 // csvSafe keeps a name from being read as a formula by a spreadsheet.

@@ -141,7 +141,8 @@ func TestStaffListCSV(t *testing.T) {
 	}
 	text := strings.TrimPrefix(string(res.Body), "\ufeff")
 	rows, err := csv.NewReader(strings.NewReader(text)).ReadAll()
-	if err != nil || len(rows) != 3 || rows[1][6] != "访客1" || rows[1][8] != "5001**********"+ids[0][14:] {
+	if err != nil || len(rows) != 3 || rows[0][0] != "日期" || rows[1][0] != "2026-03-03" || rows[1][7] != "访客1" ||
+		rows[1][9] != "5001**********"+ids[0][14:] || rows[1][10] != "confirmed" {
 		t.Fatalf("csv rows: %v %v", rows, err)
 	}
 	for _, secret := range append(ids, "13800138000") {

@@ -151,6 +151,10 @@ var problemHelps = map[domain.Code]problemHelp{
 		Text{"新的名额少于已预约的人数。", "The new quota is below the places already booked."},
 		Text{"把名额设为不少于已预约人数，或先关闭时段以取消预约。", "Set a quota at least the places booked, or close the slot to cancel its bookings."},
 		Text{"请联系管理员。", "Please ask an admin."}},
+	domain.CodeNobodyInside: {
+		Text{"登记离场的人数多于馆内人数；inside 是馆内现有人数。", "More people counted out than are inside; inside is how many are."},
+		Text{"核对离场人数；如有人未经扫码入场，先登记入场。", "Check the count; if people entered without a scan, admit them first."},
+		Text{"请联系工作人员。", "Please ask the staff."}},
 	domain.CodeMethodNotAllowed: {
 		Text{"该地址不支持这个请求方法。", "This address does not take this method."},
 		Text{"使用 Allow 响应头列出的方法之一；HEAD 在所有 GET 地址可用。", "Use one of the methods in the Allow header; HEAD works wherever GET does."},

@@ -96,6 +96,7 @@ var titles = map[domain.Code]Text{
 	domain.CodeCancelled:       {"预约已取消", "Booking was cancelled"},
 	domain.CodeFlowLimited:     {"入口限流中", "Entrance is flow-limited"},
 	domain.CodeBelowBooked:     {"低于已预约人数", "Below the places already booked"},
+	domain.CodeNobodyInside:    {"馆内人数不足", "Fewer people inside"},
 
 	domain.CodeMethodNotAllowed:     {"不支持该请求方法", "Method not allowed"},
 	domain.CodeUnsupportedMediaType: {"不支持的内容类型", "Unsupported media type"},
@@ -147,6 +148,8 @@ var ruleTexts = map[domain.Rule]Text{
 	domain.RuleUnknownVenue:     {"没有这个场馆", "is not a known venue"},
 	domain.RuleGate:             {"入口名称为 1 至 32 个字符", "must be 1 to 32 characters"},
 	domain.RuleCount:            {"人数应为 1 至 %d", "must be 1 to %d"},
+	domain.RuleOneOf:            {"预约码、预约号、证件号码只能且必须填写一项", "give exactly one of code, number and id_number"},
+	domain.RulePosition:         {"该预约没有这位游客", "names a person the booking does not have"},
 }
 
 // RuleText says in language l what is wrong with a field.

@@ -17,7 +17,13 @@ func decodeJSON(c echo.Context, v any) error {
 	if err := requireJSON(c); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(c.Request().Body)
+	return decodeJSONFrom(c.Request().Body, v)
+}
+
+// decodeJSONFrom reads exactly one JSON value from a body whose media type
+// was checked (requireJSON).
+func decodeJSONFrom(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return malformed(err)

@@ -45,7 +45,8 @@ type apiOp struct {
 	Body      any
 	BodyMedia []string
 	// Status is the success status; Out a zero value of its JSON body
-	// (nil: none), OutMedia another media type.
+	// (nil: none), OutMedia another media type (with Out: the same answer
+	// in that form, chosen with Accept).
 	Status     int
 	Out        any
 	OutMedia   string
@@ -66,6 +67,13 @@ var (
 	dateParam  = apiParam{Name: "date", Description: "A day, YYYY-MM-DD.", Schema: map[string]any{"type": "string", "format": "date"}}
 	idemHeader = apiParam{Name: "Idempotency-Key", Description: "Makes a retried booking return the first one's answer (with Idempotent-Replayed: true) instead of booking twice.",
 		Schema: map[string]any{"type": "string", "maxLength": 255}}
+)
+
+// The reports' and the calendar's range.
+var (
+	reportVenue = apiParam{Name: "venue", Description: "One venue (a slug); none: every venue.", Schema: map[string]any{"type": "string"}}
+	reportFrom  = apiParam{Name: "from", Description: "First day, YYYY-MM-DD.", Schema: map[string]any{"type": "string", "format": "date"}}
+	reportTo    = apiParam{Name: "to", Description: "Last day, YYYY-MM-DD.", Schema: map[string]any{"type": "string", "format": "date"}}
 )
 
 // pathParams describe the path parameters by name.
@@ -132,7 +140,7 @@ var apiOperations = []apiOp{
 	{Method: "POST", Path: "/api/v1/venues/:slug/walkins", ID: "walkIn", Tag: "staff", Summary: "Admit a party without a booking, in the day's places.",
 		Auth: true, Body: walkInBody{}, Status: 201, Out: admittedJSON{}, Problems: slices.Concat(bookingCodes, admissionCodes)},
 	{Method: "POST", Path: "/api/v1/venues/:slug/exits", ID: "recordExit", Tag: "staff", Summary: "Count people leaving.",
-		Auth: true, Body: exitBody{}, Status: 200, Out: occupancyJSON{}, Problems: []domain.Code{domain.CodeValidation}},
+		Auth: true, Body: exitBody{}, Status: 200, Out: occupancyJSON{}, Problems: []domain.Code{domain.CodeValidation, domain.CodeNobodyInside}},
 	{Method: "GET", Path: "/api/v1/venues/:slug/occupancy", ID: "getOccupancy", Tag: "staff", Summary: "People inside now, and the capacity.", Auth: true, Status: 200, Out: occupancyJSON{}},
 	{Method: "GET", Path: "/api/v1/venues/:slug/scan-keys", ID: "getScanKeys", Tag: "staff", Summary: "The public key offline scanners check codes with.", Auth: true, Status: 200, Out: scanKeysJSON{}},
 	{Method: "GET", Path: "/api/v1/venues/:slug/cancellations", ID: "listCancellations", Tag: "staff", Summary: "Codes cancelled since a time, for offline scanners.",
@@ -177,6 +185,22 @@ var apiOperations = []apiOp{
 		}, Status: 200, Out: []auditJSON{}, OutHeaders: []string{"Link", "X-Total-Count"}, Problems: []domain.Code{domain.CodeValidation}},
 	{Method: "GET", Path: "/api/v1/admin/live", ID: "getLive", Tag: "admin", Summary: "Each venue now: inside, admissions a minute, today's slots.",
 		Auth: true, Status: 200, Out: []LiveJSON{}},
+	{Method: "PUT", Path: "/api/v1/admin/venues/:slug/days/:date", ID: "setSpecialDay", Tag: "admin", Summary: "Open a day the weekly rule closes (slots made at once) or close a day ahead (its bookings cancelled and told).",
+		Admin: true, Body: dayBody{}, Status: 200, Out: map[string]any{}, Problems: []domain.Code{domain.CodeValidation}},
+	{Method: "GET", Path: "/api/v1/admin/venues/:slug/days", ID: "listSpecialDays", Tag: "admin", Summary: "A venue's special days in a range.",
+		Admin: true, Query: []apiParam{reportFrom, reportTo}, Status: 200, Out: []specialDayJSON{}, Problems: []domain.Code{domain.CodeValidation}},
+	{Method: "GET", Path: "/api/v1/admin/bookings", ID: "deskSearch", Tag: "admin", Summary: "The desk: a venue's bookings of a day matching a phone, booking number, name or ID number; masked IDs only.",
+		Auth: true, Query: []apiParam{
+			{Name: "venue", Description: "The venue (a slug); staff serving one venue may leave it out.", Schema: map[string]any{"type": "string"}},
+			{Name: "date", Description: "The day, YYYY-MM-DD.", Schema: map[string]any{"type": "string", "format": "date"}, Required: true},
+			{Name: "q", Description: "A phone, booking number, name or ID number; none: the whole day.", Schema: map[string]any{"type": "string", "maxLength": 64}},
+		}, Status: 200, Out: []bookingJSON{}, Problems: []domain.Code{domain.CodeValidation}},
+	{Method: "POST", Path: "/api/v1/admin/bookings/:id/cancel", ID: "deskCancel", Tag: "admin", Summary: "Cancel persons of a booking at a visitor's request (those listed, or everyone still outside); audited.",
+		Auth: true, Body: deskCancelBody{}, Status: 200, Out: bookingJSON{}, Problems: []domain.Code{domain.CodeValidation, domain.CodeNotCancellable}},
+	{Method: "GET", Path: "/api/v1/admin/reports/daily", ID: "dailyReport", Tag: "admin", Summary: "Per venue and day: quota, booked, admitted, no-shows, cancelled, walk-ins (persons). CSV with Accept: text/csv.",
+		Admin: true, Query: []apiParam{reportVenue, reportFrom, reportTo}, Status: 200, Out: []DailyRow{}, OutMedia: "text/csv", Problems: []domain.Code{domain.CodeValidation}},
+	{Method: "GET", Path: "/api/v1/admin/reports/origins", ID: "originReport", Tag: "admin", Summary: "Visitors by province of origin (GB/T 2260) and by other ID type; kept after erasure. CSV with Accept: text/csv.",
+		Admin: true, Query: []apiParam{reportVenue, reportFrom, reportTo}, Status: 200, Out: []OriginRow{}, OutMedia: "text/csv", Problems: []domain.Code{domain.CodeValidation}},
 	{Method: "GET", Path: "/api/v1/admin/venues/:slug/restrictions", ID: "listRestrictions", Tag: "admin", Summary: "IDs restricted for no-shows at a venue.",
 		Auth: true, Status: 200, Out: []restrictionJSON{}},
 	{Method: "POST", Path: "/api/v1/admin/restrictions/:id/lift", ID: "liftRestriction", Tag: "admin", Summary: "Lift a restriction, with a reason.",
@@ -493,7 +517,12 @@ func (op apiOp) build(ss *schemaSet) map[string]any {
 	}
 	switch {
 	case op.Out != nil:
-		ok["content"] = map[string]any{"application/json": map[string]any{"schema": ss.of(reflect.TypeOf(op.Out))}}
+		content := map[string]any{"application/json": map[string]any{"schema": ss.of(reflect.TypeOf(op.Out))}}
+		if op.OutMedia != "" {
+			// The same answer in another form, chosen with Accept.
+			content[op.OutMedia] = map[string]any{"schema": map[string]any{"type": "string", "contentMediaType": op.OutMedia}}
+		}
+		ok["content"] = content
 	case op.OutMedia != "":
 		ok["content"] = map[string]any{op.OutMedia: map[string]any{"schema": map[string]any{"type": "string", "contentMediaType": op.OutMedia}}}
 	}

@@ -33,6 +33,8 @@ type Problem struct {
 	Window    *windowJSON       `json:"window,omitempty"`
 	Venue     string            `json:"venue,omitempty"`
 	MustLeave int               `json:"must_leave,omitempty"`
+	// Inside is set on nobody_inside: the people counted inside.
+	Inside *int `json:"inside,omitempty"`
 	// RestrictedUntil is the day a restriction for no-shows ends.
 	RestrictedUntil string `json:"restricted_until,omitempty"`
 	// OpensAt is when a day not yet open for booking opens (RFC 3339).
@@ -83,6 +85,7 @@ var statusOf = map[domain.Code]int{
 	domain.CodeCancelled:       http.StatusGone,
 	domain.CodeFlowLimited:     http.StatusTooManyRequests,
 	domain.CodeBelowBooked:     http.StatusConflict,
+	domain.CodeNobodyInside:    http.StatusConflict,
 
 	domain.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	domain.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,

@@ -160,8 +160,14 @@ func (s *server) me(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// admitBody names whom to admit: exactly one of code, number (a booking
+// number) and id_number (an ID card at the gate: that one person), and
+// optionally the positions of the party to admit.
 type admitBody struct {
 	Code      string `json:"code"`
+	Number    string `json:"number"`
+	IDNumber  string `json:"id_number"`
+	Visitors  []int  `json:"visitors"`
 	Gate      string `json:"gate"`
 	Venue     string `json:"venue"`
 	RequestID string `json:"request_id"`
@@ -179,6 +185,28 @@ type admittedJSON struct {
 	Gate       string        `json:"gate"`
 	AdmittedAt string        `json:"admitted_at"`
 	Replayed   bool          `json:"replayed,omitempty"`
+	// AdmittedNow are the persons this admission let in; Outside, those of
+	// the party still expected.
+	AdmittedNow []personRefJSON `json:"admitted_now"`
+	Outside     []personRefJSON `json:"outside"`
+}
+
+// personRefJSON names one person of a party at the gate: staff compare
+// the name and masked ID with the card.
+type personRefJSON struct {
+	Position int    `json:"position"`
+	Name     string `json:"name"`
+	IDMasked string `json:"id_masked"`
+}
+
+func personRefs(b domain.Booking, positions []int) []personRefJSON {
+	out := []personRefJSON{}
+	for _, p := range positions {
+		if v, ok := b.Person(p); ok {
+			out = append(out, personRefJSON{Position: p, Name: v.Name, IDMasked: v.IDMasked})
+		}
+	}
+	return out
 }
 
 // staffVenueSlug is the venue a request acts at: the one named, or the only
@@ -205,7 +233,8 @@ func (s *server) admit(c echo.Context) error {
 		return err
 	}
 	a, err := s.Admissions.Admit(c.Request().Context(), domain.Scan{Staff: SessionOf(c).User, Venue: slug,
-		Gate: body.Gate, Code: body.Code, RequestID: body.RequestID})
+		Gate: body.Gate, Code: body.Code, Number: body.Number, IDNumber: body.IDNumber, Positions: body.Visitors,
+		RequestID: body.RequestID})
 	s.Metrics.countAdmission(slug, err)
 	if err != nil {
 		return s.admissionProblem(c, err, a.Booking)
@@ -224,7 +253,8 @@ func (s *server) admittedOut(c echo.Context, status int, a domain.Admitted) erro
 	}
 	return c.JSON(status, admittedJSON{Result: "admitted", Booking: b, Gate: a.Admission.Gate,
 		Occupancy:  occupancyJSON{Inside: a.Occupancy.Inside, Capacity: a.Occupancy.Capacity},
-		AdmittedAt: a.Admission.At.In(v.Location()).Format(time.RFC3339), Replayed: a.Replayed})
+		AdmittedAt: a.Admission.At.In(v.Location()).Format(time.RFC3339), Replayed: a.Replayed,
+		AdmittedNow: personRefs(a.Booking, a.Admission.Positions), Outside: personRefs(a.Booking, a.Booking.Outside())})
 }
 
 // admissionProblem answers a refused scan with what staff need to act:
@@ -316,6 +346,14 @@ func (s *server) exit(c echo.Context) error {
 		body.Gate = "-"
 	}
 	occ, err := s.Admissions.Exit(c.Request().Context(), SessionOf(c).User, c.Param("slug"), body.Gate, body.Count, body.RequestID)
+	var de *domain.Error
+	if errors.As(err, &de) && de.Code == domain.CodeNobodyInside {
+		p := ProblemOf(err, LangOf(c))
+		inside := de.Inside
+		p.Inside = &inside
+		p.Detail = Text{"馆内现有 %d 人，不能登记离场 %d 人。", "%d people are inside: %d cannot leave."}.Format(LangOf(c), de.Inside, body.Count)
+		return writeProblem(c, p)
+	}
 	if err != nil {
 		return err
 	}

@@ -143,6 +143,7 @@ func TestStaffAuthorization(t *testing.T) {
 				{"decode a frame", "POST", "/api/v1/scans/decode", func(string) any { return "not an image" },
 					map[string]int{"anonymous": 401, "librarian": 422, "north": 422, "admin": 422}},
 				{"staff list (CSV)", "GET", "/api/v1/venues/jinyun-mountain/bookings.csv?date=2026-03-02", nil, venueWide},
+				{"desk search", "GET", "/api/v1/admin/bookings?venue=jinyun-mountain&date=2026-03-02&q=13800138000", nil, venueWide},
 			}
 			// Admin routes: refused to anonymous and to every staff member.
 			adminOnly := func(ok int) map[string]int {
@@ -182,6 +183,15 @@ func TestStaffAuthorization(t *testing.T) {
 					return map[string]any{"password": "another long password"}
 				}, adminOnly(204)},
 				{"audit log", "GET", "/api/v1/admin/audit", nil, adminOnly(200)},
+				{"open a special day", "PUT", "/api/v1/admin/venues/beibei-art-gallery/days/2026-03-09", func(string) any {
+					return map[string]any{"open": true, "reason": "public holiday"}
+				}, adminOnly(200)},
+				{"close a day ahead", "PUT", "/api/v1/admin/venues/beibei-art-gallery/days/2026-03-06", func(string) any {
+					return map[string]any{"open": false, "reason": "exhibition change"}
+				}, adminOnly(200)},
+				{"special days", "GET", "/api/v1/admin/venues/beibei-art-gallery/days?from=2026-03-01&to=2026-03-31", nil, adminOnly(200)},
+				{"daily report", "GET", "/api/v1/admin/reports/daily?from=2026-03-01&to=2026-03-02", nil, adminOnly(200)},
+				{"origin report", "GET", "/api/v1/admin/reports/origins?venue=jinyun-mountain", nil, adminOnly(200)},
 				{"live dashboard", "GET", "/api/v1/admin/live", nil, adminOnly(200)},
 				{"sign out", "POST", "/api/v1/auth/logout", nil, map[string]int{"anonymous": 401, "librarian": 204, "north": 204, "admin": 204}},
 			}...)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
 	"time"
@@ -221,8 +222,25 @@ func (b bookingBody) request(idempotencyKey string) domain.BookingRequest {
 }
 
 func (s *server) createBooking(c echo.Context) error {
+	if err := requireJSON(c); err != nil {
+		return err
+	}
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer bodyBuffers.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(c.Request().Body); err != nil {
+		return malformed(err)
+	}
+	if c.Request().Header.Get("Idempotency-Key") == "" {
+		if slotID, ok := quickSlotID(buf.Bytes()); ok {
+			if v, full := s.Bookings.SoldOut(c.Request().Context(), slotID); full {
+				s.Metrics.bookings.WithLabelValues(v.Slug, string(domain.CodeSoldOut)).Inc()
+				return writeSoldOut(c)
+			}
+		}
+	}
 	var body bookingBody
-	if err := decodeJSON(c, &body); err != nil {
+	if err := decodeJSONFrom(bytes.NewReader(buf.Bytes()), &body); err != nil {
 		return err
 	}
 	req := body.request(c.Request().Header.Get("Idempotency-Key"))

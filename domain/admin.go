@@ -14,6 +14,8 @@ import (
 // audit entry in one transaction: no change without a trace.
 type AdminStore interface {
 	AuditLog
+	CalendarStore
+	DeskStore
 	// ClosureReason is the reason of the latest closure of a venue's day
 	// (slotID 0) or of that day or one slot of it; "" when there is none.
 	ClosureReason(ctx context.Context, venueID int64, d Date, slotID int64) (string, error)
@@ -119,6 +121,9 @@ func NewAdmin(d AdminDeps) *Admin {
 	return &Admin{catalog: d.Catalog, bookings: d.Bookings, store: d.Store, admin: d.Admin, gate: d.Gate, accounts: d.Accounts,
 		entrance: d.Admissions, schedule: d.Schedule, clock: d.Clock, log: d.Log}
 }
+
+// Now is the admin use case's clock, for what pages draw in a venue's time.
+func (a *Admin) Now() time.Time { return a.clock.Now() }
 
 func requireAdmin(u User) error {
 	if u.Role != RoleAdmin {

@@ -18,6 +18,9 @@ type Admission struct {
 	Source    AdmissionSource
 	ScannerID string
 	At        time.Time
+	// Positions are the persons of the party this admission let in; a
+	// party arriving apart is admitted in several admissions.
+	Positions []int
 }
 
 // AdmissionSource says how an admission was made.
@@ -60,13 +63,21 @@ type Exit struct {
 // AdmissionStore keeps what happens at the entrance gates: admissions,
 // refused attempts, walk-ins and exits.
 type AdmissionStore interface {
-	// AdmitBooking marks a confirmed booking admitted, records the
-	// admission and the attempt that made it, in one transaction. If the
-	// booking is no longer confirmed it returns the booking's status as an
-	// error: ErrAlreadyAdmitted, ErrCancelledBooking or ErrNotAdmissible.
+	// AdmitBooking admits the persons of a confirmed booking named by
+	// a.Positions (nil: every person still confirmed), each with a
+	// conditional update, records the admission (Positions: who came in
+	// now) and the attempt that made it, in one transaction; the booking
+	// is admitted once no one is left outside. If no one could be admitted
+	// it returns why: ErrAlreadyAdmitted, ErrCancelledBooking or
+	// ErrNotAdmissible.
 	AdmitBooking(ctx context.Context, a Admission, attempt Attempt) (Admission, error)
-	// AdmissionOf finds the admission of a booking.
+	// AdmissionOf finds the first admission of a booking.
 	AdmissionOf(ctx context.Context, bookingID int64) (Admission, error)
+	// AdmissionsOf lists the admissions of a booking, first first.
+	AdmissionsOf(ctx context.Context, bookingID int64) ([]Admission, error)
+	// PersonOn finds the person not cancelled, in a booking of the venue's
+	// day d, whose ID hash is one of hashes: the booking and position.
+	PersonOn(ctx context.Context, venueID int64, d Date, hashes []string) (int64, int, error)
 	// RecordAttempt keeps a refused attempt; a repeat (same user and
 	// request id, or same scanner and nonce) is ignored.
 	RecordAttempt(ctx context.Context, a Attempt) error

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -40,21 +41,38 @@ func NewAdmissions(d AdmissionsDeps) *Admissions {
 		signer: d.Signer, clock: d.Clock, log: d.Log}
 }
 
-// Scan is a code read at a gate.
+// Scan is a code read at a gate, a booking number typed, or an ID card
+// swiped: exactly one of Code, Number and IDNumber.
 type Scan struct {
 	Staff     User
 	Venue     string // slug of the venue the staff member stands at
 	Gate      string
 	Code      string
+	Number    string // the booking number, read aloud or typed
+	IDNumber  string // an ID card at the gate: admits that one person
+	Positions []int  // the persons to admit; none: everyone not yet in
 	RequestID string // the same id on a retry returns the first answer
 }
 
-// Admitted is a party let in, with the venue's occupancy after it.
+// Admitted is a party, or some of it, let in, with the venue's occupancy
+// after it. Booking is as the admission left it: each person's status says
+// who is in and who is still outside.
 type Admitted struct {
 	Booking   Booking
-	Admission Admission
+	Admission Admission // Positions: who came in now
 	Occupancy Occupancy
 	Replayed  bool // a retried request answered again
+}
+
+// Outside are the positions of the persons of b still expected.
+func (b Booking) Outside() []int {
+	var out []int
+	for _, v := range b.Visitors {
+		if v.Status == BookingConfirmed {
+			out = append(out, v.Position)
+		}
+	}
+	return out
 }
 
 // Occupancy is how many people are inside a venue and how many may be.
@@ -75,11 +93,13 @@ func (g *Admissions) staffVenue(ctx context.Context, staff User, slug string) (V
 	return v, nil
 }
 
-// Admit checks a scanned code against the rules and admits its party:
-// signature first (no storage touched for a forged code), then cancelled,
-// wrong venue, outside the admission window, already admitted; then room
-// inside the venue and the gate's flow; then the store's conditional update,
-// which lets exactly one of two simultaneous scans win.
+// Admit checks a scanned code, a booking number or an ID card against
+// the rules and admits the persons it names: signature first (no storage
+// touched for a forged code), then cancelled, wrong venue, outside the
+// admission window, no one left to admit; then room inside the venue and
+// the gate's flow for those persons; then the store's conditional update
+// of each person, which lets exactly one of two simultaneous scans of one
+// person win.
 func (g *Admissions) Admit(ctx context.Context, s Scan) (Admitted, error) {
 	v, err := g.staffVenue(ctx, s.Staff, s.Venue)
 	if err != nil {
@@ -91,6 +111,18 @@ func (g *Admissions) Admit(ctx context.Context, s Scan) (Admitted, error) {
 	if len(s.RequestID) > 64 {
 		return Admitted{}, Invalid("request_id", RuleTooLong)
 	}
+	given := 0
+	for _, k := range []string{s.Code, s.Number, s.IDNumber} {
+		if k != "" {
+			given++
+		}
+	}
+	if given != 1 {
+		return Admitted{}, Invalid("code", RuleOneOf)
+	}
+	if len(s.Positions) > MaxPartyLimit {
+		return Admitted{}, Invalid("visitors", RuleTooLarge)
+	}
 	now := g.clock.Now()
 	attempt := Attempt{VenueID: v.ID, Gate: s.Gate, UserID: s.Staff.ID, RequestID: s.RequestID, At: now}
 	if s.RequestID != "" {
@@ -98,22 +130,24 @@ func (g *Admissions) Admit(ctx context.Context, s Scan) (Admitted, error) {
 			return first, nil
 		}
 	}
-	p, err := DecodeCode(s.Code, g.signer)
+	b, positions, err := g.find(ctx, v, s, now)
 	if err != nil {
-		return Admitted{}, g.refuse(ctx, attempt, ErrInvalidCode)
-	}
-	b, err := g.store.Booking(ctx, p.BookingID)
-	if errors.Is(err, ErrNotFound) || (err == nil && (b.VenueID != p.VenueID || b.Slot.ID != p.SlotID)) {
-		return Admitted{}, g.refuse(ctx, attempt, ErrInvalidCode)
-	}
-	if err != nil {
-		return Admitted{}, err
+		if CodeOf(err) == CodeValidation || CodeOf(err) == "" || CodeOf(err) == CodeUnavailable {
+			return Admitted{}, err
+		}
+		return Admitted{}, g.refuse(ctx, attempt, err)
 	}
 	attempt.BookingID = b.ID
 	if err := g.rules(ctx, v, b, now); err != nil {
 		return Admitted{Booking: b}, g.refuse(ctx, attempt, err)
 	}
-	a, err := g.let(ctx, v, b, s.Gate, s.Staff.ID, AdmittedOnline, attempt)
+	if positions, err = g.persons(ctx, b, positions); err != nil {
+		if CodeOf(err) == CodeValidation {
+			return Admitted{Booking: b}, err
+		}
+		return Admitted{Booking: b}, g.refuse(ctx, attempt, err)
+	}
+	a, err := g.let(ctx, v, b, positions, s.Gate, s.Staff.ID, AdmittedOnline, attempt)
 	if errors.Is(err, ErrAlreadyAdmitted) && s.RequestID != "" {
 		// Two copies of one request raced: the loser answers as the winner.
 		if first, ok := g.replay(ctx, v, s.Staff.ID, s.RequestID); ok {
@@ -124,6 +158,45 @@ func (g *Admissions) Admit(ctx context.Context, s Scan) (Admitted, error) {
 		return Admitted{Booking: b}, g.refuse(ctx, attempt, err)
 	}
 	return a, nil
+}
+
+// find reads the booking a scan names, and the positions it names: those
+// listed, or the one person whose ID card was swiped.
+func (g *Admissions) find(ctx context.Context, v Venue, s Scan, now time.Time) (Booking, []int, error) {
+	switch {
+	case s.Code != "":
+		p, err := DecodeCode(s.Code, g.signer)
+		if err != nil {
+			return Booking{}, nil, ErrInvalidCode
+		}
+		b, err := g.store.Booking(ctx, p.BookingID)
+		if errors.Is(err, ErrNotFound) || (err == nil && (b.VenueID != p.VenueID || b.Slot.ID != p.SlotID)) {
+			return Booking{}, nil, ErrInvalidCode
+		}
+		return b, s.Positions, err
+	case s.Number != "":
+		number := NormalizeID(s.Number)
+		if !CheckBookingNumber(number) {
+			return Booking{}, nil, Invalid("number", RuleIDFormat)
+		}
+		b, err := g.store.BookingByNumber(ctx, number)
+		return b, s.Positions, err
+	default:
+		number := NormalizeID(s.IDNumber)
+		if number == "" || len(number) > 32 {
+			return Booking{}, nil, Invalid("id_number", RuleIDFormat)
+		}
+		hashes := make([]string, len(IDTypes))
+		for i, t := range IDTypes {
+			hashes[i] = g.bookings.ids.Hash(t, number)
+		}
+		id, position, err := g.records.PersonOn(ctx, v.ID, v.Today(now), hashes)
+		if err != nil {
+			return Booking{}, nil, err
+		}
+		b, err := g.store.Booking(ctx, id)
+		return b, []int{position}, err
+	}
 }
 
 // AdmissionWindow is when a slot's visitors may enter: from the venue's
@@ -143,7 +216,7 @@ func (g *Admissions) rules(ctx context.Context, v Venue, b Booking, now time.Tim
 	case now.Before(from) || !now.Before(to):
 		return &Error{Code: CodeWrongTime, From: from, To: to}
 	case b.Status == BookingAdmitted:
-		return g.alreadyAdmitted(ctx, b.ID)
+		return g.alreadyAdmitted(ctx, b, nil)
 	case b.Status == BookingNoShow:
 		return &Error{Code: CodeWrongTime, From: from, To: to}
 	}
@@ -155,21 +228,72 @@ func (g *Admissions) AdmissionOf(ctx context.Context, bookingID int64) (Admissio
 	return g.records.AdmissionOf(ctx, bookingID)
 }
 
-func (g *Admissions) alreadyAdmitted(ctx context.Context, bookingID int64) error {
-	first, err := g.records.AdmissionOf(ctx, bookingID)
+// persons are the positions to admit of those asked for (none: the whole
+// party): the persons still outside. A position the party does not have is
+// refused; so is a list of persons all cancelled, or all already in.
+func (g *Admissions) persons(ctx context.Context, b Booking, asked []int) ([]int, error) {
+	if len(asked) == 0 {
+		out := b.Outside()
+		if len(out) == 0 {
+			return nil, g.alreadyAdmitted(ctx, b, nil)
+		}
+		return out, nil
+	}
+	var out, in []int
+	cancelled := 0
+	for _, p := range asked {
+		v, ok := b.Person(p)
+		switch {
+		case !ok:
+			return nil, Invalid("visitors", RulePosition)
+		case v.Status == BookingConfirmed:
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		case v.Status == BookingAdmitted:
+			in = append(in, p)
+		default:
+			cancelled++
+		}
+	}
+	switch {
+	case len(out) > 0:
+		return out, nil
+	case len(in) > 0:
+		return nil, g.alreadyAdmitted(ctx, b, in)
+	}
+	return nil, ErrCancelledBooking
+}
+
+// alreadyAdmitted is the refusal of persons already in, naming the
+// admission that let in the first of them (of the booking when none named).
+func (g *Admissions) alreadyAdmitted(ctx context.Context, b Booking, positions []int) error {
+	all, err := g.records.AdmissionsOf(ctx, b.ID)
 	if err != nil {
-		return fmt.Errorf("find first admission of booking %d: %w", bookingID, err)
+		return fmt.Errorf("find admissions of booking %d: %w", b.ID, err)
+	}
+	if len(all) == 0 {
+		return ErrAlreadyAdmitted
+	}
+	first := all[0]
+	for _, a := range all {
+		if len(positions) > 0 && slices.ContainsFunc(a.Positions, func(p int) bool { return slices.Contains(positions, p) }) {
+			first = a
+			break
+		}
 	}
 	return &Error{Code: CodeAlreadyAdmitted, Admission: &first}
 }
 
-// let takes room in the venue and the gate's flow, then admits in the
-// store; if the store refuses, the room is given back.
-func (g *Admissions) let(ctx context.Context, v Venue, b Booking, gate string, userID int64, source AdmissionSource, attempt Attempt) (Admitted, error) {
+// let takes room in the venue and the gate's flow for the persons, then
+// admits them in the store; if the store refuses, the room is given back,
+// and if it admits fewer (another gate was quicker for some), the others'
+// room is.
+func (g *Admissions) let(ctx context.Context, v Venue, b Booking, positions []int, gate string, userID int64, source AdmissionSource, attempt Attempt) (Admitted, error) {
 	now := g.clock.Now()
 	vd := VenueDay{VenueID: v.ID, Date: v.Today(now)}
 	hold := newHold()
-	count, err := g.enter(ctx, v, vd, hold, b.PartySize, gate)
+	count, err := g.enter(ctx, v, vd, hold, len(positions), gate)
 	if err != nil {
 		return Admitted{}, err
 	}
@@ -178,18 +302,26 @@ func (g *Admissions) let(ctx context.Context, v Venue, b Booking, gate string, u
 	defer cancel()
 	attempt.Result = AttemptAdmitted
 	a, err := g.records.AdmitBooking(ctx, Admission{BookingID: b.ID, VenueID: v.ID, Date: b.Slot.Date,
-		PartySize: b.PartySize, Gate: gate, UserID: userID, Source: source, At: now}, attempt)
+		PartySize: len(positions), Gate: gate, UserID: userID, Source: source, At: now, Positions: positions}, attempt)
 	if err != nil {
 		if uerr := g.counter.Undo(ctx, vd, hold, gate); uerr != nil {
 			g.log.WarnContext(ctx, "give back room of a failed admission", "venue", v.Slug, "err", uerr)
 		}
 		if errors.Is(err, ErrAlreadyAdmitted) {
-			return Admitted{}, g.alreadyAdmitted(ctx, b.ID)
+			return Admitted{}, g.alreadyAdmitted(ctx, b, positions)
 		}
 		return Admitted{}, err
 	}
-	b = b.admitted(now)
-	return Admitted{Booking: b, Admission: a, Occupancy: Occupancy{Inside: count.Inside, Capacity: v.InstantaneousCapacity}}, nil
+	inside := count.Inside
+	if extra := len(positions) - len(a.Positions); extra > 0 {
+		if c, lerr := g.counter.Leave(ctx, vd, newHold(), extra); lerr != nil {
+			g.log.WarnContext(ctx, "give back room of persons admitted elsewhere", "venue", v.Slug, "err", lerr)
+		} else {
+			inside = c.Inside
+		}
+	}
+	b = b.admittedPersons(a.Positions, now)
+	return Admitted{Booking: b, Admission: a, Occupancy: Occupancy{Inside: inside, Capacity: v.InstantaneousCapacity}}, nil
 }
 
 // enter asks the occupancy counter for room, rebuilding the count from the
@@ -243,9 +375,17 @@ func (g *Admissions) replay(ctx context.Context, v Venue, userID int64, requestI
 	if err != nil {
 		return Admitted{}, false
 	}
-	a, err := g.records.AdmissionOf(ctx, b.ID)
-	if err != nil {
+	all, err := g.records.AdmissionsOf(ctx, b.ID)
+	if err != nil || len(all) == 0 {
 		return Admitted{}, false
+	}
+	// The admission the request made was written with its attempt: same
+	// user, same instant.
+	a := all[0]
+	for _, x := range all {
+		if x.UserID == userID && x.At.Equal(first.At) {
+			a = x
+		}
 	}
 	occ, err := g.Occupancy(ctx, User{Role: RoleAdmin}, v.Slug)
 	if err != nil {
@@ -308,6 +448,16 @@ func (g *Admissions) Exit(ctx context.Context, staff User, slug, gate string, pe
 	if people < 1 || people > MaxExitCount {
 		return Occupancy{}, &ValidationError{Fields: []FieldError{{Field: Field("count"), Rule: RuleCount, Limit: MaxExitCount}}}
 	}
+	// Counting out more people than are inside is refused, not silently
+	// clamped: the count at the gate would go wrong unseen.
+	occ, err := g.Occupancy(ctx, staff, slug)
+	if err != nil {
+		return Occupancy{}, err
+	}
+	if people > occ.Inside {
+		return occ, &Error{Code: CodeNobodyInside, Inside: occ.Inside,
+			Detail: fmt.Sprintf("%d counted out, %d inside", people, occ.Inside)}
+	}
 	now := g.clock.Now()
 	vd := VenueDay{VenueID: v.ID, Date: v.Today(now)}
 	fresh, err := g.records.AddExit(ctx, Exit{VenueID: v.ID, Date: vd.Date, Gate: gate, People: people,
@@ -350,7 +500,7 @@ func (g *Admissions) WalkIn(ctx context.Context, staff User, slug, gate string, 
 		return Admitted{}, err
 	}
 	attempt := Attempt{VenueID: v.ID, BookingID: res.Booking.ID, Gate: gate, UserID: staff.ID, At: now}
-	a, err := g.let(ctx, v, res.Booking, gate, staff.ID, AdmittedWalkIn, attempt)
+	a, err := g.let(ctx, v, res.Booking, res.Booking.Outside(), gate, staff.ID, AdmittedWalkIn, attempt)
 	if err != nil {
 		if _, cerr := g.bookings.Revoke(ctx, res.Booking, now); cerr != nil {
 			g.log.ErrorContext(ctx, "undo walk-in booking that could not be admitted", "booking", res.Booking.ID, "err", cerr)
@@ -500,7 +650,7 @@ func (g *Admissions) uploadOne(ctx context.Context, v Venue, staff User, scanner
 	case b.VenueID != v.ID:
 		return record(&Error{Code: CodeWrongVenue, VenueID: b.VenueID})
 	case b.Status == BookingAdmitted:
-		return record(g.alreadyAdmitted(ctx, b.ID))
+		return record(g.alreadyAdmitted(ctx, b, nil))
 	case b.Status == BookingCancelled:
 		// Let in offline though cancelled: report it, the scanner's list was stale.
 		return record(ErrCancelledBooking)
@@ -510,14 +660,13 @@ func (g *Admissions) uploadOne(ctx context.Context, v Venue, staff User, scanner
 		PartySize: b.PartySize, Gate: s.Gate, UserID: staff.ID, Source: AdmittedOffline, ScannerID: scannerID, At: s.ScannedAt}, attempt)
 	switch {
 	case errors.Is(err, ErrAlreadyAdmitted):
-		return record(g.alreadyAdmitted(ctx, b.ID))
+		return record(g.alreadyAdmitted(ctx, b, nil))
 	case errors.Is(err, ErrCancelledBooking), errors.Is(err, ErrNotAdmissible):
 		return record(err)
 	case err != nil:
 		return res, err
 	}
 	res.Result = AttemptAdmitted
-	res.Booking = res.Booking.admitted(s.ScannedAt)
-	_ = a
+	res.Booking = res.Booking.admittedPersons(a.Positions, s.ScannedAt)
 	return res, nil
 }

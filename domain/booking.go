@@ -56,6 +56,19 @@ type Visitor struct {
 	// person at a time. It takes the values of a booking's status.
 	Status     BookingStatus
 	AdmittedAt time.Time // zero unless admitted
+	// Origin is where the person comes from, for the reports: a resident
+	// ID's province code (its first two digits), or the document type.
+	// It outlives the erasure of names and ID hashes.
+	Origin string
+}
+
+// OriginOf is the origin a document gives: the province code of a
+// resident ID, otherwise the document type.
+func OriginOf(t IDType, number string) string {
+	if t == IDResident && len(number) >= 2 {
+		return number[:2]
+	}
+	return string(t)
 }
 
 // Person finds the visitor at position.
@@ -179,7 +192,7 @@ func (r *BookingRequest) checkParty(h IDHasher, maxParty int, now time.Time, pho
 			}
 			seen[hash] = i
 			visitors = append(visitors, Visitor{Position: len(visitors) + 1, Name: name, IDType: t, IDHash: hash,
-				IDMasked: MaskID(number), Status: BookingConfirmed})
+				IDMasked: MaskID(number), Status: BookingConfirmed, Origin: OriginOf(t, number)})
 		}
 	}
 	if err := errs.OrNil(); err != nil {
@@ -213,15 +226,17 @@ func (b Booking) Cancellable(now time.Time) bool {
 	return b.Status == BookingConfirmed && now.Before(b.Slot.Start)
 }
 
-// admitted is b as admitting it at instant at leaves it: the booking and
-// every person of it not cancelled admitted, as the store records it.
-func (b Booking) admitted(at time.Time) Booking {
-	b.Status = BookingAdmitted
+// admittedPersons is b as admitting the persons at positions at instant
+// at leaves it: the booking admitted once no one is left outside.
+func (b Booking) admittedPersons(positions []int, at time.Time) Booking {
 	b.Visitors = slices.Clone(b.Visitors)
 	for i, v := range b.Visitors {
-		if v.Status == BookingConfirmed || v.Status == "" {
+		if v.Status == BookingConfirmed && slices.Contains(positions, v.Position) {
 			b.Visitors[i].Status, b.Visitors[i].AdmittedAt = BookingAdmitted, at
 		}
+	}
+	if len(b.Outside()) == 0 {
+		b.Status = BookingAdmitted
 	}
 	return b
 }

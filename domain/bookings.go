@@ -29,6 +29,8 @@ type Bookings struct {
 	publicURL string
 	// restrictions keeps IDs restricted for no-shows from booking.
 	restrictions restrictionCache
+	// coalescer commits bookings of one slot together; nil: one by one.
+	coalescer *Coalescer
 }
 
 // NewBookings wires the booking use case.
@@ -53,6 +55,10 @@ func (s *Bookings) ForgetRestrictions() {
 
 // RestrictWith refuses bookings of IDs restricted for no-shows in store.
 func (s *Bookings) RestrictWith(store FairnessStore) { s.restrictions.store = store }
+
+// CoalesceWith commits bookings through c, which gathers those of one
+// slot into one transaction.
+func (s *Bookings) CoalesceWith(c *Coalescer) { s.coalescer = c }
 
 // LimitWith makes every booking request pass limits in limiter first.
 func (s *Bookings) LimitWith(limiter Limiter, limits BookingLimits) {
@@ -86,6 +92,17 @@ func (s *Bookings) Book(ctx context.Context, r BookingRequest) (BookResult, erro
 		return BookResult{}, err
 	}
 	now := s.clock.Now()
+	// A slot that was full a moment ago is answered from memory before the
+	// per-person work (ID checks and hashes, request limits): a flood at a
+	// full slot costs one lookup each. Only for a request that could have
+	// been booked otherwise (a party of a valid size, an open slot), and
+	// without an Idempotency-Key: a keyed request may be the retry of a
+	// booking made, which gets that booking back.
+	if r.IdempotencyKey == "" && len(r.Visitors) >= 1 && len(r.Visitors) <= venue.MaxPartySize && bookable(venue, slot, now) == nil {
+		if remaining, ok := s.catalog.KnownSoldOut(slot.ID, len(r.Visitors)); ok {
+			return BookResult{}, &Error{Code: CodeSoldOut, Remaining: remaining}
+		}
+	}
 	visitors, err := r.checkParty(s.ids, venue.MaxPartySize, now, true)
 	if err != nil {
 		return BookResult{}, err
@@ -102,6 +119,27 @@ func (s *Bookings) Book(ctx context.Context, r BookingRequest) (BookResult, erro
 	}
 	b, replayed, err := s.book(ctx, r, venue, slot, visitors, now)
 	return BookResult{Booking: b, Replayed: replayed, Limits: limits}, err
+}
+
+// SoldOut reports, from memory alone, that a slot open for booking was
+// found full a moment ago with no place left (SLOTGATE_SOLD_OUT_MEMORY), so
+// that any party would be refused sold out; it names the slot's venue. A
+// flood at a full slot is answered with it before any other work. A request
+// with an Idempotency-Key must go through Book all the same: it may be the
+// retry of a booking made, which gets that booking back.
+func (s *Bookings) SoldOut(ctx context.Context, slotID int64) (Venue, bool) {
+	if _, full := s.catalog.PeekSoldOut(slotID, 1); !full {
+		return Venue{}, false
+	}
+	slot, err := s.catalog.Slot(ctx, slotID)
+	if err != nil {
+		return Venue{}, false
+	}
+	venue, err := s.catalog.VenueByID(ctx, slot.VenueID)
+	if err != nil || bookable(venue, slot, s.clock.Now()) != nil {
+		return Venue{}, false
+	}
+	return venue, true
 }
 
 // passLimits checks the request against the limits by client, phone and ID.
@@ -134,17 +172,23 @@ func (s *Bookings) passLimits(ctx context.Context, r BookingRequest, visitors []
 // It returns the booking and whether it was made earlier under the same
 // Idempotency-Key (a replay, not a new booking).
 func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot Slot, visitors []Visitor, now time.Time) (Booking, bool, error) {
+	// The fingerprint is made when needed: a refusal without an
+	// Idempotency-Key needs none.
 	nb := NewBooking{Number: NewBookingNumber(), Slot: slot, Phone: r.Phone, Visitors: visitors, CreatedAt: now,
-		Today: venue.Today(now), Fingerprint: fingerprint(slot.ID, r.Phone, visitors)}
+		Today: venue.Today(now)}
 	if r.IdempotencyKey != "" {
 		nb.IdempotencyKey = digest("idempotency", r.IdempotencyKey)
+		nb.Fingerprint = fingerprint(slot.ID, r.Phone, visitors)
 	}
 	if !r.walkIn && r.Phone != "" {
 		nb.Notice = func(b Booking) NotificationText { return bookedNotice(venue, b, s.Code(b), s.Link(b)) }
 	}
 
-	if remaining, ok := s.catalog.KnownSoldOut(slot.ID, len(visitors)); ok {
-		return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: remaining})
+	// (Book answers a request without a key from memory before this.)
+	if nb.IdempotencyKey != "" {
+		if remaining, ok := s.catalog.KnownSoldOut(slot.ID, len(visitors)); ok {
+			return s.refused(ctx, nb, &Error{Code: CodeSoldOut, Remaining: remaining})
+		}
 	}
 	hold := newHold()
 	take, err := s.take(ctx, slot.ID, hold, len(visitors), now)
@@ -155,6 +199,8 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 		return Booking{}, false, err
 	}
 	switch take.Outcome {
+	case Taken:
+		s.catalog.ForgetSoldOut(slot.ID) // places were there after all
 	case TakeSoldOut:
 		if take.Pending == 0 {
 			s.catalog.NoteSoldOut(slot.ID, take.Remaining)
@@ -167,10 +213,15 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 	// From here places are held: finish the work even if the visitor leaves.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
-	b, err := s.store.CreateBooking(ctx, nb)
+	if nb.Fingerprint == "" {
+		nb.Fingerprint = fingerprint(slot.ID, r.Phone, visitors)
+	}
+	b, settled, err := s.create(ctx, nb, hold)
 	switch {
 	case err == nil:
-		s.settle(ctx, slot.ID, hold, true)
+		if !settled {
+			s.settle(ctx, slot.ID, hold, true)
+		}
 		return b, false, nil
 	case errors.Is(err, ErrOutcomeUnknown):
 		// The commit may have happened. Giving the places back could
@@ -179,11 +230,24 @@ func (s *Bookings) book(ctx context.Context, r BookingRequest, venue Venue, slot
 		s.log.WarnContext(ctx, "booking outcome unknown, hold left to reconciliation", "slot", slot.ID, "err", err)
 		return Booking{}, false, err
 	}
-	s.settle(ctx, slot.ID, hold, false)
+	if !settled {
+		s.settle(ctx, slot.ID, hold, false)
+	}
 	if errors.Is(err, ErrIdempotentReplay) {
 		return s.replay(ctx, nb, err)
 	}
 	return Booking{}, false, err
+}
+
+// create commits a booking whose places hold holds, with the other
+// bookings of its slot when coalescing is on; settled says that the hold
+// was ended with the batch's.
+func (s *Bookings) create(ctx context.Context, nb NewBooking, hold string) (Booking, bool, error) {
+	if s.coalescer.Enabled() {
+		return s.coalescer.Create(ctx, nb, hold)
+	}
+	b, err := s.store.CreateBooking(ctx, nb)
+	return b, false, err
 }
 
 // bookable checks the rules of time and state that close a slot to
@@ -358,6 +422,12 @@ func (s *Bookings) CancelPerson(ctx context.Context, code string, position int) 
 	if !b.Cancellable(now) || p.Status != BookingConfirmed {
 		return Booking{}, ErrNotCancellable
 	}
+	return s.cancelPerson(ctx, b, position, now)
+}
+
+// cancelPerson gives one person's place back, whatever the time: the
+// visitor's rules are checked by CancelPerson, the desk's by DeskCancel.
+func (s *Bookings) cancelPerson(ctx context.Context, b Booking, position int, now time.Time) (Booking, error) {
 	return s.release(ctx, b, 1, now, func(ctx context.Context) (Booking, error) {
 		after, err := s.store.CancelPerson(ctx, b.ID, position, now)
 		if errors.Is(err, ErrNotCancellable) {

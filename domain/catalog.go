@@ -39,17 +39,48 @@ type Catalog struct {
 type soldOutNote struct {
 	remaining int
 	until     time.Time
+	// asking: the note is out of date and one request is asking the gate
+	// again; the others answer from the note meanwhile, soldOutGrace at most.
+	asking bool
 }
 
 // DefaultSoldOutMemory is how long a sold-out answer from the gate is trusted.
 const DefaultSoldOutMemory = 250 * time.Millisecond
 
+// soldOutGrace bounds how long a note out of date keeps answering while one
+// request asks the gate again: without it, every request of a flood that
+// arrives in the moment a note expires would ask the gate at once.
+const soldOutGrace = 50 * time.Millisecond
+
 // KnownSoldOut reports whether slot is known to have fewer than n places.
+// When the note is out of date, the first request to ask is told no, and
+// so asks the gate, whose answer renews or drops the note.
 func (c *Catalog) KnownSoldOut(slotID int64, n int) (int, bool) {
+	return c.soldOutNote(slotID, n, true)
+}
+
+// PeekSoldOut is KnownSoldOut for a request that will not ask the gate
+// itself: an out-of-date note nobody is renewing says nothing.
+func (c *Catalog) PeekSoldOut(slotID int64, n int) (int, bool) {
+	return c.soldOutNote(slotID, n, false)
+}
+
+func (c *Catalog) soldOutNote(slotID int64, n int, mayAsk bool) (int, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	note, ok := c.soldOut[slotID]
-	if !ok || time.Now().After(note.until) || n <= note.remaining {
+	if !ok || n <= note.remaining {
+		return 0, false
+	}
+	now := time.Now()
+	switch {
+	case !now.After(note.until):
+	case note.asking && !now.After(note.until.Add(soldOutGrace)):
+	case !note.asking && mayAsk:
+		note.asking = true
+		c.soldOut[slotID] = note
+		return 0, false
+	default:
 		return 0, false
 	}
 	return note.remaining, true

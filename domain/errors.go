@@ -32,6 +32,8 @@ const (
 	CodeCancelled       Code = "cancelled"
 	CodeFlowLimited     Code = "flow_limited"
 	CodeBelowBooked     Code = "below_booked"
+	// CodeNobodyInside refuses an exit count larger than the people inside.
+	CodeNobodyInside Code = "nobody_inside"
 	// HTTP-level refusals: the method or the body's media type is wrong.
 	CodeMethodNotAllowed     Code = "method_not_allowed"
 	CodeUnsupportedMediaType Code = "unsupported_media_type"
@@ -55,6 +57,7 @@ type Error struct {
 	From, To        time.Time     // wrong_time: the admission window
 	VenueID         int64         // wrong_venue: the venue the booking is for
 	Booked          int           // below_booked: the places booked
+	Inside          int           // nobody_inside: the people counted inside
 	OpensAt         time.Time     // slot_closed for a day not yet open: when it opens (venue time)
 }
 
@@ -132,6 +135,8 @@ const (
 	RuleGate             Rule = "gate"
 	RuleCount            Rule = "count"
 	RulePercent          Rule = "percent"
+	RuleOneOf            Rule = "one_of"   // exactly one of code, number, id_number
+	RulePosition         Rule = "position" // a position the party does not have
 )
 
 // FieldError says which field is wrong and by which rule.

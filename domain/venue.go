@@ -69,6 +69,10 @@ type Venue struct {
 	Address      LocalText
 	ContactPhone string
 	Notice       LocalText
+
+	// Days are the special days of the holiday calendar: days opened or
+	// closed against the weekly rule. They come with the venue.
+	Days map[Date]SpecialDay `json:"-"`
 }
 
 // LocalText is a text in Chinese and English.
@@ -101,6 +105,9 @@ type Hours struct {
 
 // HoursOn are the venue's opening hours on day d.
 func (v Venue) HoursOn(d Date) Hours {
+	if sd, ok := v.Days[d]; ok && sd.Open {
+		return sd.Hours
+	}
 	if h, ok := v.HoursByWeekday[d.Weekday()]; ok {
 		return h
 	}
@@ -149,8 +156,20 @@ func (v Venue) LastBookableDay(now time.Time) Date {
 	return last
 }
 
-// ClosedOn reports whether the venue is closed all day on d by its weekly rule.
-func (v Venue) ClosedOn(d Date) bool { return slices.Contains(v.ClosedWeekdays, d.Weekday()) }
+// ClosedOn reports whether the venue is closed all day on d: by its
+// weekly rule, unless a special day opens it, or by a special day.
+func (v Venue) ClosedOn(d Date) bool {
+	if sd, ok := v.Days[d]; ok {
+		return !sd.Open
+	}
+	return slices.Contains(v.ClosedWeekdays, d.Weekday())
+}
+
+// SpecialDayOn is the special day d, if it is one.
+func (v Venue) SpecialDayOn(d Date) (SpecialDay, bool) {
+	sd, ok := v.Days[d]
+	return sd, ok
+}
 
 // SlotsOn lays out the slots of day d: from opening, one every SlotMinutes,
 // the last one ending at closing time (shorter if the hours do not divide).

@@ -54,6 +54,9 @@ func Register(e *echo.Echo, d api.Deps) {
 	e.GET("/admin/users", s.adminPage("users", s.adminUsers))
 	e.GET("/admin/audit", s.adminPage("audit", s.adminAudit))
 	e.GET("/admin/live", s.adminPage("live", s.adminLive))
+	e.GET("/admin/desk", s.adminPage("desk", s.adminDesk))
+	e.GET("/admin/reports", s.adminPage("reports", s.adminReports))
+	e.GET("/admin/venues/:slug/calendar", s.adminPage("venues", s.adminCalendar))
 	e.GET("/admin/assets/:name", adminPages.ServeAsset)
 }
 
@@ -96,7 +99,8 @@ func (s *server) adminPage(nav string, h adminHandler) echo.HandlerFunc {
 		}
 		api.SetSession(c, sess)
 		v.CSRF, v.Username = pages.StaffCSRFToken(c), sess.User.Username
-		if sess.User.Role != domain.RoleAdmin {
+		// The desk is for the venue's staff too; the rest is for admins.
+		if sess.User.Role != domain.RoleAdmin && nav != "desk" {
 			v.Nav, v.Title = "", v.tr("没有权限", "Not allowed")
 			return s.renderAdmin(c, http.StatusForbidden, "forbidden", v)
 		}
@@ -237,6 +241,7 @@ type adminVenueForm struct {
 	Groups      []adminFieldGroup
 	WeeklyHours string
 	DaysURL     string
+	CalendarURL string
 }
 
 type adminFieldGroup struct {
@@ -302,6 +307,7 @@ func (s *server) venueForm(v *adminView, ven domain.Venue, isNew bool) adminVenu
 	} else {
 		f.Action, f.Method = "/api/v1/admin/venues/"+url.PathEscape(ven.Slug), http.MethodPut
 		f.DaysURL = dayURL(ven.Slug, ven.Today(s.Clock.Now()))
+		f.CalendarURL = "/admin/venues/" + url.PathEscape(ven.Slug) + "/calendar"
 	}
 	num := func(name, zh, en string, value int, unitZH, unitEN, hintZH, hintEN string, min int) adminField {
 		return adminField{Name: name, Label: v.tr(zh, en), Value: strconv.Itoa(value), Kind: "int", Unit: v.tr(unitZH, unitEN),

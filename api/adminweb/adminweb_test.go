@@ -323,7 +323,8 @@ func TestAdminPageAuditAndLive(t *testing.T) {
 		}
 	}
 	first := admin.get("/admin/audit?kind=slot_quota&venue=jinyun-mountain")
-	wantPage(t, first, http.StatusOK, "共 55 条 · 第 1 / 2 页", "春季限流", "quota: 600 → 500", "时段配额", `rel="next"`)
+	wantPage(t, first, http.StatusOK, "共 55 条 · 第 1 / 2 页", "春季限流", "配额: 600 → 500", "时段配额", `rel="next"`,
+		"缙云山 2026年3月7日（周六） 17:00–18:00 时段")
 	if !strings.Contains(first.Header.Get("Link"), `rel="next"`) || first.Header.Get("X-Total-Count") != "55" {
 		t.Errorf("page 1 links: %q, total %q", first.Header.Get("Link"), first.Header.Get("X-Total-Count"))
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"slotgate/api"
+	"slotgate/api/pages"
 	"slotgate/domain"
 )
 
@@ -44,12 +46,14 @@ var auditKindTexts = map[domain.AuditKind]api.Text{
 	domain.AuditSignIn:       {"登录", "Sign-in"},
 	domain.AuditSignInFailed: {"登录失败", "Failed sign-in"},
 	domain.AuditRestriction:  {"解除预约限制", "Restriction lifted"},
+	domain.AuditSpecialDay:   {"特别日期", "Special day"},
+	domain.AuditDeskCancel:   {"前台取消", "Cancelled at the desk"},
 }
 
 // auditKinds are the kinds in the order the filter offers them.
 var auditKinds = []domain.AuditKind{domain.AuditSlotQuota, domain.AuditDefaultQuota, domain.AuditClosure, domain.AuditVenueCreate,
 	domain.AuditVenueUpdate, domain.AuditUserCreate, domain.AuditUserUpdate, domain.AuditPassword, domain.AuditSignIn,
-	domain.AuditSignInFailed, domain.AuditRestriction}
+	domain.AuditSignInFailed, domain.AuditRestriction, domain.AuditSpecialDay, domain.AuditDeskCancel}
 
 // auditPerPage is how many entries a page of the audit log shows.
 const auditPerPage = 50
@@ -111,7 +115,8 @@ func (s *server) adminAudit(c echo.Context, v *adminView) (string, error) {
 		data.Total, data.Pages = total, max((total+auditPerPage-1)/auditPerPage, 1)
 		for _, e := range entries {
 			row := adminAuditRow{At: e.At.In(loc).Format("2006-01-02 15:04:05"), User: e.Username, KindCode: string(e.Kind),
-				Kind: string(e.Kind), Venue: names[e.VenueID], Subject: e.Subject, Reason: e.Reason, Changes: auditChanges(e.Before, e.After)}
+				Kind: string(e.Kind), Venue: names[e.VenueID], Subject: s.auditSubject(c, e, loc, v.Lang), Reason: e.Reason,
+				Changes: auditReadable(auditChanges(e.Before, e.After), names, v.Lang)}
 			if t, ok := auditKindTexts[e.Kind]; ok {
 				row.Kind = t.In(v.Lang)
 			}
@@ -217,4 +222,113 @@ func pageNumber(s string) int {
 		return 0
 	}
 	return n
+}
+
+// auditSubject names what an entry changed as an operator reads it: the
+// venue by name, a slot by its venue, day and time, a day as a date, not
+// internal ids ("slot 42").
+func (s *server) auditSubject(c echo.Context, e domain.AuditEntry, loc *time.Location, l api.Lang) string {
+	kind, rest, ok := strings.Cut(e.Subject, " ")
+	if !ok {
+		return e.Subject
+	}
+	ctx := c.Request().Context()
+	switch kind {
+	case "slot":
+		id, err := strconv.ParseInt(rest, 10, 64)
+		if err != nil {
+			return e.Subject
+		}
+		sl, err := s.Catalog.Slot(ctx, id)
+		if err != nil {
+			return e.Subject
+		}
+		ven, err := s.Catalog.VenueByID(ctx, sl.VenueID)
+		if err != nil {
+			return e.Subject
+		}
+		vl := ven.Location()
+		return api.Text{"%s %s %s 时段", "%s, %s, the %s slot"}.Format(l, api.PickName(ven, l), pages.LongDate(sl.Date, l),
+			sl.Start.In(vl).Format("15:04")+"–"+sl.End.In(vl).Format("15:04"))
+	case "venue":
+		if ven, err := s.Catalog.Venue(ctx, rest); err == nil {
+			return api.Text{"场馆 %s", "venue %s"}.Format(l, api.PickName(ven, l))
+		}
+	case "day":
+		if d, err := domain.ParseDate(rest); err == nil {
+			return pages.LongDate(d, l)
+		}
+	case "user":
+		return api.Text{"账号 %s", "account %s"}.Format(l, rest)
+	case "booking":
+		return api.Text{"预约号 %s", "booking No. %s"}.Format(l, rest)
+	case "restriction":
+		return api.Text{"预约限制 #%s", "restriction #%s"}.Format(l, rest)
+	}
+	return e.Subject
+}
+
+// auditFieldNames are the changed fields as operators call them.
+var auditFieldNames = map[string]api.Text{
+	"NameZH": {"中文名称", "Chinese name"}, "NameEN": {"英文名称", "English name"}, "Kind": {"类型", "kind"},
+	"Timezone": {"时区", "time zone"}, "Open": {"开放时间", "opens"}, "Close": {"闭馆时间", "closes"},
+	"ClosedWeekdays": {"每周闭馆日", "closed weekdays"}, "SlotMinutes": {"时段长度（分钟）", "slot length (min)"},
+	"DefaultQuota": {"默认配额", "default quota"}, "BookingWindowDays": {"可提前预约天数", "booking window (days)"},
+	"MaxPartySize": {"每单人数上限", "party size limit"}, "AdmissionMinutesBefore": {"提前入场（分钟）", "admission lead (min)"},
+	"InstantaneousCapacity": {"瞬时承载量", "instantaneous capacity"}, "GateFlowPerMinute": {"入口每分钟通行", "gate flow a minute"},
+	"GateBurst": {"入口突发量", "gate burst"}, "ApprovedDailyCapacity": {"核定日承载量", "approved daily capacity"},
+	"ApprovedInstantaneousCapacity": {"核定瞬时承载量", "approved instantaneous capacity"},
+	"PolicyRatioPct":                {"预约比例（%）", "policy ratio (%)"}, "HeldBackPct": {"预留比例（%）", "held back (%)"},
+	"HeldBackRelease": {"预留放出时间", "held-back release"}, "HoursByWeekday": {"按星期的开放时间", "hours by weekday"},
+	"NoShowGraceMinutes": {"爽约宽限（分钟）", "no-show grace (min)"}, "NoShowStrikes": {"爽约次数上限", "no-show strikes"},
+	"NoShowWindowDays": {"爽约统计天数", "no-show window (days)"}, "RestrictionDays": {"限制天数", "restriction (days)"},
+	"EraseAfterDays": {"个人信息保留天数", "erase after (days)"}, "quota": {"配额", "quota"}, "Quota": {"配额", "quota"},
+	"role": {"角色", "role"}, "venues": {"场馆", "venues"}, "disabled": {"停用", "disabled"}, "username": {"用户名", "username"},
+	"open": {"开放", "open"}, "hours": {"开放时间", "hours"}, "reason": {"原因", "reason"}, "status": {"状态", "status"},
+	"party_size": {"人数", "party size"}, "persons": {"人员状态", "persons"},
+	"flagged": {"超额停售", "frozen"}, "manual": {"手动配额", "manual quota"}, "held_back": {"预留名额", "held back"},
+}
+
+// auditHidden are fields that mean nothing to an operator.
+var auditHidden = map[string]bool{"ID": true, "Slug": true, "VenueID": true, "Days": true}
+
+// ids finds the numbers of an audit value.
+var ids = regexp.MustCompile(`\d+`)
+
+// auditReadable rewrites "field: before → after" lines with the field's
+// name in the operator's language, minutes of the day as times, and
+// venue ids as venue names.
+func auditReadable(lines []string, names map[int64]string, l api.Lang) []string {
+	out := make([]string, 0, len(lines))
+	for _, line := range lines {
+		key, value, ok := strings.Cut(line, ": ")
+		if !ok {
+			out = append(out, line)
+			continue
+		}
+		if auditHidden[key] {
+			continue
+		}
+		switch key {
+		case "Open", "Close", "HeldBackRelease":
+			value = ids.ReplaceAllStringFunc(value, func(n string) string {
+				m, _ := strconv.Atoi(n)
+				return domain.Minute(m).String()
+			})
+		case "venues":
+			value = ids.ReplaceAllStringFunc(value, func(n string) string {
+				id, _ := strconv.ParseInt(n, 10, 64)
+				if name, ok := names[id]; ok {
+					return name
+				}
+				return n
+			})
+			value = strings.NewReplacer("[", "", "]", "", ",", "、", "null", "–").Replace(value)
+		}
+		if t, ok := auditFieldNames[key]; ok {
+			key = t.In(l)
+		}
+		out = append(out, key+": "+value)
+	}
+	return out
 }

@@ -29,7 +29,13 @@ func (s *server) adminLive(c echo.Context, v *adminView) (string, error) {
 		return "", err
 	}
 	now := s.Clock.Now()
-	data := adminLiveData{Now: now.Format(time.RFC3339), Venues: live}
+	// The page's clock is written in the venues' time (the first venue's
+	// zone), not the server's, so that its offset labels the time axis.
+	shown := now
+	if venues, err := s.Catalog.Venues(c.Request().Context()); err == nil && len(venues) > 0 {
+		shown = now.In(venues[0].Location())
+	}
+	data := adminLiveData{Now: shown.Format(time.RFC3339), Venues: live}
 	for _, l := range live {
 		name := l.Name.ZH
 		if v.Lang == api.EN {

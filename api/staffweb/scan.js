@@ -60,17 +60,73 @@
     } catch (_) { /* no sound on this device */ }
   }
 
-  function show(kind, title, detail, party) {
+  const fmt = (t, n) => t.replace("%d", String(n));
+  const chooseBtn = $("admit-chosen");
+  let current = null; // the booking last shown, for admitting the rest of its party
+
+  // The party as a list: a tick for each person in, a box to tick for
+  // each person outside (staff may admit some of them), and a line saying
+  // who is still outside.
+  function showParty(booking, choosing, justIn) {
+    const list = $("result-party");
+    list.textContent = "";
+    current = booking || null;
+    const outside = [];
+    for (const v of (booking && booking.visitors) || []) {
+      const li = document.createElement("li");
+      const st = v.status || "confirmed";
+      li.className = "p-" + st + (justIn && justIn.includes(v.position) ? " now" : "");
+      const mark = document.createElement("span");
+      mark.className = "mark";
+      if (st === "confirmed") {
+        outside.push(v);
+        const box = document.createElement("input");
+        box.type = "checkbox"; box.value = v.position; box.checked = choosing;
+        box.setAttribute("aria-label", v.name);
+        box.addEventListener("change", updateChosen);
+        mark.appendChild(box);
+      } else {
+        mark.textContent = st === "admitted" ? "✓" : "✗";
+      }
+      li.appendChild(mark);
+      const who = document.createElement("span");
+      who.className = "who";
+      who.textContent = v.name + "  " + v.id_masked;
+      li.appendChild(who);
+      const tag = document.createElement("span");
+      tag.className = "tag";
+      tag.textContent = justIn && justIn.includes(v.position) ? T.inNow :
+        { admitted: T.in, confirmed: T.outside, cancelled: T.cancelled, no_show: T.noShow }[st] || st;
+      li.appendChild(tag);
+      list.appendChild(li);
+    }
+    const note = $("result-outside");
+    if (booking && booking.visitors && booking.visitors.length > 1) {
+      note.hidden = false;
+      note.textContent = outside.length ? fmt(T.stillOutside, outside.length) + outside.map((v) => v.name).join("、") : T.allIn;
+    } else {
+      note.hidden = !outside.length;
+      note.textContent = outside.length ? fmt(T.stillOutside, outside.length) + outside.map((v) => v.name).join("、") : "";
+    }
+    updateChosen();
+  }
+
+  function chosen() {
+    return [...$("result-party").querySelectorAll("input[type=checkbox]:checked")].map((b) => Number(b.value));
+  }
+  function updateChosen() {
+    const n = chosen().length;
+    const any = $("result-party").querySelector("input[type=checkbox]");
+    chooseBtn.hidden = !any || !current || !current.code;
+    chooseBtn.disabled = n === 0;
+    chooseBtn.textContent = fmt(T.admitChosen, n);
+  }
+
+  function show(kind, title, detail, booking, choosing, justIn) {
     result.className = "result " + kind;
     $("result-title").textContent = title;
     $("result-detail").textContent = detail || "";
-    const list = $("result-party");
-    list.textContent = "";
-    for (const v of party || []) {
-      const li = document.createElement("li");
-      li.textContent = v.name + "  " + v.id_masked;
-      list.appendChild(li);
-    }
+    showParty(booking, !!choosing, justIn);
     beep(kind);
   }
 
@@ -80,37 +136,81 @@
   function answer(r) {
     if (r.status === 200 || r.status === 201) {
       const b = r.data.booking;
-      show("green", T.admitted + " · " + b.party_size + " " + T.people, T.gate + " " + r.data.gate, b.visitors);
+      const now = (r.data.admitted_now || []).map((v) => v.position);
+      const n = now.length || b.party_size;
+      show("green", T.admitted + " · " + n + " " + T.people, T.gate + " " + r.data.gate, b, false, now);
       showOccupancy(r.data.occupancy);
       return;
     }
     const p = r.data || {};
     let detail = p.detail || "";
     if (p.retry_after && !detail) detail = p.retry_after + " s";
-    show(amber.has(p.code) ? "amber" : "red", p.title || String(r.status), detail, p.booking && p.booking.visitors);
+    show(amber.has(p.code) ? "amber" : "red", p.title || String(r.status), detail, p.booking, false);
   }
 
   function needGate() {
     if (gate.value.trim()) return false;
-    show("amber", T.needGate, "", []);
+    show("amber", T.needGate, "", null);
     gate.focus();
     return true;
   }
 
+  // What was entered: an 18-character resident ID (a card reader types it
+  // and Enter), a booking number of 8 to 12 digits, or a code.
+  function classify(text) {
+    const kind = $("kind").value;
+    if (kind !== "auto") return kind;
+    const t = text.replace(/\s+/g, "");
+    if (/^\d{17}[\dXx]$/.test(t)) return "id_number";
+    if (/^\d{8,12}$/.test(t)) return "number";
+    return "code";
+  }
+
   let busy = false;
+  async function admit(key, visitors) {
+    // A retry of this request (a flaky network) gets the same answer.
+    const requestId = (crypto.randomUUID && crypto.randomUUID()) || String(Date.now()) + Math.random();
+    const body = Object.assign({ gate: gate.value.trim(), venue: venue.value, request_id: requestId }, key);
+    if (visitors) body.visitors = visitors;
+    try { return await api("POST", "/api/v1/admissions", body); } catch (_) { return await api("POST", "/api/v1/admissions", body); }
+  }
+
+  // Choosing first: the party is shown with every person outside ticked,
+  // and nobody enters until staff press the button.
+  async function preview(kind, text) {
+    let b = null;
+    if (kind === "number") {
+      const day = venue.selectedOptions[0].dataset.today;
+      const r = await api("GET", "/api/v1/admin/bookings?venue=" + encodeURIComponent(venue.value) + "&date=" + day + "&q=" + encodeURIComponent(text));
+      if (r.status === 200) b = (r.data || []).find((x) => x.number === text) || null;
+      if (b) {
+        // The desk answers without the code: admit by number.
+        b.code = b.code || "";
+        b.byNumber = text;
+      }
+    } else {
+      const r = await api("GET", "/api/v1/bookings/" + encodeURIComponent(text));
+      if (r.status === 200) b = r.data;
+    }
+    if (!b) { show("red", T.notFound, "", null); return; }
+    show("idle", T.chooseTitle, b.number ? "No. " + b.number : "", b, true);
+    if (b.byNumber) { current.code = "n:" + b.byNumber; updateChosen(); }
+  }
+
   async function check(text) {
     text = text.trim();
     if (!text || busy || needGate()) return;
     busy = true;
     try {
-      // A retry of this request (a flaky network) gets the same answer.
-      const requestId = (crypto.randomUUID && crypto.randomUUID()) || String(Date.now()) + Math.random();
-      const body = { code: text, gate: gate.value.trim(), venue: venue.value, request_id: requestId };
-      let r;
-      try { r = await api("POST", "/api/v1/admissions", body); } catch (_) { r = await api("POST", "/api/v1/admissions", body); }
-      answer(r);
+      const kind = classify(text);
+      const value = kind === "code" ? text : text.replace(/\s+/g, "");
+      if ($("choose").checked && kind !== "id_number") {
+        await preview(kind, value);
+      } else {
+        answer(await admit({ [kind]: value }));
+      }
     } catch (e) {
-      if (e.message !== "signed out") show("amber", T.offline, "", []);
+      if (e.message !== "signed out") show("amber", T.offline, "", null);
     } finally {
       busy = false;
       code.value = "";
@@ -120,12 +220,43 @@
 
   $("scan-form").addEventListener("submit", (e) => { e.preventDefault(); check(code.value); });
 
+  chooseBtn.addEventListener("click", async () => {
+    if (!current || busy || needGate()) return;
+    const visitors = chosen();
+    if (!visitors.length) return;
+    busy = true;
+    try {
+      const key = current.code.startsWith("n:") ? { number: current.code.slice(2) } : { code: current.code };
+      answer(await admit(key, visitors));
+    } catch (e) {
+      if (e.message !== "signed out") show("amber", T.offline, "", null);
+    } finally {
+      busy = false;
+      code.focus();
+    }
+  });
+
+  // An exit press says what it did: counted out, with the people inside,
+  // or refused when nobody is left to count out.
+  let exitTimer;
   $("exit").addEventListener("click", async () => {
     if (needGate()) return;
+    const note = $("exit-note");
     try {
       const r = await api("POST", "/api/v1/venues/" + venue.value + "/exits", { gate: gate.value.trim(), count: 1 });
-      if (r.status === 200) showOccupancy(r.data); else answer(r);
-    } catch (_) { show("amber", T.offline, "", []); }
+      note.hidden = false;
+      if (r.status === 200) {
+        showOccupancy(r.data);
+        note.className = "exit-note ok";
+        note.textContent = fmt(T.exited, r.data.inside);
+      } else {
+        note.className = "exit-note bad";
+        note.textContent = (r.data && (r.data.detail || r.data.title)) || String(r.status);
+        beep("red");
+      }
+      clearTimeout(exitTimer);
+      exitTimer = setTimeout(() => { note.hidden = true; }, 4000);
+    } catch (_) { show("amber", T.offline, "", null); }
     code.focus();
   });
 
@@ -137,7 +268,7 @@
     if (stream) { stream.getTracks().forEach((t) => t.stop()); stream = null; video.hidden = true; return; }
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
-    } catch (_) { show("red", T.noCamera, "", []); return; }
+    } catch (_) { show("red", T.noCamera, "", null); return; }
     video.srcObject = stream; video.hidden = false; await video.play();
     const detector = "BarcodeDetector" in window ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
     const canvas = document.createElement("canvas");
@@ -186,6 +317,6 @@
       if (r.status === 201) { rows.textContent = ""; addRow(); $("walkin-phone").value = ""; }
       if (r.status === 422 && r.data.errors) r.data.detail = r.data.errors.map((x) => x.field + ": " + x.message).join("; ");
       answer(r);
-    } catch (_) { show("amber", T.offline, "", []); }
+    } catch (_) { show("amber", T.offline, "", null); }
   });
 })();

@@ -141,6 +141,7 @@ type scanVenue struct {
 	Slug         string
 	Name         string
 	MaxPartySize int
+	Today        string // the venue's day, for finding a booking by number
 }
 
 // scanPage is the scanner; without a session it sends staff to sign in.
@@ -162,7 +163,8 @@ func (s *server) scanPage(c echo.Context) error {
 	}
 	for _, v := range venues {
 		if sess.User.Serves(v.ID) {
-			view.Venues = append(view.Venues, scanVenue{Slug: v.Slug, Name: api.PickName(v, l), MaxPartySize: v.MaxPartySize})
+			view.Venues = append(view.Venues, scanVenue{Slug: v.Slug, Name: api.PickName(v, l), MaxPartySize: v.MaxPartySize,
+				Today: v.Today(s.Clock.Now()).String()})
 		}
 	}
 	return s.renderStaff(c, http.StatusOK, "scan.html", view)

@@ -325,6 +325,10 @@ func (s *server) venuePage(c echo.Context) error {
 		case daySoon:
 			chip.Note = v.text("state.not_yet_open")
 		}
+		// A special day of the holiday calendar says so.
+		if sd, ok := venue.SpecialDayOn(d); ok && sd.Open && chip.State == dayOpen {
+			chip.Note = api.Text{"特别开放", "Open (holiday)"}.In(v.Lang)
+		}
 		if d == first {
 			chip.Weekday = v.text("home.today")
 		}
@@ -336,6 +340,9 @@ func (s *server) venuePage(c echo.Context) error {
 	switch {
 	case venue.ClosedOn(chosen):
 		data.ClosedNote = v.textf("venue.closed.notice", pages.LongDate(chosen, v.Lang))
+		if sd, ok := venue.SpecialDayOn(chosen); ok && sd.Reason != "" {
+			data.ClosedNote = v.textf("venue.closed.reason", sd.Reason)
+		}
 	case len(days[chosen]) == 0:
 		data.Empty = true
 	case sums[chosen].State == "closed":

@@ -25,7 +25,7 @@ func bench(ctx context.Context, o options, progress io.Writer) (rep *report, err
 
 	slug := runSlug(start, os.Getpid())
 	say("adding venue %s and its slots to the server's database", slug)
-	f, err := setUp(ctx, o.dsn, slug, o.quota, sustainedQuota)
+	f, err := setUp(ctx, o.dsn, o.sqliteDir, slug, o.quota, sustainedQuota)
 	if f != nil {
 		defer func() {
 			if o.keep {
@@ -52,9 +52,11 @@ func bench(ctx context.Context, o options, progress io.Writer) (rep *report, err
 
 	l := newLoader(o.clients, o.timeout)
 	defer l.close()
-	say("waiting for the server at %s to see the venue", o.url)
-	if err := f.waitForServer(ctx, l, o.url, 15*time.Second); err != nil {
-		return rep, err
+	for _, u := range o.urls {
+		say("waiting for the server at %s to see the venue", u)
+		if err := f.waitForServer(ctx, l, u, 15*time.Second); err != nil {
+			return rep, err
+		}
 	}
 
 	// Every body is made before any clock starts. The bare baseline gets
@@ -63,12 +65,11 @@ func bench(ctx context.Context, o options, progress io.Writer) (rep *report, err
 	flashBodies := c.bodies(f.flash.ID, 'A', o.n, o.party)
 	floodBodies := c.bodies(f.flash.ID, 'F', o.soldOut, o.party)
 	sustainedBodies := c.bodies(f.sustained.ID, 'S', o.sustained, 1)
-	bookURL := o.url + "/api/v1/bookings"
-
-	if err := l.warm(ctx, o.url+"/healthz"); err != nil {
+	bookURL := withPath(o.urls, "/api/v1/bookings")
+	if err := l.warm(ctx, withPath(o.urls, "/healthz")); err != nil {
 		return rep, fmt.Errorf("open %d connections to the server: %w", o.clients, err)
 	}
-	metrics := o.url + "/metrics"
+	metrics := withPath(o.urls, "/metrics")
 	rss := sampleRSS(ctx, metrics, rssEvery)
 	say("flash crowd: %d requests from %d clients at slot %d (quota %d)", o.n, o.clients, f.flash.ID, o.quota)
 	rep.flash = measure(ctx, metrics, func() phaseResult { return l.post(ctx, bookURL, flashBodies) })
@@ -93,12 +94,12 @@ func bench(ctx context.Context, o options, progress io.Writer) (rep *report, err
 		rss.stop()
 		return rep, err
 	}
-	if err := l.warm(ctx, bare.url+"/healthz"); err != nil {
+	if err := l.warm(ctx, []string{bare.url + "/healthz"}); err != nil {
 		bare.stop()
 		rss.stop()
 		return rep, fmt.Errorf("bare server: %w", err)
 	}
-	bareURL := bare.url + "/api/v1/bookings"
+	bareURL := []string{bare.url + "/api/v1/bookings"}
 	var flood, bareT tally
 	rounds := o.rounds
 	if o.soldOut == 0 {
@@ -114,7 +115,7 @@ func bench(ctx context.Context, o options, progress io.Writer) (rep *report, err
 	}, func(i int) {
 		chunk := part(flashBodies, i, rounds)
 		say("bare Echo, round %d of %d: %d requests", i+1, rounds, len(chunk))
-		bareT = bareT.merge(measure(ctx, bare.url+"/metrics", func() phaseResult { return l.post(ctx, bareURL, chunk) }))
+		bareT = bareT.merge(measure(ctx, []string{bare.url + "/metrics"}, func() phaseResult { return l.post(ctx, bareURL, chunk) }))
 	})
 	bare.stop()
 	if o.soldOut > 0 {
@@ -122,7 +123,13 @@ func bench(ctx context.Context, o options, progress io.Writer) (rep *report, err
 	}
 	rep.bare = &bareT
 
-	if o.sustained > 0 && ctx.Err() == nil {
+	if o.sustained > 0 && ctx.Err() == nil && o.sqliteDir != "" {
+		// The embedded defaults: the server alone, no raw MariaDB to compare.
+		say("sustained: %d party-of-1 bookings at slot %d (quota %d)", o.sustained, f.sustained.ID, sustainedQuota)
+		s := measure(ctx, metrics, func() phaseResult { return l.post(ctx, bookURL, sustainedBodies) })
+		rep.sustained = &s
+	}
+	if o.sustained > 0 && ctx.Err() == nil && o.sqliteDir == "" {
 		raw, err := openRaw(ctx, o.dsn, f, o.sustained, o.clients, o.conns)
 		if err != nil {
 			rss.stop()
@@ -148,7 +155,7 @@ func bench(ctx context.Context, o options, progress io.Writer) (rep *report, err
 		return rep, err
 	}
 
-	if o.redisURL != "" {
+	if o.redisURL != "" && o.sqliteDir == "" {
 		say("baseline: redis-benchmark GET")
 		rep.redisRPS, rep.redisArgs, rep.redisRan, rep.redisErr = redisBenchmark(ctx, o.redisURL)
 	}
@@ -183,15 +190,37 @@ func part(bodies [][]byte, i, rounds int) [][]byte {
 }
 
 // measure runs a phase and tallies it, with the CPU time the answering
-// process spent on it, read from its /metrics before and after.
-func measure(ctx context.Context, metricsURL string, phase func() phaseResult) tally {
-	before, errBefore := processCPU(ctx, metricsURL)
+// processes spent on it, read from their /metrics before and after.
+func measure(ctx context.Context, metricsURLs []string, phase func() phaseResult) tally {
+	before, errBefore := processesCPU(ctx, metricsURLs)
 	t := tallyOf(phase())
-	after, errAfter := processCPU(ctx, metricsURL)
+	after, errAfter := processesCPU(ctx, metricsURLs)
 	if errBefore == nil && errAfter == nil && after >= before {
 		t.cpu = after - before
 	} else {
 		t.cpuMissing = true
 	}
 	return t
+}
+
+// processesCPU sums the CPU time of every server.
+func processesCPU(ctx context.Context, metricsURLs []string) (time.Duration, error) {
+	var sum time.Duration
+	for _, u := range metricsURLs {
+		d, err := processCPU(ctx, u)
+		if err != nil {
+			return 0, err
+		}
+		sum += d
+	}
+	return sum, nil
+}
+
+// withPath is each base URL with path appended.
+func withPath(bases []string, path string) []string {
+	out := make([]string, len(bases))
+	for i, b := range bases {
+		out[i] = b + path
+	}
+	return out
 }

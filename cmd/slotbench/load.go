@@ -53,20 +53,20 @@ func (l *loader) close() { l.client.CloseIdleConnections() }
 // warm opens the clients' connections to base before a phase is timed: all
 // clients send a few GETs at once, which leaves about one idle connection
 // per client in the pool.
-func (l *loader) warm(ctx context.Context, rawURL string) error {
+func (l *loader) warm(ctx context.Context, rawURLs []string) error {
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
 		first error
 		gate  = make(chan struct{})
 	)
-	for range l.clients {
+	for i := range l.clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-gate
 			for range 3 {
-				err := l.get(ctx, rawURL)
+				err := l.get(ctx, rawURLs[i%len(rawURLs)])
 				if err != nil {
 					mu.Lock()
 					first = cmpErr(first, err)
@@ -127,11 +127,12 @@ type phaseResult struct {
 	wall    time.Duration // from the first request sent to the last answer
 }
 
-// post sends each body once to rawURL, from l.clients clients at once, and
-// records every answer. The bodies are ready before the clock starts, and
+// post sends each body once, from l.clients clients at once, and records
+// every answer. With several servers, client i keeps to rawURLs[i mod n],
+// as a load balancer spreading connections would. The bodies are ready before the clock starts, and
 // the answers go to a slot of a preallocated slice, so that the clients do
 // as little work of their own as possible while measured.
-func (l *loader) post(ctx context.Context, rawURL string, bodies [][]byte) phaseResult {
+func (l *loader) post(ctx context.Context, rawURLs []string, bodies [][]byte) phaseResult {
 	answers := make([]answer, len(bodies))
 	var (
 		next    atomic.Int64
@@ -140,7 +141,8 @@ func (l *loader) post(ctx context.Context, rawURL string, bodies [][]byte) phase
 		t0      time.Time
 		keptOne atomic.Bool
 	)
-	for range min(l.clients, len(bodies)) {
+	for c := range min(l.clients, len(bodies)) {
+		rawURL := rawURLs[c%len(rawURLs)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -51,7 +51,9 @@ import (
 
 // options are the command's flags.
 type options struct {
-	url       string
+	url       string   // the first server, for the report's heading
+	urls      []string // every server: -url repeated or comma-separated
+	sqliteDir string   // -dsn sqlite:DIR: the server's SQLite data directory
 	dsn       string
 	redisURL  string
 	n         int
@@ -115,8 +117,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("slotbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "base URL of the running slotgate server (run it with SLOTGATE_RATE_LIMITS=off)")
-	fs.StringVar(&o.dsn, "dsn", os.Getenv("SLOTGATE_MYSQL_DSN"), "MySQL DSN of the server's database (default $SLOTGATE_MYSQL_DSN); required")
+	fs.Var(urlList{&o.urls}, "url", "base URL of a running slotgate server (run it with SLOTGATE_RATE_LIMITS=off); repeat it or separate by commas\n"+
+		"for several instances behind the same database and Redis: each client keeps to one of them, in turn (default http://127.0.0.1:8080)")
+	fs.StringVar(&o.dsn, "dsn", os.Getenv("SLOTGATE_MYSQL_DSN"), "MySQL DSN of the server's database (default $SLOTGATE_MYSQL_DSN), or sqlite:DIR for a server on\n"+
+		"the embedded defaults (its SLOTGATE_DATA_DIR; no raw MariaDB baseline then); required")
 	fs.StringVar(&o.redisURL, "redis-url", os.Getenv("SLOTGATE_REDIS_URL"), "Redis URL for the redis-benchmark baseline (default $SLOTGATE_REDIS_URL; empty: skip it)")
 	fs.IntVar(&o.n, "n", 20000, "distinct visitors in the flash crowd, one request each")
 	fs.IntVar(&o.clients, "c", 256, "concurrent clients (keep-alive connections)")
@@ -141,6 +145,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.soldOut < 0 {
 		o.soldOut = o.n
+	}
+	if len(o.urls) == 0 {
+		o.urls = []string{"http://127.0.0.1:8080"}
+	}
+	if dir, ok := strings.CutPrefix(o.dsn, "sqlite:"); ok {
+		o.sqliteDir = dir
 	}
 	var problems []string
 	switch {
@@ -168,8 +178,34 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if len(problems) > 0 {
 		return o, errors.New(strings.Join(problems, "; "))
 	}
-	o.url = strings.TrimRight(o.url, "/")
+	for i, u := range o.urls {
+		o.urls[i] = strings.TrimRight(u, "/")
+	}
+	o.url = strings.Join(o.urls, ",")
 	return o, nil
+}
+
+// urlList is the -url flag: one or more base URLs, repeated or
+// comma-separated.
+type urlList struct{ urls *[]string }
+
+func (l urlList) String() string {
+	if l.urls == nil {
+		return ""
+	}
+	return strings.Join(*l.urls, ",")
+}
+
+func (l urlList) Set(v string) error {
+	for _, u := range strings.Split(v, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			if _, err := url.ParseRequestURI(u); err != nil {
+				return fmt.Errorf("%q is not a URL: %w", u, err)
+			}
+			*l.urls = append(*l.urls, u)
+		}
+	}
+	return nil
 }
 
 // commandLine is the command as it was typed, quoted for a POSIX shell,

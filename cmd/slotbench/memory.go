@@ -26,8 +26,9 @@ type rssSampler struct {
 	lastErr error
 }
 
-// sampleRSS starts scraping metricsURL every interval until stop.
-func sampleRSS(ctx context.Context, metricsURL string, every time.Duration) *rssSampler {
+// sampleRSS starts scraping every server's metrics every interval until
+// stop; the peak is the largest of any one server.
+func sampleRSS(ctx context.Context, metricsURLs []string, every time.Duration) *rssSampler {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &rssSampler{cancel: cancel, done: make(chan struct{})}
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 1}}
@@ -37,18 +38,20 @@ func sampleRSS(ctx context.Context, metricsURL string, every time.Duration) *rss
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
-			rss, err := scrapeRSS(ctx, client, metricsURL)
-			s.mu.Lock()
-			if err != nil {
-				if ctx.Err() == nil {
-					s.failed++
-					s.lastErr = err
+			for _, metricsURL := range metricsURLs {
+				rss, err := scrapeRSS(ctx, client, metricsURL)
+				s.mu.Lock()
+				if err != nil {
+					if ctx.Err() == nil {
+						s.failed++
+						s.lastErr = err
+					}
+				} else {
+					s.samples++
+					s.peak = max(s.peak, rss)
 				}
-			} else {
-				s.samples++
-				s.peak = max(s.peak, rss)
+				s.mu.Unlock()
 			}
-			s.mu.Unlock()
 			select {
 			case <-ctx.Done():
 				return

@@ -42,9 +42,15 @@ const rawQuota = 100_000_000
 // migrates it), adds a venue for this run, makes its slots as the server
 // does, and sets the quotas of the slots the bench uses. Nothing the server
 // caches can be stale: it has never seen this venue.
-func setUp(ctx context.Context, dsn string, slug string, flashQuota, sustainedQuota int) (*fixture, error) {
+func setUp(ctx context.Context, dsn, sqliteDir string, slug string, flashQuota, sustainedQuota int) (*fixture, error) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, store.Config{MySQLDSN: dsn, MaxOpenConns: 8, Log: quiet})
+	cfg := store.Config{MySQLDSN: dsn, MaxOpenConns: 8, Log: quiet}
+	if sqliteDir != "" {
+		// The server's SQLite file, opened by a second process: WAL and
+		// its busy timeout let both write.
+		cfg.MySQLDSN, cfg.DataDir = "", sqliteDir
+	}
+	st, err := store.Open(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open the server's database: %w", err)
 	}
@@ -165,8 +171,13 @@ func (f *fixture) waitForServer(ctx context.Context, l *loader, base string, wit
 // slots gone nothing reads them.
 func (f *fixture) cleanUp(ctx context.Context) error {
 	id := f.venue.ID
-	rows, err := f.db.QueryContext(ctx, `SELECT DISTINCT table_name FROM information_schema.columns
-		WHERE table_schema = DATABASE() AND column_name = 'booking_id' AND table_name <> 'booking_visitors'`)
+	tables := `SELECT DISTINCT table_name FROM information_schema.columns
+		WHERE table_schema = DATABASE() AND column_name = 'booking_id' AND table_name <> 'booking_visitors'`
+	if f.store.Dialect() == store.SQLite {
+		tables = `SELECT DISTINCT m.name FROM sqlite_master m, pragma_table_info(m.name) p
+			WHERE m.type = 'table' AND p.name = 'booking_id' AND m.name <> 'booking_visitors'`
+	}
+	rows, err := f.db.QueryContext(ctx, tables)
 	if err != nil {
 		return fmt.Errorf("find tables that refer to bookings: %w", err)
 	}

@@ -153,6 +153,14 @@ func TestFlagsRefuseImpossibleRuns(t *testing.T) {
 	if err != nil || o.soldOut != o.n || o.url != "http://h:1" {
 		t.Errorf("defaults: %+v, %v", o, err)
 	}
+	// Several servers, repeated or comma-separated; sqlite:DIR for the embedded defaults.
+	o, err = parseFlags([]string{"-dsn", "sqlite:/tmp/d", "-url", "http://a:1/,http://b:2", "-url", "http://c:3"}, io.Discard)
+	if err != nil || len(o.urls) != 3 || o.urls[0] != "http://a:1" || o.urls[2] != "http://c:3" || o.sqliteDir != "/tmp/d" {
+		t.Errorf("three servers on SQLite: %+v, %v", o, err)
+	}
+	if _, err := parseFlags([]string{"-dsn", "x@/db", "-url", "::nope"}, io.Discard); err == nil {
+		t.Error("a URL that is none accepted")
+	}
 }
 
 // The load path against a stand-in server: the first q requests are
@@ -182,7 +190,7 @@ func TestLoaderTalliesAnswers(t *testing.T) {
 	defer l.close()
 	bodies := newCrowd(1).bodies(1, 'A', 50, 1)
 	bodies = append(bodies, []byte("{"))
-	tl := tallyOf(l.post(context.Background(), srv.URL, bodies))
+	tl := tallyOf(l.post(context.Background(), []string{srv.URL}, bodies))
 	if tl.requests != 51 || tl.confirmed != q || tl.places != q || tl.soldOut != 50-q {
 		t.Fatalf("tally %+v", tl)
 	}

@@ -72,6 +72,11 @@ func run(args []string) error {
 			fmt.Fprintf(os.Stderr, "\n  slotgate created the account \"admin\" with password: %s\n"+
 				"  It is shown only now. Change it with: slotgate user passwd admin\n\n", a.AdminPassword)
 		}
+		if addr := os.Getenv("SLOTGATE_PPROF_ADDR"); addr != "" {
+			if err := servePprof(ctx, addr, log); err != nil {
+				return fmt.Errorf("SLOTGATE_PPROF_ADDR: %w", err)
+			}
+		}
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)

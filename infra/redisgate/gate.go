@@ -114,6 +114,26 @@ func (g *Gate) Settle(ctx context.Context, slotID int64, hold string, committed 
 	return nil
 }
 
+// SettleMany ends holds of one slot in one script call: a coalesced
+// batch's, once the store has answered for all of them.
+func (g *Gate) SettleMany(ctx context.Context, slotID int64, holds []domain.Settlement) error {
+	if len(holds) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 2*len(holds))
+	for _, h := range holds {
+		c := "0"
+		if h.Committed {
+			c = "1"
+		}
+		args = append(args, h.Hold, c)
+	}
+	if err := settleScript.Run(ctx, g.rdb, g.keys(slotID), args...).Err(); err != nil {
+		return fmt.Errorf("settle %d holds on slot %d: %w", len(holds), slotID, err)
+	}
+	return nil
+}
+
 // HoldRelease announces that places of the slot are about to be given back.
 func (g *Gate) HoldRelease(ctx context.Context, slotID int64, hold string, places int, now time.Time) error {
 	if err := releaseScript.Run(ctx, g.rdb, g.keys(slotID), hold, places, now.UnixMilli()).Err(); err != nil {

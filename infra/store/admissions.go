@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"slotgate/domain"
 )
@@ -22,6 +25,7 @@ type admissionRow struct {
 	Source     string
 	ScannerID  sql.NullString
 	AdmittedAt time.Time
+	Positions  string
 }
 
 func (admissionRow) TableName() string { return "admissions" }
@@ -29,7 +33,8 @@ func (admissionRow) TableName() string { return "admissions" }
 func (r admissionRow) admission() domain.Admission {
 	d, _ := domain.ParseDate(r.VisitDate)
 	return domain.Admission{ID: r.ID, BookingID: r.BookingID, VenueID: r.VenueID, Date: d, PartySize: r.PartySize,
-		Gate: r.Gate, UserID: r.UserID, Source: domain.AdmissionSource(r.Source), ScannerID: r.ScannerID.String, At: r.AdmittedAt}
+		Gate: r.Gate, UserID: r.UserID, Source: domain.AdmissionSource(r.Source), ScannerID: r.ScannerID.String, At: r.AdmittedAt,
+		Positions: parsePositions(r.Positions)}
 }
 
 type attemptRow struct {
@@ -73,50 +78,80 @@ type exitRow struct {
 
 func (exitRow) TableName() string { return "exits" }
 
-// AdmitBooking marks a confirmed booking admitted with a conditional
-// update (one of two simultaneous scans wins), records the admission and
-// the attempt, in one transaction.
+// AdmitBooking admits the persons of a booking named by a.Positions (all
+// still confirmed when none are named), each with a conditional update of
+// the person's row, so that of two gates admitting one person exactly one
+// does. The booking row is locked first: admissions of one booking follow
+// one another, and the last of them marks the booking admitted. The
+// admission (naming who came in now) and the attempt are written in the
+// same transaction. With no one admitted it returns the booking's status as
+// an error: ErrAlreadyAdmitted, ErrCancelledBooking or ErrNotAdmissible.
 func (s *Store) AdmitBooking(ctx context.Context, a domain.Admission, attempt domain.Attempt) (domain.Admission, error) {
-	row := admissionRow{BookingID: a.BookingID, VenueID: a.VenueID, VisitDate: a.Date.String(), PartySize: a.PartySize,
-		Gate: a.Gate, UserID: a.UserID, Source: string(a.Source), AdmittedAt: a.At.UTC(),
-		ScannerID: sql.NullString{String: a.ScannerID, Valid: a.ScannerID != ""}}
-	errNotConfirmed := errors.New("not confirmed")
+	at := a.At.UTC()
+	var row admissionRow
+	var status string
+	errNoOne := errors.New("no one to admit")
 	err := s.transact(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&bookingRow{}).Where("id = ? AND status = ?", a.BookingID, string(domain.BookingConfirmed)).
-			Updates(map[string]any{"status": string(domain.BookingAdmitted), "updated_at": a.At.UTC()})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return errNotConfirmed
-		}
-		// Admitting a booking admits every person of it not cancelled.
-		if err := tx.Exec(`UPDATE booking_visitors SET status = ?, admitted_at = ? WHERE booking_id = ? AND status = ?`,
-			string(domain.BookingAdmitted), a.At.UTC(), a.BookingID, string(domain.BookingConfirmed)).Error; err != nil {
+		var b bookingRow
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Select("id", "status").Where("id = ?", a.BookingID).Take(&b).Error; err != nil {
 			return err
 		}
-		row.ID = 0
+		status = b.Status
+		if b.Status != string(domain.BookingConfirmed) {
+			return errNoOne
+		}
+		q := tx.Model(&visitorRow{}).Where("booking_id = ? AND status = ?", a.BookingID, string(domain.BookingConfirmed))
+		if a.Positions != nil {
+			q = q.Where("position IN ?", a.Positions)
+		}
+		var positions []int
+		if err := q.Order("position").Pluck("position", &positions).Error; err != nil {
+			return err
+		}
+		var admitted []int
+		for _, p := range positions {
+			res := tx.Exec(`UPDATE booking_visitors SET status = ?, admitted_at = ? WHERE booking_id = ? AND position = ? AND status = ?`,
+				string(domain.BookingAdmitted), at, a.BookingID, p, string(domain.BookingConfirmed))
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 1 {
+				admitted = append(admitted, p)
+			}
+		}
+		if len(admitted) == 0 {
+			status = string(domain.BookingAdmitted)
+			return errNoOne
+		}
+		var left int64
+		if err := tx.Model(&visitorRow{}).Where("booking_id = ? AND status = ?", a.BookingID, string(domain.BookingConfirmed)).
+			Count(&left).Error; err != nil {
+			return err
+		}
+		if left == 0 {
+			// Everyone is in: the booking is admitted.
+			if err := tx.Model(&bookingRow{}).Where("id = ?", a.BookingID).
+				Updates(map[string]any{"status": string(domain.BookingAdmitted), "updated_at": at}).Error; err != nil {
+				return err
+			}
+		}
+		row = admissionRow{BookingID: a.BookingID, VenueID: a.VenueID, VisitDate: a.Date.String(), PartySize: len(admitted),
+			Positions: formatPositions(admitted), Gate: a.Gate, UserID: a.UserID, Source: string(a.Source), AdmittedAt: at,
+			ScannerID: sql.NullString{String: a.ScannerID, Valid: a.ScannerID != ""}}
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
 		ar := attemptRowOf(attempt)
 		return tx.Create(&ar).Error
 	})
-	if errors.Is(err, errNotConfirmed) {
-		var b bookingRow
-		if err := s.db.WithContext(ctx).Select("status").Where("id = ?", a.BookingID).Take(&b).Error; err != nil {
-			return domain.Admission{}, s.fault("read booking status", err)
-		}
-		switch domain.BookingStatus(b.Status) {
-		case domain.BookingAdmitted:
+	if errors.Is(err, errNoOne) {
+		switch domain.BookingStatus(status) {
+		case domain.BookingAdmitted, domain.BookingConfirmed:
 			return domain.Admission{}, domain.ErrAlreadyAdmitted
 		case domain.BookingCancelled:
 			return domain.Admission{}, domain.ErrCancelledBooking
 		}
 		return domain.Admission{}, domain.ErrNotAdmissible
-	}
-	if isViolationOf(err, idxAdmissionsBooking) {
-		return domain.Admission{}, domain.ErrAlreadyAdmitted
 	}
 	if err != nil {
 		return domain.Admission{}, s.fault("admit booking", err)
@@ -124,13 +159,56 @@ func (s *Store) AdmitBooking(ctx context.Context, a domain.Admission, attempt do
 	return row.admission(), nil
 }
 
-// AdmissionOf finds the admission of a booking.
+func formatPositions(ps []int) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = strconv.Itoa(p)
+	}
+	return strings.Join(parts, ",")
+}
+
+func parsePositions(s string) []int {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		if n, err := strconv.Atoi(part); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// AdmissionOf finds the first admission of a booking.
 func (s *Store) AdmissionOf(ctx context.Context, bookingID int64) (domain.Admission, error) {
 	var r admissionRow
-	if err := s.db.WithContext(ctx).Where("booking_id = ?", bookingID).Take(&r).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("booking_id = ?", bookingID).Order("id").Take(&r).Error; err != nil {
 		return domain.Admission{}, s.fault("read admission", err)
 	}
 	return r.admission(), nil
+}
+
+// AdmissionsOf lists the admissions of a booking, first first.
+func (s *Store) AdmissionsOf(ctx context.Context, bookingID int64) ([]domain.Admission, error) {
+	var rows []admissionRow
+	if err := s.db.WithContext(ctx).Where("booking_id = ?", bookingID).Order("id").Find(&rows).Error; err != nil {
+		return nil, s.fault("read admissions", err)
+	}
+	out := make([]domain.Admission, len(rows))
+	for i, r := range rows {
+		out[i] = r.admission()
+	}
+	return out, nil
+}
+
+// PersonOn finds the person not cancelled whose ID hash is one of hashes
+// in a booking of the venue's day d.
+func (s *Store) PersonOn(ctx context.Context, venueID int64, d domain.Date, hashes []string) (int64, int, error) {
+	var r visitorRow
+	if err := s.db.WithContext(ctx).Select("booking_id", "position").
+		Where("venue_id = ? AND visit_date = ? AND live = 1 AND id_hash IN ?", venueID, d.String(), hashes).
+		Order("id").Take(&r).Error; err != nil {
+		return 0, 0, s.fault("find person by ID", err)
+	}
+	return r.BookingID, r.Position, nil
 }
 
 // RecordAttempt keeps a refused attempt; a repeat is ignored.

@@ -66,7 +66,7 @@ func (s *Store) insertBooking(tx *gorm.DB, nb domain.NewBooking) (bookingRow, []
 		visitors[i] = visitorRow{
 			BookingID: row.ID, VenueID: nb.Slot.VenueID, VisitDate: row.VisitDate, Position: i + 1,
 			Name: v.Name, IDType: string(v.IDType), IDHash: v.IDHash, IDMasked: v.IDMasked,
-			Live: sql.NullInt16{Int16: 1, Valid: true}, Status: string(domain.BookingConfirmed),
+			Live: sql.NullInt16{Int16: 1, Valid: true}, Status: string(domain.BookingConfirmed), Origin: v.Origin,
 		}
 	}
 	if err := tx.Create(&visitors).Error; err != nil {
@@ -278,6 +278,12 @@ func (s *Store) CancelPerson(ctx context.Context, id int64, position int, at tim
 			change["status"], change["cancelled_at"] = string(domain.BookingCancelled), at
 		}
 		if err := tx.Model(&bookingRow{}).Where("id = ?", id).Updates(change).Error; err != nil {
+			return err
+		}
+		// The others all in already: the booking is admitted.
+		if err := tx.Exec(`UPDATE bookings SET status = ? WHERE id = ? AND status = ? AND NOT EXISTS
+			(SELECT 1 FROM booking_visitors v WHERE v.booking_id = ? AND v.status = ?)`,
+			string(domain.BookingAdmitted), id, string(domain.BookingConfirmed), id, string(domain.BookingConfirmed)).Error; err != nil {
 			return err
 		}
 		return tx.Exec(`UPDATE slots SET booked = booked - 1 WHERE id = ?`, r.SlotID).Error

@@ -75,7 +75,8 @@ func (r standbyRow) entry(slot domain.Slot, visitors []standbyVisitorRow) domain
 	e := domain.StandbyEntry{ID: r.ID, Token: r.Token, Slot: slot, VenueID: r.VenueID, PartySize: r.PartySize, Phone: r.Phone,
 		Status: domain.StandbyStatus(r.Status), BookingID: r.BookingID.Int64, CreatedAt: r.CreatedAt}
 	for _, v := range visitors {
-		e.Visitors = append(e.Visitors, domain.Visitor{Name: v.Name, IDType: domain.IDType(v.IDType), IDHash: v.IDHash, IDMasked: v.IDMasked})
+		e.Visitors = append(e.Visitors, domain.Visitor{Name: v.Name, IDType: domain.IDType(v.IDType), IDHash: v.IDHash, IDMasked: v.IDMasked,
+			Origin: domain.OriginOf(domain.IDType(v.IDType), v.IDMasked)})
 	}
 	return e
 }
@@ -99,8 +100,23 @@ func (s *Store) MarkNoShows(ctx context.Context, v domain.Venue, endedBefore tim
 		mine := false
 		err := s.transact(ctx, func(tx *gorm.DB) error {
 			mine = false
+			// The persons still outside are the no-shows; a party of
+			// which someone came is admitted, not missed.
+			var visitors []visitorRow
+			if err := tx.Where("booking_id = ? AND status = ?", id, string(domain.BookingConfirmed)).Find(&visitors).Error; err != nil {
+				return err
+			}
+			var came int64
+			if err := tx.Model(&visitorRow{}).Where("booking_id = ? AND status = ?", id, string(domain.BookingAdmitted)).
+				Count(&came).Error; err != nil {
+				return err
+			}
+			status := domain.BookingNoShow
+			if came > 0 {
+				status = domain.BookingAdmitted
+			}
 			res := tx.Model(&bookingRow{}).Where("id = ? AND status = ?", id, string(domain.BookingConfirmed)).
-				Updates(map[string]any{"status": string(domain.BookingNoShow), "updated_at": time.Now().UTC()})
+				Updates(map[string]any{"status": string(status), "updated_at": time.Now().UTC()})
 			if res.Error != nil || res.RowsAffected != 1 {
 				return res.Error // another instance marked it
 			}
@@ -111,10 +127,6 @@ func (s *Store) MarkNoShows(ctx context.Context, v domain.Venue, endedBefore tim
 			mine = true
 			var b bookingRow
 			if err := tx.Select("visit_date").Where("id = ?", id).Take(&b).Error; err != nil {
-				return err
-			}
-			var visitors []visitorRow
-			if err := tx.Where("booking_id = ?", id).Find(&visitors).Error; err != nil {
 				return err
 			}
 			for _, vi := range visitors {

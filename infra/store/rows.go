@@ -218,6 +218,7 @@ type visitorRow struct {
 	Live       sql.NullInt16
 	Status     string
 	AdmittedAt sql.NullTime
+	Origin     string
 }
 
 func (visitorRow) TableName() string { return "booking_visitors" }
@@ -233,7 +234,7 @@ func (r bookingRow) booking(slot domain.Slot, visitors []visitorRow) domain.Book
 	}
 	for i, v := range visitors {
 		b.Visitors[i] = domain.Visitor{Position: v.Position, Name: v.Name, IDType: domain.IDType(v.IDType), IDHash: v.IDHash,
-			IDMasked: v.IDMasked, Status: domain.BookingStatus(v.Status)}
+			IDMasked: v.IDMasked, Status: domain.BookingStatus(v.Status), Origin: v.Origin}
 		if v.AdmittedAt.Valid {
 			b.Visitors[i].AdmittedAt = v.AdmittedAt.Time
 		}

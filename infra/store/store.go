@@ -50,6 +50,9 @@ type Store struct {
 	sqlDB   *sql.DB
 	dialect Dialect
 	log     *slog.Logger
+	// returning: the database answers INSERT ... RETURNING (SQLite,
+	// MariaDB 10.5 and later), which the batch insert uses for its ids.
+	returning bool
 }
 
 // Open connects to the configured database and brings its schema up to
@@ -127,7 +130,10 @@ func openWith(ctx context.Context, cfg Config, fsys fs.FS) (*Store, error) {
 		// connection turns lock contention into an orderly queue in Go.
 		sqlDB.SetMaxOpenConns(1)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, log: cfg.Log}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, log: cfg.Log, returning: dialect == SQLite}
+	if d, ok := dialector.(*gormmysql.Dialector); ok && d.Config != nil {
+		s.returning = mariaDBReturning(d.ServerVersion)
+	}
 	if err := s.migrate(ctx, fsys); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -160,6 +166,19 @@ func mysqlDSN(dsn string) (string, error) {
 		c.Params["time_zone"] = "'+00:00'"
 	}
 	return c.FormatDSN(), nil
+}
+
+// mariaDBReturning reports whether a MySQL server of this version answers
+// INSERT ... RETURNING: MariaDB 10.5 and later.
+func mariaDBReturning(version string) bool {
+	if !strings.Contains(version, "MariaDB") {
+		return false
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(version, "%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > 10 || (major == 10 && minor >= 5)
 }
 
 func sqliteDSN(path string) string {

@@ -20,7 +20,6 @@ const (
 	idxBookingsIdempotency = "uq_bookings_idempotency"
 	idxVisitorsPersonDay   = "uq_visitors_person_day"
 	idxUsersUsername       = "uq_users_username"
-	idxAdmissionsBooking   = "uq_admissions_booking"
 	idxAttemptsRequest     = "uq_attempts_request"
 	idxAttemptsScan        = "uq_attempts_scan"
 	idxExitsRequest        = "uq_exits_request"

@@ -18,6 +18,9 @@ func (s *Store) Venues(ctx context.Context) ([]domain.Venue, error) {
 	for i, r := range rows {
 		out[i] = r.venue()
 	}
+	if err := s.withDays(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

@@ -121,6 +121,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) 
 	}
 	a.Bookings = domain.NewBookings(a.Catalog, a.Store, a.Gate, signer, domain.NewIDHasher(idKey), a.Clock, log)
 	a.Bookings.RestrictWith(a.Store)
+	a.Bookings.CoalesceWith(domain.NewCoalescer(a.Store, a.Gate, cfg.CoalesceWindow, cfg.CoalesceMax))
 	if cfg.RateLimits == "on" {
 		// Abuse limits live in Redis; while Redis is out of reach they are
 		// counted in each process instead. Capacity never falls back.

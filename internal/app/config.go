@@ -38,6 +38,8 @@ type Config struct {
 	ShutdownTimeout     time.Duration // SLOTGATE_SHUTDOWN_TIMEOUT
 	CatalogCacheTTL     time.Duration // SLOTGATE_CATALOG_TTL
 	SoldOutMemory       time.Duration // SLOTGATE_SOLD_OUT_MEMORY: how long a sold-out answer is trusted; 0: never
+	CoalesceWindow      time.Duration // SLOTGATE_COALESCE_WINDOW: how long bookings of a slot gather into one transaction; 0: off
+	CoalesceMax         int           // SLOTGATE_COALESCE_MAX: bookings in one transaction at most; 0 or 1: off
 	DisableBackground   bool          // tests drive the loops by hand
 	BookingLimits       domain.BookingLimits
 	LoginLimits         domain.LoginLimits
@@ -71,6 +73,7 @@ func Defaults() Config {
 		BookingLimits: domain.DefaultBookingLimits(), LoginLimits: domain.DefaultLoginLimits(), LookupLimit: domain.LookupLimit(),
 		SignInLimits:  domain.DefaultSignInLimits(),
 		FairnessEvery: time.Minute, FailoverCheckEvery: 500 * time.Millisecond,
+		CoalesceWindow: domain.DefaultCoalesceWindow, CoalesceMax: domain.DefaultCoalesceMax,
 	}
 }
 
@@ -124,6 +127,20 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Sprintf("SLOTGATE_SOLD_OUT_MEMORY=%q is not a duration like 250ms (0 turns it off)", v))
 		}
 		c.SoldOutMemory = d
+	}
+	if v := getenv("SLOTGATE_COALESCE_WINDOW"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Second {
+			errs = append(errs, fmt.Sprintf("SLOTGATE_COALESCE_WINDOW=%q is not a duration like 2ms, at most 1s (0 turns coalescing off)", v))
+		}
+		c.CoalesceWindow = d
+	}
+	if v := getenv("SLOTGATE_COALESCE_MAX"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1000 {
+			errs = append(errs, fmt.Sprintf("SLOTGATE_COALESCE_MAX=%q is not a number from 0 to 1000 (0 or 1 turns coalescing off)", v))
+		}
+		c.CoalesceMax = n
 	}
 	if v := getenv("SLOTGATE_MYSQL_MAX_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -18,7 +18,9 @@
     const m = /([+-])(\d\d):(\d\d)$/.exec(root.dataset.now || "");
     return m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60000 : 0;
   })();
-  const hhmm = (t) => new Date(t + offset).toISOString().slice(11, 16);
+  // Each venue's own offset, when the answer gives it, labels its chart.
+  const offsetOf = (v) => (v && typeof v.utc_offset_minutes === "number" ? v.utc_offset_minutes * 60000 : offset);
+  const hhmm = (t, off) => new Date(t + (off === undefined ? offset : off)).toISOString().slice(11, 16);
 
   let venues = JSON.parse(document.getElementById("live-data").textContent) || [];
   let lastOK = Date.now();
@@ -94,18 +96,19 @@
     const maxY = niceMax(most, 5), bw = plotW / 180;
     yAxis(svg, left, top, plotH, w, maxY);
     // Hour lines fall on the venue's local hours.
-    for (let t = Math.ceil((start + offset) / 3600000) * 3600000 - offset; t <= end; t += 3600000) {
+    const off = offsetOf(v);
+    for (let t = Math.ceil((start + off) / 3600000) * 3600000 - off; t <= end; t += 3600000) {
       const x = left + ((t - start) / 60000) * bw;
       el("line", { x1: x, x2: x, y1: top, y2: top + plotH, stroke: "#eef1ef" }, svg);
       const anchor = x > w - 16 ? "end" : "middle"; // the last label stays inside the chart
-      el("text", { x, y: h - 5, "text-anchor": anchor, "font-size": 11 }, svg).textContent = hhmm(t);
+      el("text", { x, y: h - 5, "text-anchor": anchor, "font-size": 11 }, svg).textContent = hhmm(t, off);
     }
     mins.forEach((m, i) => {
       if (times[i] < start) return;
       const bh = Math.max((m.people / maxY) * plotH, 1);
       const bar = el("rect", { x: (left + ((times[i] - start) / 60000) * bw).toFixed(1), y: (top + plotH - bh).toFixed(1),
         width: Math.max(bw * 0.85, 1.5).toFixed(1), height: bh.toFixed(1), fill: "#0a6e4f", class: "minute-bar" }, svg);
-      tip(bar, fmt(T.minute, hhmm(times[i]), m.people));
+      tip(bar, fmt(T.minute, hhmm(times[i], off), m.people));
     });
   }
 
