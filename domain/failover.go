@@ -56,24 +56,29 @@ type Failover struct {
 	// Grace is how long a hold may be in flight: one still present this
 	// long after the change was seen is taken as lost with the old master.
 	Grace time.Duration
-	// Tries passes, Pause apart, follow a change: raising counts and
-	// reconciling until every bucket agrees with the store. Under a flood
-	// that goes on, agreement may wait for the flood to end; raising keeps
-	// the buckets from counting too few meanwhile.
+	// Tries passes, Pause apart (two minutes by default), follow a change:
+	// raising counts and reconciling until every bucket agrees with the
+	// store. Under a flood that goes on, exact agreement may wait for the
+	// flood to end or the slot to sell out; raising on every pass keeps the
+	// buckets from counting too few meanwhile.
 	Tries int
 	Pause time.Duration
 
-	layout string
+	layout     string
+	unrepaired bool // the last repair failed: repair at the next check
 }
 
 // NewFailover watches gate for replaced servers.
 func NewFailover(store Store, gate ReplacedGate, reconcile *Reconciler, catalog *Catalog, counter OccupancyCounter, clock Clock, log *slog.Logger) *Failover {
 	return &Failover{store: store, gate: gate, reconcile: reconcile, catalog: catalog, counter: counter, clock: clock, log: log,
-		Grace: time.Second, Tries: 120, Pause: 250 * time.Millisecond}
+		Grace: time.Second, Tries: 480, Pause: 250 * time.Millisecond}
 }
 
 // Check reads the layout and repairs when it changed since the last check
-// (the first check only learns it). It reports whether it repaired.
+// (the first check only learns it), or when the last repair failed before
+// it was done (a Redis or store call failing while the cluster settles):
+// a change is repaired until a repair goes through, never forgotten. It
+// reports whether it repaired.
 func (f *Failover) Check(ctx context.Context) (bool, error) {
 	layout, err := f.gate.Layout(ctx)
 	if err != nil || layout == "" {
@@ -81,22 +86,28 @@ func (f *Failover) Check(ctx context.Context) (bool, error) {
 	}
 	before := f.layout
 	f.layout = layout
-	if before == "" || before == layout {
+	if before == "" || (before == layout && !f.unrepaired) {
 		return false, nil
 	}
-	f.log.WarnContext(ctx, "Redis master replaced; repairing places and counts from the store")
-	return true, f.Repair(ctx)
+	if before != layout {
+		f.log.WarnContext(ctx, "Redis master replaced; repairing places and counts from the store")
+	} else {
+		f.log.WarnContext(ctx, "repairing from the store after failover, again")
+	}
+	err = f.Repair(ctx)
+	f.unrepaired = err != nil && ctx.Err() == nil
+	return true, err
 }
 
-// Repair drops the holds lost with the old master and reconciles every
-// live bucket with the store, then has today's occupancy rebuilt.
+// Repair raises at once every bucket that counts fewer bookings than the
+// store (less what is in flight), drops the holds lost with the old
+// master once they outlived the grace, has today's occupancy rebuilt, and
+// goes on raising and reconciling, Pause apart, until every bucket agrees
+// with the store or the tries run out.
 func (f *Failover) Repair(ctx context.Context) error {
+	start := f.clock.Now()
 	f.catalog.forgetSoldOutAll()
-	if err := f.forgetOccupancy(ctx); err != nil {
-		f.log.WarnContext(ctx, "forget occupancy after failover", "err", err)
-	}
-	now := f.clock.Now()
-	counts, err := f.store.SlotCountsEndingAfter(ctx, now.Add(-f.reconcile.Lookback))
+	counts, err := f.store.SlotCountsEndingAfter(ctx, start.Add(-f.reconcile.Lookback))
 	if err != nil {
 		return fmt.Errorf("failover repair: %w", err)
 	}
@@ -104,11 +115,21 @@ func (f *Failover) Repair(ctx context.Context) error {
 	for i, c := range counts {
 		ids[i] = c.SlotID
 	}
+	// Raise first: it needs no grace, and a bucket that counts too few
+	// lets requests through to the store, which refuses them only when it
+	// is full.
+	if err := f.raise(ctx, ids); err != nil {
+		f.log.WarnContext(ctx, "raise booked counts after failover", "err", err)
+	}
 	seen, err := f.gate.Holds(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("failover repair: %w", err)
 	}
+	if err := f.forgetOccupancy(ctx); err != nil {
+		f.log.WarnContext(ctx, "forget occupancy after failover", "err", err)
+	}
 	if len(seen) > 0 {
+		// The grace counts from when the holds were read.
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -127,6 +148,9 @@ func (f *Failover) Repair(ctx context.Context) error {
 		}
 	}
 	for try := 0; try < f.Tries; try++ {
+		// Raise on every pass: under traffic each raise discounts the
+		// holds in flight, so it may add only part of what was lost;
+		// passes go on until the buckets agree.
 		if err := f.raise(ctx, ids); err != nil {
 			f.log.WarnContext(ctx, "raise booked counts after failover", "err", err)
 		}

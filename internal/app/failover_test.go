@@ -98,6 +98,9 @@ func TestRedisClusterFailover(t *testing.T) {
 		}
 	}
 
+	// However the test ends, the flood stops before the instances do.
+	t.Cleanup(func() { halt.Store(true); wg.Wait() })
+
 	// Kill the hot master mid-flood.
 	deadline := time.Now().Add(20 * time.Second)
 	for created.Load() < killAfter && time.Now().Before(deadline) {
@@ -107,6 +110,12 @@ func TestRedisClusterFailover(t *testing.T) {
 		halt.Store(true)
 		wg.Wait()
 		t.Fatalf("only %d bookings before the kill in 20 s", created.Load())
+	}
+	// The holds present at the kill are the ones that may lose their
+	// settle with the old master: they are dated from the kill.
+	atKill, err := ta.Gate.Holds(context.Background(), []int64{slotID})
+	if err != nil {
+		t.Fatal(err)
 	}
 	kill := time.Now()
 	cluster.Kill(t, hot)
@@ -127,23 +136,82 @@ func TestRedisClusterFailover(t *testing.T) {
 	t.Logf("killed master %s after %d bookings", hot.Addr, created.Load())
 
 	// Flood on for at least 6 s after the kill, and until the quota is
-	// sold and the bucket agrees with MySQL while bookings keep coming (at
-	// most 10 s after the kill).
-	agrees := func() (domain.Bucket, domain.SlotCount, bool) {
+	// sold and the bucket agrees with MySQL while bookings keep coming, or
+	// a generous 60 s: on a loaded machine selling the rest of the quota
+	// may take longer than the 10 s the bucket has to agree.
+	// A sample whose store read fails (a shared MariaDB out of
+	// connections) is left out: it says nothing about the bucket.
+	count := func() (domain.SlotCount, error) {
 		c, err := ta.Store.SlotCounts(context.Background(), []int64{slotID})
 		if err != nil {
-			t.Fatal(err)
+			return domain.SlotCount{}, err
+		}
+		return c[0], nil
+	}
+	// agrees compares the bucket with MySQL under load, discounting the
+	// holds in flight: MySQL, read before and after the bucket, counts no
+	// fewer bookings than the bucket's booked ones and no more than those
+	// plus its places in flight (which may be committed, not yet settled).
+	// soldOut: MySQL is full and the bucket counts exactly as many.
+	// A hold seen for 3 s is not in flight (a request takes far less,
+	// even on a loaded machine) but lost its settle with the old master:
+	// places held that way are not agreement.
+	firstSeen := map[string]time.Time{}
+	for _, h := range atKill[slotID] {
+		firstSeen[h] = kill
+	}
+	agrees := func() (b domain.Bucket, c domain.SlotCount, ok, soldOut bool, skip error) {
+		before, err := count()
+		if err != nil {
+			return b, c, false, false, err
 		}
 		bs, err := ta.Gate.Buckets(context.Background(), []int64{slotID})
-		b := bs[slotID]
-		return b, c[0], err == nil && b.Loaded && c[0].Booked == quota && b.Quota == c[0].Quota && b.Booked == c[0].Booked
+		hs, herr := ta.Gate.Holds(context.Background(), []int64{slotID})
+		if c, skip = count(); skip != nil {
+			return b, c, false, false, skip
+		}
+		b = bs[slotID]
+		now, stuck, seen := time.Now(), 0, map[string]time.Time{}
+		for _, h := range hs[slotID] {
+			first, was := firstSeen[h]
+			if !was {
+				first = now
+			}
+			seen[h] = first
+			if now.Sub(first) > 3*time.Second {
+				stuck++
+			}
+		}
+		if herr == nil {
+			firstSeen = seen
+		}
+		ok = err == nil && herr == nil && stuck == 0 && b.Loaded && b.Quota == c.Quota &&
+			b.Booked <= c.Booked && before.Booked <= b.Booked+b.Pending
+		return b, c, ok, ok && c.Booked == quota && b.Booked == quota, nil
 	}
-	var agreedUnderLoad time.Duration
-	for time.Since(kill) < 10*time.Second {
-		if _, _, ok := agrees(); ok && agreedUnderLoad == 0 {
+	// agreedUnderLoad starts the last run of agreeing samples, which must
+	// last until the flood stops.
+	var agreedUnderLoad, soldOutAt time.Duration
+	var lastB domain.Bucket
+	var lastC domain.SlotCount
+	for time.Since(kill) < 60*time.Second {
+		b, c, ok, soldOut, skip := agrees()
+		if skip != nil {
+			t.Logf("sample left out: %v", skip)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		lastB, lastC = b, c
+		switch {
+		case !ok:
+			agreedUnderLoad = 0
+		case agreedUnderLoad == 0:
 			agreedUnderLoad = time.Since(kill)
 		}
-		if agreedUnderLoad > 0 && time.Since(kill) > 6*time.Second {
+		if soldOut && soldOutAt == 0 {
+			soldOutAt = time.Since(kill)
+		}
+		if soldOutAt > 0 && time.Since(kill) > 6*time.Second {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -154,10 +222,16 @@ func TestRedisClusterFailover(t *testing.T) {
 	if n := notReady.Load(); n > 0 {
 		t.Errorf("/readyz answered not ready %d times after the kill", n)
 	}
-	if b, c, _ := agrees(); agreedUnderLoad == 0 {
-		t.Errorf("the bucket did not agree with MySQL under load within 10 s of the kill: %+v, MySQL %+v", b, c)
+	if agreedUnderLoad == 0 || agreedUnderLoad > 10*time.Second {
+		t.Errorf("the bucket did not agree with MySQL under load from 10 s after the kill on: agreeing since %v, last %+v, MySQL %+v",
+			agreedUnderLoad, lastB, lastC)
 	} else {
-		t.Logf("sold out, and the bucket agreed with MySQL %v after the kill while the flood went on", agreedUnderLoad.Round(time.Millisecond))
+		t.Logf("the bucket agreed with MySQL (holds in flight discounted) from %v after the kill on, while the flood went on", agreedUnderLoad.Round(time.Millisecond))
+	}
+	if soldOutAt == 0 {
+		t.Errorf("not sold out with the bucket agreeing within 60 s of the kill: last %+v, MySQL %+v", lastB, lastC)
+	} else {
+		t.Logf("sold out, the bucket counting exactly the quota, %v after the kill", soldOutAt.Round(time.Millisecond))
 	}
 
 	// The replica took over.
@@ -239,16 +313,18 @@ func TestRedisClusterFailover(t *testing.T) {
 		t.Fatalf("slot booked %d, %d bookings in MySQL, %d confirmed: want the quota %d each", c[0].Booked, len(inStore), len(sold), quota)
 	}
 
-	// The bucket agrees with MySQL within 10 s of the kill.
+	// Quiet again, the bucket agrees with MySQL exactly: nothing in flight.
+	quiet := time.Now()
 	for {
 		bs, err := ta.Gate.Buckets(context.Background(), []int64{slotID})
 		b := bs[slotID]
 		if err == nil && b.Loaded && b.Quota == c[0].Quota && b.Booked == c[0].Booked && b.Pending == 0 && b.Holds == 0 {
-			t.Logf("bucket agrees with MySQL %v after the kill", time.Since(kill).Round(time.Millisecond))
+			t.Logf("bucket agrees with MySQL exactly %v after the kill (%v after the flood stopped)",
+				time.Since(kill).Round(time.Millisecond), time.Since(quiet).Round(time.Millisecond))
 			break
 		}
-		if time.Since(kill) > 10*time.Second {
-			t.Fatalf("10 s after the kill the bucket is %+v (err %v), MySQL %+v", b, err, c[0])
+		if time.Since(quiet) > 10*time.Second {
+			t.Fatalf("10 s after the flood stopped the bucket is %+v (err %v), MySQL %+v", b, err, c[0])
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
