@@ -647,8 +647,36 @@ func (s *server) cancelSubmit(c echo.Context) error {
 }
 
 type lookupData struct {
-	Code  string
-	Error string
+	Code        string
+	Error       string
+	Number      string // the number typed, written back after a refusal
+	NumberError string
+}
+
+// lookupNumberSubmit finds a booking by its short number and the phone it
+// was booked with, the way a visitor reads them off a message or tells
+// them at the desk; a number alone finds nothing.
+func (s *server) lookupNumberSubmit(c echo.Context) error {
+	v := s.newView(c, "lookup")
+	v.Title = v.text("lookup.title")
+	number := strings.Join(strings.Fields(c.FormValue("number")), "")
+	phone := c.FormValue("phone")
+	if number == "" || strings.TrimSpace(phone) == "" {
+		v.Data = lookupData{Number: number, NumberError: api.RuleText(domain.FieldError{Rule: domain.RuleRequired}, v.Lang)}
+		return s.renderPage(c, http.StatusUnprocessableEntity, "lookup", v)
+	}
+	b, err := s.Bookings.ByNumber(c.Request().Context(), number, phone)
+	switch domain.CodeOf(err) {
+	case "":
+		if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/bookings/"+s.Bookings.Code(b))
+	case domain.CodeNotFound, domain.CodeValidation:
+		v.Data = lookupData{Number: number, NumberError: v.text("lookup.notfound.number")}
+		return s.renderPage(c, http.StatusNotFound, "lookup", v)
+	}
+	return err
 }
 
 // lookupPage finds a booking by its code (?code=) and goes to it. A pasted

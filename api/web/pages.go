@@ -58,6 +58,9 @@ func Register(e *echo.Echo, d api.Deps) {
 	e.GET("/bookings/:code/cancel", s.cancelPage, byCode...)
 	e.POST("/bookings/:code/cancel", s.cancelSubmit, byCode...)
 	e.GET("/lookup", s.lookupPage, mw...)
+	// By number and phone: a form post, so that the phone stays out of
+	// addresses and histories; limited like every lookup.
+	e.POST("/lookup/number", s.lookupNumberSubmit, byCode...)
 	s.registerMinePages(e, mw)
 	e.GET("/assets/:name", visitorPages.ServeAsset)
 	e.RouteNotFound("/*", s.pageNotFound)

@@ -203,6 +203,7 @@ var pageTexts = map[string]api.Text{
 	"mine.open":              {"查看", "Open"},
 	"lookup.number.title":    {"用预约号查询", "Find by booking number"},
 	"lookup.number":          {"预约号", "Booking number"},
+	"lookup.phone":           {"预约时填写的手机号", "The phone the booking was made with"},
 	"lookup.notfound.number": {"预约号与手机号不匹配。", "No booking has this number and phone."},
 	"lookup.notfound":        {"没有找到这个预约码对应的预约，请检查是否完整。", "No booking has this code; please check that it is complete."},
 }
