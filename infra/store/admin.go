@@ -413,22 +413,7 @@ func (s *Store) BookingsOn(ctx context.Context, venueID int64, d domain.Date) ([
 		string(domain.BookingCancelled)).Order("slot_id, id").Find(&rows).Error; err != nil {
 		return nil, s.fault("list bookings", err)
 	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
-	var visitors []visitorRow
-	if err := s.db.WithContext(ctx).Where("booking_id IN ?", ids).Order("booking_id, position").Find(&visitors).Error; err != nil {
-		return nil, s.fault("list visitors", err)
-	}
-	byBooking := map[int64][]visitorRow{}
-	for _, v := range visitors {
-		byBooking[v.BookingID] = append(byBooking[v.BookingID], v)
-	}
-	return s.bookingsOf(ctx, rows, byBooking)
+	return s.withVisitors(ctx, rows)
 }
 
 // bookingsOf completes booking rows with their slots, each read once, and

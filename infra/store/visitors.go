@@ -112,20 +112,5 @@ func (s *Store) BookingsByPhone(ctx context.Context, phone string, limit int) ([
 		Find(&rows).Error; err != nil {
 		return nil, s.fault("list bookings of a phone", err)
 	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
-	var visitors []visitorRow
-	if err := s.db.WithContext(ctx).Where("booking_id IN ?", ids).Order("booking_id, position").Find(&visitors).Error; err != nil {
-		return nil, s.fault("list visitors", err)
-	}
-	byBooking := map[int64][]visitorRow{}
-	for _, v := range visitors {
-		byBooking[v.BookingID] = append(byBooking[v.BookingID], v)
-	}
-	return s.bookingsOf(ctx, rows, byBooking)
+	return s.withVisitors(ctx, rows)
 }
