@@ -43,17 +43,29 @@ func validResidentSeed() string {
 }
 
 func FuzzCheckPhone(f *testing.F) {
-	for _, s := range []string{"13800138000", "1380013800", "23800138000", "+8613800138000", "", "１３８００１３８０００"} {
+	for _, s := range []string{"13800138000", "1380013800", "23800138000", "+8613800138000", "", "１３８００１３８０００",
+		"+447700900123", "+10000000", "+0447700900123", "+4477009001234567"} {
 		f.Add(s)
 	}
+	notDigit := func(r rune) bool { return r < '0' || r > '9' }
 	f.Fuzz(func(t *testing.T, phone string) {
 		if !CheckPhone(phone) {
 			return
 		}
-		if len(phone) != 11 || strings.IndexFunc(phone, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
+		// What is accepted is stored as it is: a mainland mobile's 11
+		// digits, or E.164 abroad (+, 8 to 15 digits, no leading 0, not +86).
+		mainland := len(phone) == 11 && phone[0] == '1' && strings.IndexFunc(phone, notDigit) < 0
+		digits := strings.TrimPrefix(phone, "+")
+		abroad := strings.HasPrefix(phone, "+") && !strings.HasPrefix(phone, "+86") && len(digits) >= 8 && len(digits) <= 15 &&
+			digits[0] != '0' && strings.IndexFunc(digits, notDigit) < 0
+		if !mainland && !abroad {
 			t.Fatalf("accepted %q", phone)
 		}
-		if m := MaskPhone(phone); !strings.Contains(m, "****") || len(m) != len(phone) {
+		m := MaskPhone(phone)
+		if len(m) != len(phone) || strings.Count(m, "*") < 2 || m == phone {
+			t.Fatalf("MaskPhone(%q) = %q", phone, m)
+		}
+		if mainland && !strings.Contains(m, "****") {
 			t.Fatalf("MaskPhone(%q) = %q", phone, m)
 		}
 	})
