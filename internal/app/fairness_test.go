@@ -312,13 +312,7 @@ func TestHeldBackRelease(t *testing.T) {
 			twin := ta.Twin(t)
 			ctx := context.Background()
 			admin := ta.Login(t, "admin", testkit.AdminPassword)
-			res := ta.Do(t, nil, "POST", "/api/v1/admin/venues", map[string]any{
-				"slug": "beibei-theatre", "name": map[string]string{"zh": "北碚剧场", "en": "Beibei Theatre"}, "kind": "theatre",
-				"hours": map[string]string{"open": "19:00", "close": "21:00"}, "slot_minutes": 120, "default_quota": 10,
-				"held_back_pct": 20, "held_back_release": "17:00"}, "Authorization", admin)
-			if res.Status != 201 {
-				t.Fatalf("create: %d %s", res.Status, res.Body)
-			}
+			addTheatre(t, ta, admin)
 			s := slotAt(t, ta, "beibei-theatre", "2026-03-04", "19:00")
 			if s.Quota != 10 || s.Remaining != 8 || s.HeldBack != 2 || s.ReleasesAt != "2026-03-03T17:00:00+08:00" {
 				t.Fatalf("before the release: %+v", s)
@@ -434,4 +428,17 @@ func countRows(t *testing.T, db *sql.DB, slotID int64) [3]int {
 	db.QueryRow(`SELECT COUNT(*), COALESCE(SUM(party_size), 0) FROM bookings WHERE slot_id = ?`, slotID).Scan(&n[0], &n[1])
 	db.QueryRow(`SELECT booked FROM slots WHERE id = ?`, slotID).Scan(&n[2])
 	return n
+}
+
+// addTheatre adds an evening venue of 10 places a slot, 20% of them held
+// back until 17:00 the day before.
+func addTheatre(t *testing.T, ta *testkit.TestApp, admin string) {
+	t.Helper()
+	res := ta.Do(t, nil, "POST", "/api/v1/admin/venues", map[string]any{
+		"slug": "beibei-theatre", "name": map[string]string{"zh": "北碚剧场", "en": "Beibei Theatre"}, "kind": "theatre",
+		"hours": map[string]string{"open": "19:00", "close": "21:00"}, "slot_minutes": 120, "default_quota": 10,
+		"held_back_pct": 20, "held_back_release": "17:00"}, "Authorization", admin)
+	if res.Status != 201 {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
 }

@@ -77,13 +77,7 @@ func TestAdminChangesRaceReconciliation(t *testing.T) {
 			ta := testkit.StartApp(t, mode, testkit.Options{})
 			ctx := context.Background()
 			admin := ta.Login(t, "admin", testkit.AdminPassword)
-			res := ta.Do(t, nil, "POST", "/api/v1/admin/venues", map[string]any{
-				"slug": "beibei-theatre", "name": map[string]string{"zh": "北碚剧场", "en": "Beibei Theatre"}, "kind": "theatre",
-				"hours": map[string]string{"open": "19:00", "close": "21:00"}, "slot_minutes": 120, "default_quota": 10,
-				"held_back_pct": 20, "held_back_release": "17:00"}, "Authorization", admin)
-			if res.Status != 201 {
-				t.Fatalf("create: %d %s", res.Status, res.Body)
-			}
+			addTheatre(t, ta, admin)
 			s := slotAt(t, ta, "beibei-theatre", "2026-03-04", "19:00") // loads the bucket
 			gate := racyGate{CapacityGate: ta.Gate, step: reconcileStep(t, ta)}
 			racy := domain.NewFairness(ta.Catalog, ta.Bookings, ta.Store, ta.Store, gate, ta.Clock, ta.Log)
