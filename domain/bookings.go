@@ -267,9 +267,11 @@ func bookable(v Venue, s Slot, now time.Time) error {
 // take asks the gate for places, loading the slot's bucket from the store
 // when the gate has none. When the places asked for are held by requests in
 // flight, it waits a little for them to settle, so that "sold out" means
-// sold, not "held by a request that is about to fail".
+// sold, not "held by a request that is about to fail". While reconciliation
+// fences the bucket it waits too: a fence lasts a fraction of a second.
 func (s *Bookings) take(ctx context.Context, slotID int64, hold string, places int, now time.Time) (Take, error) {
 	loads, wait := 0, pendingWait
+	fenced := time.Now().Add(maxFenceWait)
 	for {
 		t, err := s.gate.Take(ctx, slotID, hold, places, now)
 		if err != nil {
@@ -285,6 +287,15 @@ func (s *Bookings) take(ctx context.Context, slotID int64, hold string, places i
 					return Take{}, err
 				}
 				return Take{}, Unavailable("capacity gate", err)
+			}
+		case t.Outcome == TakeFenced:
+			if time.Now().After(fenced) {
+				return Take{}, Unavailable("capacity gate", fmt.Errorf("slot %d stays fenced", slotID))
+			}
+			select {
+			case <-ctx.Done():
+				return Take{}, Unavailable("capacity gate", ctx.Err())
+			case <-time.After(fenceWait):
 			}
 		case t.Outcome == TakeSoldOut && t.Remaining+t.Pending >= places && wait < maxPendingWait:
 			select {
@@ -305,6 +316,13 @@ func (s *Bookings) take(ctx context.Context, slotID int64, hold string, places i
 const (
 	pendingWait    = 5 * time.Millisecond
 	maxPendingWait = 200 * time.Millisecond
+)
+
+// A request finding the bucket fenced asks again every fenceWait; a fence
+// ends by itself after Reconciler.FenceFor, well within maxFenceWait.
+const (
+	fenceWait    = 2 * time.Millisecond
+	maxFenceWait = 2 * time.Second
 )
 
 // refused answers a request the gate turned away, unless it is the retry of

@@ -70,6 +70,9 @@ const (
 	// TakeNotLoaded means the gate holds no bucket for the slot (never loaded,
 	// expired, or lost with Redis): load it from the store and ask again.
 	TakeNotLoaded
+	// TakeFenced means reconciliation is letting the slot's holds drain for
+	// a moment: ask again shortly.
+	TakeFenced
 )
 
 // Take is the gate's answer: the outcome, the places left after it, and
@@ -133,6 +136,10 @@ type CapacityGate interface {
 	// bucket was read as seen, discounting what holds in flight and settled
 	// since may have changed; holds older than stale are dropped first.
 	Reconcile(ctx context.Context, c SlotCount, seen Bucket, now time.Time, stale time.Duration) (Reconciled, error)
+	// Fence asks new takes of a slot's places to wait (TakeFenced) for at
+	// most d, or until Unfence, so that the holds in flight drain.
+	Fence(ctx context.Context, slotID int64, d time.Duration) error
+	Unfence(ctx context.Context, slotID int64) error
 }
 
 // Reconciled says what reconciliation did to one bucket.
@@ -140,6 +147,9 @@ type Reconciled struct {
 	Outcome ReconcileOutcome
 	// Drift is the gate's taken count minus the store's booked count before the repair.
 	Drift int
+	// Loose says that holds in flight left the bounds on the true count
+	// open: a repair may have been partial, an agreement is not known.
+	Loose bool
 }
 
 // ReconcileOutcome names what reconciliation found.

@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -11,8 +12,12 @@ import (
 // that disagrees is repaired by one script that discounts what the holds in
 // flight, and those settled since the bucket was read, may have moved, so
 // that a slot under steady traffic is repaired too and a repair never
-// counts a booking twice. Admin changes are announced to the bucket before
-// they commit, and a bucket with one in flight waits for the next pass.
+// counts a booking twice. Holds in flight leave the true count known only
+// within bounds: a bucket repaired only part of the way, or left within
+// loose bounds pass after pass, is fenced for a moment (new takes wait, the
+// holds drain) and repaired exactly. Admin changes are announced to the
+// bucket before they commit, and a bucket with one in flight waits for the
+// next pass.
 type Reconciler struct {
 	store Store
 	gate  CapacityGate
@@ -23,11 +28,20 @@ type Reconciler struct {
 	// Lookback keeps slots that ended this long ago in the pass (walk-ins and
 	// late cancellations still move their counts).
 	Lookback time.Duration
+	// FenceFor bounds how long new takes of a fenced slot wait while its
+	// holds drain; LoosePasses is how many passes in a row may find a
+	// bucket within loose bounds before it is fenced.
+	FenceFor    time.Duration
+	LoosePasses int
+
+	mu    sync.Mutex
+	loose map[int64]int // passes in a row that found the slot within loose bounds
 }
 
 // NewReconciler repairs gate from store.
 func NewReconciler(store Store, gate CapacityGate, clock Clock) *Reconciler {
-	return &Reconciler{store: store, gate: gate, clock: clock, Stale: 2 * time.Minute, Lookback: time.Hour}
+	return &Reconciler{store: store, gate: gate, clock: clock, Stale: 2 * time.Minute, Lookback: time.Hour,
+		FenceFor: 500 * time.Millisecond, LoosePasses: 6, loose: map[int64]int{}}
 }
 
 // Pass is what one reconciliation pass found, by outcome.
@@ -67,6 +81,9 @@ func (r *Reconciler) Run(ctx context.Context) (Pass, Drift, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("reconcile: %w", err)
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	loose := make(map[int64]int)
 	var drift Drift
 	for _, c := range counts {
 		b := buckets[c.SlotID]
@@ -78,10 +95,66 @@ func (r *Reconciler) Run(ctx context.Context) (Pass, Drift, error) {
 		if err != nil {
 			return pass, drift, fmt.Errorf("reconcile slot %d: %w", c.SlotID, err)
 		}
-		pass[got.Outcome]++
 		drift += Drift(abs(got.Drift))
+		if got.Loose {
+			loose[c.SlotID] = r.loose[c.SlotID] + 1
+		}
+		if got.Loose && (got.Outcome == ReconcileRepaired || loose[c.SlotID] >= r.LoosePasses) {
+			delete(loose, c.SlotID)
+			fenced, err := r.fenced(ctx, c.SlotID, now)
+			if err != nil {
+				return pass, drift, err
+			}
+			drift += Drift(abs(fenced.Drift))
+			if fenced.Outcome == ReconcileRepaired {
+				got.Outcome = ReconcileRepaired
+			}
+		}
+		pass[got.Outcome]++
 	}
+	r.loose = loose
 	return pass, drift, nil
+}
+
+// fenced repairs a slot's bucket with nothing in flight: it fences the
+// bucket, waits (in real time: holds drain in real time) until its holds
+// have ended, reads the store and repairs, then lifts the fence. Holds
+// that outlive the fence (a stuck request) leave the bucket to a later pass.
+func (r *Reconciler) fenced(ctx context.Context, slotID int64, now time.Time) (Reconciled, error) {
+	if err := r.gate.Fence(ctx, slotID, r.FenceFor); err != nil {
+		return Reconciled{}, fmt.Errorf("reconcile: %w", err)
+	}
+	defer func() { _ = r.gate.Unfence(context.WithoutCancel(ctx), slotID) }()
+	until := time.Now().Add(r.FenceFor * 4 / 5)
+	for {
+		buckets, err := r.gate.Buckets(ctx, []int64{slotID})
+		if err != nil {
+			return Reconciled{}, fmt.Errorf("reconcile: read bucket: %w", err)
+		}
+		b, ok := buckets[slotID]
+		if !ok {
+			return Reconciled{Outcome: ReconcileNotLoaded}, nil
+		}
+		if b.Holds == 0 {
+			counts, err := r.store.SlotCounts(ctx, []int64{slotID})
+			if err != nil || len(counts) != 1 {
+				return Reconciled{}, fmt.Errorf("reconcile slot %d: %w", slotID, err)
+			}
+			got, err := r.gate.Reconcile(ctx, counts[0], b, now, r.Stale)
+			if err != nil {
+				return Reconciled{}, fmt.Errorf("reconcile slot %d: %w", slotID, err)
+			}
+			return got, nil
+		}
+		if time.Now().After(until) {
+			return Reconciled{Outcome: ReconcileBusy}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return Reconciled{}, ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
 }
 
 func abs(n int) int {

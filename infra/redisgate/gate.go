@@ -30,6 +30,8 @@ var (
 	adjustSrc string
 	//go:embed lua/announce.lua
 	announceSrc string
+	//go:embed lua/fence.lua
+	fenceSrc string
 
 	takeScript      = redis.NewScript(takeSrc)
 	settleScript    = redis.NewScript(settleSrc)
@@ -38,6 +40,7 @@ var (
 	reconcileScript = redis.NewScript(reconcileSrc)
 	adjustScript    = redis.NewScript(adjustSrc)
 	announceScript  = redis.NewScript(announceSrc)
+	fenceScript     = redis.NewScript(fenceSrc)
 )
 
 // Gate implements domain.CapacityGate.
@@ -89,15 +92,15 @@ func (g *Gate) Take(ctx context.Context, slotID int64, hold string, places int, 
 	res, err := takeScript.Run(ctx, g.rdb, g.keys(slotID), hold, places, now.UnixMilli()).Int64Slice()
 	if g.Observe != nil {
 		outcome := "error"
-		if err == nil && len(res) == 3 && res[0] >= 0 && res[0] <= 3 {
-			outcome = [...]string{"taken", "sold_out", "closed", "not_loaded"}[res[0]]
+		if err == nil && len(res) == 3 && res[0] >= 0 && res[0] <= 4 {
+			outcome = [...]string{"taken", "sold_out", "closed", "not_loaded", "fenced"}[res[0]]
 		}
 		g.Observe(outcome, time.Since(start))
 	}
 	if err != nil {
 		return domain.Take{}, fmt.Errorf("take %d places of slot %d: %w", places, slotID, err)
 	}
-	outcomes := [...]domain.TakeOutcome{domain.Taken, domain.TakeSoldOut, domain.TakeClosed, domain.TakeNotLoaded}
+	outcomes := [...]domain.TakeOutcome{domain.Taken, domain.TakeSoldOut, domain.TakeClosed, domain.TakeNotLoaded, domain.TakeFenced}
 	if len(res) != 3 || res[0] < 0 || int(res[0]) >= len(outcomes) {
 		return domain.Take{}, fmt.Errorf("take places of slot %d: unexpected answer %v", slotID, res)
 	}
@@ -224,10 +227,27 @@ func (g *Gate) Reconcile(ctx context.Context, c domain.SlotCount, seen domain.Bu
 	}
 	outcomes := [...]domain.ReconcileOutcome{domain.ReconcileAgreed, domain.ReconcileRepaired,
 		domain.ReconcileBusy, domain.ReconcileStale, domain.ReconcileNotLoaded}
-	if len(res) != 2 || res[0] < 0 || int(res[0]) >= len(outcomes) {
+	if len(res) != 3 || res[0] < 0 || int(res[0]) >= len(outcomes) {
 		return domain.Reconciled{}, fmt.Errorf("reconcile slot %d: unexpected answer %v", c.SlotID, res)
 	}
-	return domain.Reconciled{Outcome: outcomes[res[0]], Drift: int(res[1])}, nil
+	return domain.Reconciled{Outcome: outcomes[res[0]], Drift: int(res[1]), Loose: res[2] == 1}, nil
+}
+
+// Fence asks new takes of the slot's places to wait, for at most d (in
+// Redis's clock) or until Unfence, while the holds in flight drain.
+func (g *Gate) Fence(ctx context.Context, slotID int64, d time.Duration) error {
+	if err := fenceScript.Run(ctx, g.rdb, g.keys(slotID)[:1], max(d.Milliseconds(), 1)).Err(); err != nil {
+		return fmt.Errorf("fence slot %d: %w", slotID, err)
+	}
+	return nil
+}
+
+// Unfence lets takes of the slot's places go on.
+func (g *Gate) Unfence(ctx context.Context, slotID int64) error {
+	if err := fenceScript.Run(ctx, g.rdb, g.keys(slotID)[:1], 0).Err(); err != nil {
+		return fmt.Errorf("lift the fence of slot %d: %w", slotID, err)
+	}
+	return nil
 }
 
 func flag(b bool) string {

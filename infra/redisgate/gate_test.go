@@ -167,7 +167,7 @@ func TestReconcile(t *testing.T) {
 		// Drift: the store says 5 booked and quota 12.
 		seen := bucket(t, g, 4)
 		got, err := g.Reconcile(ctx, count(4, 12, 5), seen, now, time.Minute)
-		if err != nil || got.Outcome != domain.ReconcileRepaired || got.Drift != -3 {
+		if err != nil || got.Outcome != domain.ReconcileRepaired || got.Drift != -3 || got.Loose {
 			t.Fatalf("repair: %+v %v", got, err)
 		}
 		if b := bucket(t, g, 4); b.Quota != 12 || b.Booked != 5 {
@@ -188,11 +188,11 @@ func TestReconcile(t *testing.T) {
 		take(t, g, 4, "b", 2)
 		seen = bucket(t, g, 4)
 		for _, storeBooked := range []int{6, 8} {
-			if got, _ := g.Reconcile(ctx, count(4, 12, storeBooked), seen, now, time.Minute); got.Outcome != domain.ReconcileBusy {
+			if got, _ := g.Reconcile(ctx, count(4, 12, storeBooked), seen, now, time.Minute); got.Outcome != domain.ReconcileBusy || !got.Loose {
 				t.Fatalf("hold in flight, store %d: %+v", storeBooked, got)
 			}
 		}
-		if got, _ := g.Reconcile(ctx, count(4, 12, 10), seen, now, time.Minute); got.Outcome != domain.ReconcileRepaired || got.Drift != -2 {
+		if got, _ := g.Reconcile(ctx, count(4, 12, 10), seen, now, time.Minute); got.Outcome != domain.ReconcileRepaired || got.Drift != -2 || !got.Loose {
 			t.Fatalf("drift beyond the hold in flight: %+v", got)
 		}
 		if b := bucket(t, g, 4); b.Booked != 8 || b.Pending != 2 {
@@ -211,7 +211,7 @@ func TestReconcile(t *testing.T) {
 		if got, _ := g.Reconcile(ctx, count(4, 12, 10), b, later, time.Minute); got.Outcome != domain.ReconcileRepaired || got.Drift != -2 {
 			t.Fatalf("after the stale hold: %+v", got)
 		}
-		if got, _ := g.Reconcile(ctx, count(4, 12, 10), bucket(t, g, 4), later, time.Minute); got.Outcome != domain.ReconcileAgreed {
+		if got, _ := g.Reconcile(ctx, count(4, 12, 10), bucket(t, g, 4), later, time.Minute); got.Outcome != domain.ReconcileAgreed || got.Loose {
 			t.Fatalf("agreeing bucket: %+v", got)
 		}
 		// An announced change in flight, or applied since the read, leaves
@@ -242,6 +242,53 @@ func TestReconcile(t *testing.T) {
 		}
 		if got, _ := g.Reconcile(ctx, count(99, 1, 0), domain.Bucket{}, now, time.Minute); got.Outcome != domain.ReconcileNotLoaded {
 			t.Fatalf("unloaded: %+v", got)
+		}
+	})
+}
+
+// TestFence: a fenced bucket asks new takes to wait, holds already taken
+// settle as usual, and the fence ends when lifted or, if its reconciler
+// died, by itself in Redis's clock (the callers' clocks are not asked).
+func TestFence(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, r *testkit.Redis, g *redisgate.Gate) {
+		ctx := context.Background()
+		if err := g.Fence(ctx, 6, time.Second); err != nil { // not loaded: nothing to fence
+			t.Fatal(err)
+		}
+		g.Load(ctx, count(6, 10, 0), now)
+		take(t, g, 6, "before", 1)
+		if err := g.Fence(ctx, 6, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if got := take(t, g, 6, "during", 1); got.Outcome != domain.TakeFenced {
+			t.Fatalf("take while fenced: %+v", got)
+		}
+		if got := take(t, g, 6, "before", 1); got.Outcome != domain.Taken { // a repeated take keeps its hold
+			t.Fatalf("repeated take while fenced: %+v", got)
+		}
+		if err := g.Settle(ctx, 6, "before", true); err != nil {
+			t.Fatal(err)
+		}
+		if b := bucket(t, g, 6); b.Holds != 0 || b.Booked != 1 || b.Pending != 0 {
+			t.Fatalf("settled while fenced: %+v", b)
+		}
+		if err := g.Unfence(ctx, 6); err != nil {
+			t.Fatal(err)
+		}
+		if got := take(t, g, 6, "after", 1); got.Outcome != domain.Taken || got.Remaining != 8 {
+			t.Fatalf("take after the fence: %+v", got)
+		}
+		// A fence nobody lifts ends by itself. The takes' own clock says it
+		// is long past; only Redis's clock counts.
+		if err := g.Fence(ctx, 6, 150*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := g.Take(ctx, 6, "late", 1, now.Add(time.Hour)); got.Outcome != domain.TakeFenced {
+			t.Fatalf("take within the fence: %+v", got)
+		}
+		time.Sleep(250 * time.Millisecond)
+		if got := take(t, g, 6, "late", 1); got.Outcome != domain.Taken {
+			t.Fatalf("take after the fence ran out: %+v", got)
 		}
 	})
 }

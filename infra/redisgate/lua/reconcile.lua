@@ -15,12 +15,15 @@
 -- ARGV[1] quota, ARGV[2] booked, ARGV[3] open: the store's;
 -- ARGV[4] gen, ARGV[5] in, ARGV[6] out, ARGV[7] adj: the bucket's, read before the store;
 -- ARGV[8] now (ms), ARGV[9] stale age (ms)
--- Returns {outcome, drift}: outcome 0 agreed (exactly), 1 repaired, 2 busy
--- (a change or reload since the read, or within bounds not yet tight), 3 stale,
--- 4 not loaded; drift is the gate's taken count before the repair minus after.
+-- Returns {outcome, drift, loose}: outcome 0 agreed (exactly), 1 repaired,
+-- 2 busy (a change or reload since the read, or within bounds not yet
+-- tight), 3 stale, 4 not loaded; drift is the gate's taken count before the
+-- repair minus after; loose is 1 when holds left the bounds open, so that a
+-- repair may have been partial and an agreement is not known: the caller
+-- fences the bucket for a moment and tries again with nothing in flight.
 local b = redis.call('HMGET', KEYS[1], 'quota', 'booked', 'pending', 'open', 'gen', 'in', 'out', 'adj')
 if not b[1] then
-  return {4, 0}
+  return {4, 0, 0}
 end
 local holds = redis.call('HGETALL', KEYS[2])
 local now, stale = tonumber(ARGV[8]), tonumber(ARGV[9])
@@ -37,21 +40,21 @@ for i = 1, #holds, 2 do
 end
 if dropped > 0 then
   redis.call('HINCRBY', KEYS[1], 'seq', 1)
-  return {3, 0}
+  return {3, 0, 0}
 end
 if (b[5] or '') ~= ARGV[4] or tonumber(b[8] or 0) ~= tonumber(ARGV[7]) then
-  return {2, 0}
+  return {2, 0, 0}
 end
 local settledIn = tonumber(b[6] or 0) - tonumber(ARGV[5])
 local settledOut = tonumber(b[7] or 0) - tonumber(ARGV[6])
 if settledIn < 0 or settledOut < 0 then
-  return {2, 0}
+  return {2, 0, 0}
 end
 local taking, giving = 0, 0
 for i = 1, #holds, 2 do
   local n = tonumber(string.match(holds[i + 1], '^(-?%d+):'))
   if n == 0 then
-    return {2, 0} -- an announced change in flight
+    return {2, 0, 0} -- an announced change in flight
   elseif n > 0 then
     taking = taking + n
   else
@@ -69,10 +72,14 @@ elseif booked > hi then
 end
 if b[1] == ARGV[1] and target == booked and pending == taking and b[4] == ARGV[3] then
   if lo == hi then
-    return {0, 0}
+    return {0, 0, 0}
   end
-  return {2, 0} -- within bounds that holds in flight leave open: not known to agree
+  return {2, 0, 1} -- within bounds that holds in flight leave open: not known to agree
 end
 redis.call('HSET', KEYS[1], 'quota', ARGV[1], 'booked', target, 'pending', taking, 'open', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
-return {1, booked + pending - target - taking}
+local loose = 0
+if lo < hi then
+  loose = 1
+end
+return {1, booked + pending - target - taking, loose}
