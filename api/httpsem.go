@@ -84,7 +84,7 @@ func setContentLanguage(c echo.Context, l Lang) {
 // body without a Content-Type is read as JSON, as it always was.
 func requireJSON(c echo.Context) error {
 	ct := c.Request().Header.Get(echo.HeaderContentType)
-	if ct == "" {
+	if ct == "" || ct == echo.MIMEApplicationJSON {
 		return nil
 	}
 	mt, _, err := mime.ParseMediaType(ct)

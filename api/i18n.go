@@ -25,14 +25,18 @@ const LangCookie = "slotgate_lang"
 // language cookie (set by that switch), then the first language of
 // Accept-Language that slotgate speaks, then Chinese.
 func LangOf(c echo.Context) Lang {
-	if l := c.QueryParam("lang"); l != "" {
-		return PickLang(l)
+	r := c.Request()
+	if r.URL.RawQuery != "" {
+		if l := c.QueryParam("lang"); l != "" {
+			return PickLang(l)
+		}
 	}
 	if k, err := c.Cookie(LangCookie); err == nil && k.Value != "" {
 		return PickLang(k.Value)
 	}
-	for _, part := range strings.Split(c.Request().Header.Get("Accept-Language"), ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.Split(part, ";")[0]))
+	for part := range strings.SplitSeq(r.Header.Get("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(part, ";")
+		tag = strings.ToLower(strings.TrimSpace(tag))
 		switch {
 		case strings.HasPrefix(tag, "zh"):
 			return ZH

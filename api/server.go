@@ -13,9 +13,13 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -122,6 +126,7 @@ func New(d Deps) *echo.Echo {
 
 	e.Use(s.forwardedScheme, noSniff, answerHeaders)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		Generator: newRequestID,
 		RequestIDHandler: func(c echo.Context, id string) {
 			r := c.Request()
 			c.SetRequest(r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
@@ -175,9 +180,11 @@ func (s *server) forwardedScheme(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		if r.TLS == nil && !s.fromTrustedProxy(r.RemoteAddr) {
-			for _, h := range []string{echo.HeaderXForwardedProto, echo.HeaderXForwardedProtocol, echo.HeaderXForwardedSsl, echo.HeaderXUrlScheme} {
-				r.Header.Del(h)
+			// The server gives header names in canonical form, as these are.
+			for _, h := range forwardedSchemeHeaders {
+				delete(r.Header, h)
 			}
+			return next(c) // plain HTTP, whatever the request says
 		}
 		if c.Scheme() == "https" {
 			c.Response().Header().Set(echo.HeaderStrictTransportSecurity, "max-age=31536000")
@@ -186,7 +193,12 @@ func (s *server) forwardedScheme(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+var forwardedSchemeHeaders = [...]string{echo.HeaderXForwardedProto, echo.HeaderXForwardedProtocol, echo.HeaderXForwardedSsl, echo.HeaderXUrlScheme}
+
 func (s *server) fromTrustedProxy(remoteAddr string) bool {
+	if len(s.TrustedProxies) == 0 {
+		return false
+	}
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
 		host = remoteAddr
@@ -219,6 +231,21 @@ func ipExtractor(proxies []*net.IPNet) echo.IPExtractor {
 }
 
 type requestIDKey struct{}
+
+// Request ids: a random prefix per process and a counter, unique without
+// asking the system for randomness on every request.
+var (
+	requestIDPrefix = func() string {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		return hex.EncodeToString(b[:])
+	}()
+	requestIDs atomic.Uint64
+)
+
+func newRequestID() string {
+	return requestIDPrefix + strconv.FormatUint(requestIDs.Add(1), 36)
+}
 
 // LogHandler adds the request id, where the context carries one, to every
 // log record made with a request's context.

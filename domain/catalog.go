@@ -181,22 +181,22 @@ func (c *Catalog) Venues(ctx context.Context) ([]Venue, error) {
 
 // Venue finds a venue by slug.
 func (c *Catalog) Venue(ctx context.Context, slug string) (Venue, error) {
-	return c.findVenue(ctx, func(v Venue) bool { return v.Slug == slug })
+	return c.findVenue(ctx, func(v *Venue) bool { return v.Slug == slug })
 }
 
 // VenueByID finds a venue by id.
 func (c *Catalog) VenueByID(ctx context.Context, id int64) (Venue, error) {
-	return c.findVenue(ctx, func(v Venue) bool { return v.ID == id })
+	return c.findVenue(ctx, func(v *Venue) bool { return v.ID == id })
 }
 
-func (c *Catalog) findVenue(ctx context.Context, match func(Venue) bool) (Venue, error) {
+func (c *Catalog) findVenue(ctx context.Context, match func(*Venue) bool) (Venue, error) {
 	venues, err := c.Venues(ctx)
 	if err != nil {
 		return Venue{}, err
 	}
-	for _, v := range venues {
-		if match(v) {
-			return v, nil
+	for i := range venues { // by index: a Venue is large to copy
+		if match(&venues[i]) {
+			return venues[i], nil
 		}
 	}
 	return Venue{}, ErrNotFound
