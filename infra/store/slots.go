@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"slotgate/domain"
@@ -46,11 +47,39 @@ func (s *Store) AddSlots(ctx context.Context, slots []domain.Slot) (int, error) 
 	if len(rows) == 0 {
 		return 0, nil
 	}
-	res := db.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 200)
-	if res.Error != nil {
-		return 0, s.fault("add slots", res.Error)
+	if s.dialect != SQLite {
+		res := db.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 200)
+		if res.Error != nil {
+			return 0, s.fault("add slots", res.Error)
+		}
+		return int(res.RowsAffected), nil
 	}
-	return int(res.RowsAffected), nil
+	// SQLite would give the id of the newest removed slot to the next one:
+	// ids go past the largest ever given (migration 0021 says why).
+	var added int64
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		var last struct{ Mark, Max int64 }
+		if err := tx.Raw(`SELECT COALESCE((SELECT last_id FROM id_marks WHERE name = 'slots'), 0) AS mark,
+			COALESCE((SELECT MAX(id) FROM slots), 0) AS max`).Scan(&last).Error; err != nil {
+			return err
+		}
+		next := max(last.Mark, last.Max)
+		for i := range rows {
+			next++
+			rows[i].ID = next
+		}
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 200)
+		if res.Error != nil {
+			return res.Error
+		}
+		added = res.RowsAffected
+		return tx.Exec(`INSERT INTO id_marks (name, last_id) VALUES ('slots', ?)
+			ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id`, next).Error
+	})
+	if err != nil {
+		return 0, s.fault("add slots", err)
+	}
+	return int(added), nil
 }
 
 // Slot reads one slot.

@@ -1,0 +1,4 @@
+-- Slot ids are never handed out twice (see sqlite/0021_slot_ids.sql). On
+-- MySQL and MariaDB, AUTO_INCREMENT already never hands back a freed id
+-- (MariaDB 10.2.4 and later keep the counter across restarts), so there is
+-- nothing to add here; the version exists to keep the dialects in step.
