@@ -21,6 +21,10 @@ type Catalog struct {
 	loads flight
 	// SoldOutMemory is how long a sold-out answer is trusted; 0 asks Redis every time.
 	SoldOutMemory time.Duration
+	// CacheClock times what is cached (time.Now unless a test sets it). It
+	// is not the domain's Clock: a test's manual clock would freeze every
+	// cache along with the day.
+	CacheClock func() time.Time
 
 	mu       sync.Mutex
 	venues   []Venue
@@ -72,7 +76,7 @@ func (c *Catalog) soldOutNote(slotID int64, n int, mayAsk bool) (int, bool) {
 	if !ok || n <= note.remaining {
 		return 0, false
 	}
-	now := time.Now()
+	now := c.CacheClock()
 	switch {
 	case !now.After(note.until):
 	case note.asking && !now.After(note.until.Add(soldOutGrace)):
@@ -96,7 +100,7 @@ func (c *Catalog) NoteSoldOut(slotID int64, remaining int) {
 	if len(c.soldOut) >= maxCachedSlots {
 		clear(c.soldOut)
 	}
-	c.soldOut[slotID] = soldOutNote{remaining: remaining, until: time.Now().Add(c.SoldOutMemory)}
+	c.soldOut[slotID] = soldOutNote{remaining: remaining, until: c.CacheClock().Add(c.SoldOutMemory)}
 }
 
 // ForgetSoldOut drops what is known of slot's places, after freeing some.
@@ -137,7 +141,7 @@ const maxCachedSlots = 50_000
 func NewCatalog(store Store, gate CapacityGate, clock Clock, log *slog.Logger, ttl time.Duration) *Catalog {
 	c := &Catalog{store: store, gate: gate, clock: clock, log: log, ttl: ttl, SoldOutMemory: DefaultSoldOutMemory,
 		slots: map[int64]cachedSlot{}, days: map[dayKey]cachedDay{}, soldOut: map[int64]soldOutNote{},
-		changes: NewChanges(log)}
+		changes: NewChanges(log), CacheClock: time.Now}
 	c.changes.On(TopicCatalog, c.forget)
 	return c
 }
@@ -163,7 +167,7 @@ func (c *Catalog) forget() {
 // Venues lists every venue.
 func (c *Catalog) Venues(ctx context.Context) ([]Venue, error) {
 	c.mu.Lock()
-	if c.venues != nil && time.Since(c.venuesAt) < c.ttl {
+	if c.venues != nil && c.CacheClock().Sub(c.venuesAt) < c.ttl {
 		v := c.venues
 		c.mu.Unlock()
 		return v, nil
@@ -174,7 +178,7 @@ func (c *Catalog) Venues(ctx context.Context) ([]Venue, error) {
 		return nil, fmt.Errorf("list venues: %w", err)
 	}
 	c.mu.Lock()
-	c.venues, c.venuesAt = venues, time.Now()
+	c.venues, c.venuesAt = venues, c.CacheClock()
 	c.mu.Unlock()
 	return venues, nil
 }
@@ -207,7 +211,7 @@ func (c *Catalog) Slot(ctx context.Context, id int64) (Slot, error) {
 	c.mu.Lock()
 	e, ok := c.slots[id]
 	c.mu.Unlock()
-	if ok && time.Now().Before(e.until) {
+	if ok && c.CacheClock().Before(e.until) {
 		return e.slot, e.err
 	}
 	s, err := c.store.Slot(ctx, id)
@@ -218,7 +222,7 @@ func (c *Catalog) Slot(ctx context.Context, id int64) (Slot, error) {
 	if len(c.slots) >= maxCachedSlots {
 		clear(c.slots)
 	}
-	c.slots[id] = cachedSlot{slot: s, err: err, until: time.Now().Add(c.ttl)}
+	c.slots[id] = cachedSlot{slot: s, err: err, until: c.CacheClock().Add(c.ttl)}
 	c.mu.Unlock()
 	return s, err
 }
@@ -290,7 +294,7 @@ func (c *Catalog) day(ctx context.Context, venueID int64, d Date) ([]Slot, error
 	c.mu.Lock()
 	e, ok := c.days[key]
 	c.mu.Unlock()
-	if ok && time.Now().Before(e.until) {
+	if ok && c.CacheClock().Before(e.until) {
 		return e.slots, nil
 	}
 	slots, err := c.store.SlotsOn(ctx, venueID, d)
@@ -301,7 +305,7 @@ func (c *Catalog) day(ctx context.Context, venueID int64, d Date) ([]Slot, error
 	if len(c.days) >= maxCachedSlots {
 		clear(c.days)
 	}
-	c.days[key] = cachedDay{slots: slots, until: time.Now().Add(c.ttl)}
+	c.days[key] = cachedDay{slots: slots, until: c.CacheClock().Add(c.ttl)}
 	c.mu.Unlock()
 	return slots, nil
 }
