@@ -157,11 +157,30 @@ func TestAdminAccountsAndPolicy(t *testing.T) {
 	b.typeIn("#f-hours-close", "19:00")
 	b.typeIn("#f-policy-ratio-pct", "75")
 	b.typeIn("#f-approved-daily-capacity", "1000")
+	// The second release's visitor information and booking times.
+	b.typeIn("#f-release-time", "08:30")
+	b.typeIn("#f-booking-closes-minutes-before-end", "20")
+	b.typeIn("#f-address-en", "1 Library Road, Beibei")
+	b.typeIn("#f-notice-en", "Bags go to the cloakroom.")
 	b.fill("#f-reason", "冬季闭馆提前")
 	b.click("#save-venue")
 	b.waitFor("the schedule report shows", `!document.getElementById("form-result").hidden`, 10*time.Second)
 	b.see("已保存。", "以下时段已有预约", "2026-03-04 19:00–21:00，已预约 1 人")
 	b.screenshot("admin-venue", true)
+	var saved struct {
+		ReleaseTime  string `json:"release_time"`
+		ClosesBefore int    `json:"booking_closes_minutes_before_end"`
+		Address      struct {
+			EN string `json:"en"`
+		} `json:"address"`
+		Notice struct {
+			EN string `json:"en"`
+		} `json:"notice"`
+	}
+	ta.Do(t, nil, "GET", "/api/v1/venues/beibei-library", nil).JSON(t, &saved)
+	if saved.ReleaseTime != "08:30" || saved.ClosesBefore != 20 || saved.Address.EN != "1 Library Road, Beibei" || saved.Notice.EN != "Bags go to the cloakroom." {
+		t.Fatalf("the form's new fields were not saved: %+v", saved)
+	}
 	b.open("/admin")
 	b.see("核定日容量 1000 × 75%，均分到各时段")
 }
