@@ -85,7 +85,7 @@ func dupInParty(vs []map[string]string) bool {
 }
 
 // floodSlot is the 10:00 slot on Tuesday at the mountain, given quota.
-func floodSlot(t *testing.T, ta *testkit.TestApp, quota int) int64 {
+func floodSlot(t testing.TB, ta *testkit.TestApp, quota int) int64 {
 	t.Helper()
 	var slots []struct {
 		ID    int64  `json:"id"`
