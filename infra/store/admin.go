@@ -87,10 +87,13 @@ func (s *Store) ClosureReason(ctx context.Context, venueID int64, d domain.Date,
 }
 
 type outboxRow struct {
-	ID            int64
-	Kind          string
-	BookingID     int64
-	Phone         string
+	ID        int64
+	Kind      string
+	BookingID int64
+	Phone     string
+	// Ref tells apart the messages of one kind to one booking (see
+	// migration 0022); "" for the kinds that happen once.
+	Ref           string
 	Payload       string
 	CreatedAt     time.Time
 	Attempts      int
