@@ -71,7 +71,7 @@ func (s *server) setDay(c echo.Context) error {
 		people += b.PartySize
 	}
 	return c.JSON(http.StatusOK, map[string]any{"day": specialDayOut(ch.Day, v.Location()), "slots_created": ch.Created,
-		"slots": ch.SlotCount, "slots_closed": len(ch.Closure.Slots), "bookings_cancelled": len(ch.Closure.Cancelled),
+		"slots_reopened": len(ch.Reopened), "slots": ch.SlotCount, "slots_closed": len(ch.Closure.Slots), "bookings_cancelled": len(ch.Closure.Cancelled),
 		"people_notified": people})
 }
 

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -186,6 +187,111 @@ func TestDeskSearch(t *testing.T) {
 			ta.Do(t, nil, "GET", "/api/v1/admin/audit?kind=desk_cancel", nil, "Authorization", tokens["admin"]).JSON(t, &entries)
 			if len(entries) != 2 || entries[1].Username != "north" || entries[1].Reason != "家人临时有事" || entries[1].Subject != "booking "+target.Number {
 				t.Fatalf("desk cancellations in the audit log: %+v", entries)
+			}
+		})
+	}
+}
+
+// TestDeskCancelTellsVisitor: a cancellation at the desk queues a message
+// to the booking's phone with the cancellation itself: for a whole booking,
+// and for persons of a party (each time, by count, never by name or with
+// the staff's reason); a booking without a phone gets none, and a
+// visitor's own cancellation none from the desk.
+func TestDeskCancelTellsVisitor(t *testing.T) {
+	for _, mode := range testkit.Modes(t) {
+		t.Run(mode.Name, func(t *testing.T) {
+			t.Parallel()
+			ta, tokens := gateApp(t, mode)
+			slot := slotAt(t, ta, "jinyun-mountain", "2026-03-03", "10:00")
+			family := bookPersons(t, ta, slot, "E66000001", "E66000002", "E66000003", "E66000004")
+			pair := bookPersons(t, ta, slot, "E66000005", "E66000006")
+			quiet := bookPersons(t, ta, slot, "E66000007")
+			own := bookPersons(t, ta, slot, "E66000008", "E66000009")
+			if _, err := ta.Store.DB().Exec(`UPDATE bookings SET phone = '' WHERE id = ?`, quiet.ID); err != nil {
+				t.Fatal(err) // as a walk-in registered without a phone
+			}
+			cancel := func(b personsOut, req map[string]any) {
+				t.Helper()
+				if res := ta.Do(t, nil, "POST", fmt.Sprintf("/api/v1/admin/bookings/%d/cancel", b.ID), req,
+					"Authorization", tokens["north"]); res.Status != 200 {
+					t.Fatalf("cancel at the desk: %d %s", res.Status, res.Body)
+				}
+			}
+			type notice struct {
+				Phone  string
+				ZH, EN string
+				Number string
+			}
+			notices := func(b personsOut) []notice {
+				t.Helper()
+				rows, err := ta.Store.DB().Query(`SELECT phone, payload FROM outbox WHERE booking_id = ? AND kind = 'desk_cancelled' ORDER BY id`, b.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				var out []notice
+				for rows.Next() {
+					var n notice
+					var payload string
+					if err := rows.Scan(&n.Phone, &payload); err != nil {
+						t.Fatal(err)
+					}
+					var text struct{ ZH, EN, Number string }
+					if err := json.Unmarshal([]byte(payload), &text); err != nil {
+						t.Fatal(err)
+					}
+					n.ZH, n.EN, n.Number = text.ZH, text.EN, text.Number
+					out = append(out, n)
+				}
+				return out
+			}
+			told := func(n notice, b personsOut, zh, en string) {
+				t.Helper()
+				if n.Phone != "13800138000" || n.Number != b.Number || !strings.Contains(n.ZH, b.Number) || !strings.Contains(n.EN, b.Number) ||
+					!strings.Contains(n.ZH, "已在服务台取消") || !strings.Contains(n.EN, "cancelled at the desk") ||
+					!strings.Contains(n.ZH, zh) || !strings.Contains(n.EN, en) || !strings.Contains(n.ZH, "10:00") {
+					t.Fatalf("desk notice for booking %s, want %q and %q: %+v", b.Number, zh, en, n)
+				}
+				if strings.Contains(n.ZH+n.EN, "访客") || strings.Contains(n.ZH+n.EN, "E6600") || strings.Contains(n.ZH+n.EN, "家人") {
+					t.Fatalf("a desk notice names a person, an ID or the staff's reason: %+v", n)
+				}
+			}
+
+			// Persons of a party, twice: each cancellation is told.
+			cancel(family, map[string]any{"visitors": []int{2}, "reason": "家人临时有事"})
+			cancel(family, map[string]any{"visitors": []int{3, 4}})
+			got := notices(family)
+			if len(got) != 2 {
+				t.Fatalf("%d desk notices for two cancellations of persons: %+v", len(got), got)
+			}
+			told(got[0], family, "中 1 人已在服务台取消，其余 3 人", "1 person cancelled at the desk; the booking stands for the other 3 people")
+			told(got[1], family, "中 2 人已在服务台取消，其余 1 人", "2 people cancelled at the desk; the booking stands for the other 1 person")
+
+			// A whole booking.
+			cancel(pair, map[string]any{"reason": "家人临时有事"})
+			if got := notices(pair); len(got) != 1 {
+				t.Fatalf("%d desk notices for a cancelled booking", len(got))
+			} else {
+				told(got[0], pair, "2 人）已在服务台取消", "(booking number "+pair.Number+", 2 people) was cancelled at the desk")
+			}
+
+			// No phone, no message; the visitor's own cancellation, none from the desk.
+			cancel(quiet, map[string]any{})
+			if res := ta.Do(t, nil, "DELETE", "/api/v1/bookings/"+own.Code+"/visitors/2", nil); res.Status != 200 {
+				t.Fatalf("the visitor cancels a person: %d %s", res.Status, res.Body)
+			}
+			if res := ta.Do(t, nil, "DELETE", "/api/v1/bookings/"+own.Code, nil); res.Status != 200 {
+				t.Fatalf("the visitor cancels: %d %s", res.Status, res.Body)
+			}
+			var others int
+			ta.Store.DB().QueryRow(`SELECT COUNT(*) FROM outbox WHERE booking_id IN (?, ?) AND kind <> 'booked'`, quiet.ID, own.ID).Scan(&others)
+			if others != 0 {
+				t.Fatalf("%d messages for a booking without a phone or a visitor's own cancellation", others)
+			}
+			var b personsOut
+			ta.Do(t, nil, "GET", "/api/v1/bookings/"+family.Code, nil).JSON(t, &b)
+			if b.Status != "confirmed" || b.PartySize != 1 || b.statuses() != "confirmed,cancelled,cancelled,cancelled" {
+				t.Fatalf("the family after the desk: %+v", b)
 			}
 		})
 	}

@@ -185,7 +185,7 @@ var apiOperations = []apiOp{
 		}, Status: 200, Out: []auditJSON{}, OutHeaders: []string{"Link", "X-Total-Count"}, Problems: []domain.Code{domain.CodeValidation}},
 	{Method: "GET", Path: "/api/v1/admin/live", ID: "getLive", Tag: "admin", Summary: "Each venue now: inside, admissions a minute, today's slots.",
 		Auth: true, Status: 200, Out: []LiveJSON{}},
-	{Method: "PUT", Path: "/api/v1/admin/venues/:slug/days/:date", ID: "setSpecialDay", Tag: "admin", Summary: "Open a day the weekly rule closes (slots made at once) or close a day ahead (its bookings cancelled and told).",
+	{Method: "PUT", Path: "/api/v1/admin/venues/:slug/days/:date", ID: "setSpecialDay", Tag: "admin", Summary: "Open a day the weekly rule closes (slots made at once) or a closure closed (its slots not yet started sell again), or close a day ahead (its bookings cancelled and told).",
 		Admin: true, Body: dayBody{}, Status: 200, Out: map[string]any{}, Problems: []domain.Code{domain.CodeValidation}},
 	{Method: "GET", Path: "/api/v1/admin/venues/:slug/days", ID: "listSpecialDays", Tag: "admin", Summary: "A venue's special days in a range.",
 		Admin: true, Query: []apiParam{reportFrom, reportTo}, Status: 200, Out: []specialDayJSON{}, Problems: []domain.Code{domain.CodeValidation}},

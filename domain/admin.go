@@ -29,6 +29,10 @@ type AdminStore interface {
 	// bookings, gives their places back and queues one notification per
 	// booking, in one transaction.
 	CloseSlots(ctx context.Context, c Closure, e AuditEntry, notice func(Booking) NotificationText) (ClosureResult, error)
+	// OpenSlots opens again the closed slots of a venue's day that start
+	// after at, with their counts as they stand, and writes the audit
+	// entry, in one transaction; it returns the slots it opened.
+	OpenSlots(ctx context.Context, venueID int64, d Date, at time.Time, e AuditEntry) ([]Slot, error)
 	// RemoveEmptySlots deletes the given slots that hold no booking and
 	// returns the ones it kept.
 	RemoveEmptySlots(ctx context.Context, ids []int64) ([]Slot, error)

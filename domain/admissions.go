@@ -502,7 +502,7 @@ func (g *Admissions) WalkIn(ctx context.Context, staff User, slug, gate string, 
 	attempt := Attempt{VenueID: v.ID, BookingID: res.Booking.ID, Gate: gate, UserID: staff.ID, At: now}
 	a, err := g.let(ctx, v, res.Booking, res.Booking.Outside(), gate, staff.ID, AdmittedWalkIn, attempt)
 	if err != nil {
-		if _, cerr := g.bookings.Revoke(ctx, res.Booking, now); cerr != nil {
+		if _, cerr := g.bookings.Revoke(ctx, res.Booking, now, nil); cerr != nil {
 			g.log.ErrorContext(ctx, "undo walk-in booking that could not be admitted", "booking", res.Booking.ID, "err", cerr)
 		}
 		return Admitted{}, g.refuse(ctx, attempt, err)

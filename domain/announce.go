@@ -7,9 +7,9 @@ import (
 )
 
 // A change that the store commits first and the capacity gate learns after
-// (a quota change, a held-back release, a closure, standby bookings) is
-// announced to the slot's bucket before the store commits it, and applied
-// or withdrawn after: a reconciliation pass in between sees the
+// (a quota change, a held-back release, a closure or a closed day opened
+// again, standby bookings) is announced to the slot's bucket before the
+// store commits it, and applied or withdrawn after: a reconciliation pass in between sees the
 // announcement and leaves the bucket alone, so that the change never counts
 // twice (see lua/reconcile.lua in infra/redisgate).
 

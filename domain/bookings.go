@@ -417,7 +417,7 @@ func (s *Bookings) Cancel(ctx context.Context, code string) (Booking, error) {
 	if !b.Cancellable(now) {
 		return Booking{}, ErrNotCancellable
 	}
-	return s.Revoke(ctx, b, now)
+	return s.Revoke(ctx, b, now, nil)
 }
 
 // CancelPerson cancels the person at position in the booking a code stands
@@ -440,21 +440,30 @@ func (s *Bookings) CancelPerson(ctx context.Context, code string, position int) 
 	if !b.Cancellable(now) || p.Status != BookingConfirmed {
 		return Booking{}, ErrNotCancellable
 	}
-	return s.cancelPerson(ctx, b, position, now)
+	return s.cancelPersons(ctx, b, []int{position}, now, nil)
 }
 
-// cancelPerson gives one person's place back, whatever the time: the
-// visitor's rules are checked by CancelPerson, the desk's by DeskCancel.
-func (s *Bookings) cancelPerson(ctx context.Context, b Booking, position int, now time.Time) (Booking, error) {
-	return s.release(ctx, b, 1, now, func(ctx context.Context) (Booking, error) {
-		after, err := s.store.CancelPerson(ctx, b.ID, position, now)
-		if errors.Is(err, ErrNotCancellable) {
-			if q, ok := after.Person(position); ok && q.Status == BookingCancelled {
-				return after, errAlreadyReleased // a concurrent cancel won
-			}
+// cancelPersons gives the places of the persons at positions back, whatever
+// the time: the visitor's rules are checked by CancelPerson, the desk's by
+// DeskCancel. notice, when set, is queued with the cancellation.
+func (s *Bookings) cancelPersons(ctx context.Context, b Booking, positions []int, now time.Time, notice *Notification) (Booking, error) {
+	return s.release(ctx, b, len(positions), now, func(ctx context.Context) (Booking, error) {
+		after, err := s.store.CancelPersons(ctx, b.ID, positions, now, notice)
+		if errors.Is(err, ErrNotCancellable) && allCancelled(after, positions) {
+			return after, errAlreadyReleased // a concurrent cancel won
 		}
 		return after, err
 	})
+}
+
+// allCancelled reports whether every person at positions of b is cancelled.
+func allCancelled(b Booking, positions []int) bool {
+	for _, p := range positions {
+		if q, ok := b.Person(p); !ok || q.Status != BookingCancelled {
+			return false
+		}
+	}
+	return true
 }
 
 // errAlreadyReleased tells release that another request gave the places
@@ -463,10 +472,10 @@ var errAlreadyReleased = errors.New("places already given back")
 
 // Revoke cancels booking b and gives its places back, whatever the time:
 // the visitor's rules are checked by Cancel. Admissions revokes a walk-in
-// it could not record.
-func (s *Bookings) Revoke(ctx context.Context, b Booking, now time.Time) (Booking, error) {
+// it could not record. notice, when set, is queued with the cancellation.
+func (s *Bookings) Revoke(ctx context.Context, b Booking, now time.Time, notice *Notification) (Booking, error) {
 	return s.release(ctx, b, b.PartySize, now, func(ctx context.Context) (Booking, error) {
-		cancelled, err := s.store.CancelBooking(ctx, b.ID, now)
+		cancelled, err := s.store.CancelBooking(ctx, b.ID, now, notice)
 		if errors.Is(err, ErrNotCancellable) && cancelled.Status == BookingCancelled {
 			return cancelled, errAlreadyReleased // a concurrent cancel won
 		}

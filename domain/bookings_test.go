@@ -117,7 +117,7 @@ func (s *fakeStore) Booking(_ context.Context, id int64) (domain.Booking, error)
 	return b, nil
 }
 
-func (s *fakeStore) CancelBooking(_ context.Context, id int64, at time.Time) (domain.Booking, error) {
+func (s *fakeStore) CancelBooking(_ context.Context, id int64, at time.Time, _ *domain.Notification) (domain.Booking, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cancelErr != nil {

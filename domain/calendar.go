@@ -28,22 +28,28 @@ type CalendarStore interface {
 	Days(ctx context.Context, venueID int64, from, to Date) ([]SpecialDay, error)
 }
 
-// AuditSpecialDay is the audit kind of a special day.
-const AuditSpecialDay AuditKind = "special_day"
+// AuditSpecialDay is the audit kind of a special day; AuditReopen that of
+// the closed slots an opened day opens again.
+const (
+	AuditSpecialDay AuditKind = "special_day"
+	AuditReopen     AuditKind = "reopen"
+)
 
-// DayChange is what setting a special day did: the slots it made (an
-// opened day) or the closure it made (a closed day).
+// DayChange is what setting a special day did: the slots it made or opened
+// again (an opened day) or the closure it made (a closed day).
 type DayChange struct {
 	Day       SpecialDay
 	Created   int
+	Reopened  []Slot
 	Closure   ClosureResult
 	SlotCount int // the day's slots after the change
 }
 
 // SetDay opens a day the weekly rule closes (its slots are made at once,
-// with the hours given or the venue's), or closes a day ahead: its
-// bookings are cancelled and each visitor told, as a closure does. Days
-// before today cannot change.
+// with the hours given or the venue's) or a closure closed (its slots not
+// yet started sell again; the bookings it cancelled stay cancelled), or
+// closes a day ahead: its bookings are cancelled and each visitor told, as
+// a closure does. Days before today cannot change.
 func (a *Admin) SetDay(ctx context.Context, by User, slug string, d Date, open bool, hours *Hours, reason string) (DayChange, error) {
 	if err := requireAdmin(by); err != nil {
 		return DayChange{}, err
@@ -104,7 +110,48 @@ func (a *Admin) SetDay(ctx context.Context, by User, slug string, d Date, open b
 	}
 	out.SlotCount = len(slots)
 	a.catalog.Forget()
+	if out.Reopened, err = a.reopen(ctx, by, v.ID, d, reason, now); err != nil {
+		return out, err
+	}
 	return out, nil
+}
+
+// reopen opens again the closed slots of a venue's day that have not
+// started, as Close closes them: announced to each bucket before the store
+// commits, then applied (sales open again, counts unchanged) or withdrawn.
+func (a *Admin) reopen(ctx context.Context, by User, venueID int64, d Date, reason string, now time.Time) ([]Slot, error) {
+	day, err := a.store.SlotsOn(ctx, venueID, d)
+	if err != nil {
+		return nil, err
+	}
+	changes := map[int64]change{}
+	for _, s := range day {
+		if s.Status == SlotClosed && now.Before(s.Start) {
+			changes[s.ID] = announceChange(ctx, a.gate, a.log, s.ID, now)
+		}
+	}
+	if len(changes) == 0 {
+		return nil, nil
+	}
+	e := entry(by, now, AuditReopen, venueID, fmt.Sprintf("day %s", d), reason)
+	opened, err := a.admin.OpenSlots(ctx, venueID, d, now, e)
+	if err != nil {
+		for _, ch := range changes {
+			ch.withdraw(ctx)
+		}
+		return nil, err
+	}
+	for _, s := range opened {
+		if ch, ok := changes[s.ID]; ok {
+			ch.apply(ctx, 0, 0, s.Status == SlotOpen)
+			delete(changes, s.ID)
+		}
+	}
+	for _, ch := range changes {
+		ch.withdraw(ctx)
+	}
+	a.catalog.Forget()
+	return opened, nil
 }
 
 // Days lists a venue's special days from from to to (at most a year).

@@ -79,12 +79,17 @@ func (a *Admin) DeskSearch(ctx context.Context, by User, slug string, d Date, q 
 	return v, bs, err
 }
 
-// AuditDeskCancel is the audit kind of a cancellation made at the desk.
-const AuditDeskCancel AuditKind = "desk_cancel"
+// AuditDeskCancel is the audit kind of a cancellation made at the desk;
+// NoticeDeskCancelled the kind of the message that tells the visitor.
+const (
+	AuditDeskCancel     AuditKind = "desk_cancel"
+	NoticeDeskCancelled           = "desk_cancelled"
+)
 
 // DeskCancel cancels persons of a booking at a visitor's request, at the
 // desk: those at positions, or everyone still outside. Staff of the venue
-// and admins may, until the slot ends; the audit log names who did it.
+// and admins may, until the slot ends; the audit log names who did it, and
+// the booking's phone is told in the cancellation's own transaction.
 func (a *Admin) DeskCancel(ctx context.Context, by User, bookingID int64, positions []int, reason string) (Booking, error) {
 	b, err := a.store.Booking(ctx, bookingID)
 	if err != nil {
@@ -117,14 +122,12 @@ func (a *Admin) DeskCancel(ctx context.Context, by User, bookingID int64, positi
 		}
 	}
 	before := b
+	notice := &Notification{Kind: NoticeDeskCancelled,
+		Text: deskCancelledNotice(v, b, len(positions), a.bookings.Code(b), a.bookings.Link(b))}
 	if len(positions) == len(b.Visitors) {
-		b, err = a.bookings.Revoke(ctx, b, now)
+		b, err = a.bookings.Revoke(ctx, b, now, notice)
 	} else {
-		for _, p := range positions {
-			if b, err = a.bookings.cancelPerson(ctx, b, p, now); err != nil {
-				break
-			}
-		}
+		b, err = a.bookings.cancelPersons(ctx, b, positions, now, notice)
 	}
 	if err != nil {
 		return b, err

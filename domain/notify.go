@@ -11,7 +11,7 @@ import (
 // sender has delivered it.
 type Notification struct {
 	ID        int64
-	Kind      string // "closure", "standby_booked", "booked", "sign_in_code"
+	Kind      string // "closure", "standby_booked", "booked", "desk_cancelled", "sign_in_code"
 	BookingID int64
 	Phone     string
 	Text      NotificationText
@@ -35,12 +35,8 @@ type NotificationText struct {
 // bookedNotice is the confirmation of a new booking: venue, day, time,
 // party size, number and a link, never an ID number.
 func bookedNotice(v Venue, b Booking, code, link string) NotificationText {
-	loc := v.Location()
-	day, from, to := b.Slot.Start.In(loc).Format("2006-01-02"), b.Slot.Start.In(loc).Format("15:04"), b.Slot.End.In(loc).Format("15:04")
-	people := "1 person"
-	if b.PartySize != 1 {
-		people = fmt.Sprintf("%d people", b.PartySize)
-	}
+	day, from, to := slotTimes(v, b.Slot)
+	people := persons(b.PartySize)
 	return NotificationText{
 		ZH: fmt.Sprintf("【%s】预约成功：%s %s–%s，%d 人，预约号 %s。查看或取消：%s 请携带登记的证件按时入场；未取消又未到场将记为爽约。",
 			v.NameZH, day, from, to, b.PartySize, b.Number, link),
@@ -48,6 +44,43 @@ func bookedNotice(v Venue, b Booking, code, link string) NotificationText {
 			v.NameEN, day, from, to, people, b.Number, link),
 		Code: code, Number: b.Number, Link: link,
 	}
+}
+
+// deskCancelledNotice tells a visitor of a cancellation made at the desk:
+// of the whole booking, or of cancelled persons of the party, by count (the
+// outbox keeps a message's text after names are erased). Staff's reason
+// stays in the audit log: the contract shows visitors a closure's reason,
+// not a desk's.
+func deskCancelledNotice(v Venue, b Booking, cancelled int, code, link string) NotificationText {
+	day, from, to := slotTimes(v, b.Slot)
+	n := NotificationText{Code: code, Number: b.Number, Link: link}
+	if cancelled >= b.PartySize {
+		n.ZH = fmt.Sprintf("【%s】您 %s %s–%s 的预约（预约号 %s，%d 人）已在服务台取消，名额已释放。",
+			v.NameZH, day, from, to, b.Number, b.PartySize)
+		n.EN = fmt.Sprintf("[%s] Your booking for %s %s–%s (booking number %s, %s) was cancelled at the desk.",
+			v.NameEN, day, from, to, b.Number, persons(b.PartySize))
+		return n
+	}
+	left := b.PartySize - cancelled
+	n.ZH = fmt.Sprintf("【%s】您 %s %s–%s 的预约（预约号 %s）中 %d 人已在服务台取消，其余 %d 人的预约不变。查看：%s",
+		v.NameZH, day, from, to, b.Number, cancelled, left, link)
+	n.EN = fmt.Sprintf("[%s] Booking number %s for %s %s–%s: %s cancelled at the desk; the booking stands for the other %s. See it: %s",
+		v.NameEN, b.Number, day, from, to, persons(cancelled), persons(left), link)
+	return n
+}
+
+// slotTimes are a slot's day, start and end in the venue's time.
+func slotTimes(v Venue, s Slot) (day, from, to string) {
+	loc := v.Location()
+	return s.Start.In(loc).Format("2006-01-02"), s.Start.In(loc).Format("15:04"), s.End.In(loc).Format("15:04")
+}
+
+// persons says a number of people in English.
+func persons(n int) string {
+	if n == 1 {
+		return "1 person"
+	}
+	return fmt.Sprintf("%d people", n)
 }
 
 // Sender delivers a notification (SMS gateway, webhook, log).

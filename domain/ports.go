@@ -36,14 +36,16 @@ type Store interface {
 	// fingerprint of the request that made it.
 	BookingByIdempotencyKey(ctx context.Context, key string) (Booking, string, error)
 	// CancelBooking marks a confirmed booking cancelled and gives its places
-	// back to the slot, in one transaction.
-	CancelBooking(ctx context.Context, id int64, at time.Time) (Booking, error)
-	// CancelPerson marks the confirmed person at position of a confirmed
-	// booking cancelled, takes one from the party and gives the place back
-	// to the slot, in one transaction; the last person's cancellation
-	// cancels the booking. Otherwise it returns the booking as it stands
-	// with ErrNotCancellable (ErrNotFound: no such booking or person).
-	CancelPerson(ctx context.Context, id int64, position int, at time.Time) (Booking, error)
+	// back to the slot, in one transaction; notice, when set, is queued
+	// for the booking's phone in that transaction (none without a phone).
+	CancelBooking(ctx context.Context, id int64, at time.Time, notice *Notification) (Booking, error)
+	// CancelPersons marks the confirmed persons at positions of a confirmed
+	// booking cancelled, takes them from the party and gives their places
+	// back to the slot, all or none, with notice as for CancelBooking, in
+	// one transaction; cancelling the last persons cancels the booking.
+	// Otherwise it returns the booking as it stands with ErrNotCancellable
+	// (ErrNotFound: no such booking or person).
+	CancelPersons(ctx context.Context, id int64, positions []int, at time.Time, notice *Notification) (Booking, error)
 	// BookingByNumber finds a booking by its booking number.
 	BookingByNumber(ctx context.Context, number string) (Booking, error)
 

@@ -47,13 +47,14 @@ var auditKindTexts = map[domain.AuditKind]api.Text{
 	domain.AuditSignInFailed: {"登录失败", "Failed sign-in"},
 	domain.AuditRestriction:  {"解除预约限制", "Restriction lifted"},
 	domain.AuditSpecialDay:   {"特别日期", "Special day"},
+	domain.AuditReopen:       {"重新开放", "Reopened"},
 	domain.AuditDeskCancel:   {"前台取消", "Cancelled at the desk"},
 }
 
 // auditKinds are the kinds in the order the filter offers them.
 var auditKinds = []domain.AuditKind{domain.AuditSlotQuota, domain.AuditDefaultQuota, domain.AuditClosure, domain.AuditVenueCreate,
 	domain.AuditVenueUpdate, domain.AuditUserCreate, domain.AuditUserUpdate, domain.AuditPassword, domain.AuditSignIn,
-	domain.AuditSignInFailed, domain.AuditRestriction, domain.AuditSpecialDay, domain.AuditDeskCancel}
+	domain.AuditSignInFailed, domain.AuditRestriction, domain.AuditSpecialDay, domain.AuditReopen, domain.AuditDeskCancel}
 
 // auditPerPage is how many entries a page of the audit log shows.
 const auditPerPage = 50

@@ -218,7 +218,7 @@ func (s *server) adminCalendar(c echo.Context, v *adminView) (string, error) {
 	v.Texts = pages.JSTexts(map[string]string{
 		"saved":  v.tr("已保存：%s", "Saved: %s"),
 		"closed": v.tr("已关闭，取消 %d 个预约并通知游客", "Closed; %d bookings cancelled and their visitors told"),
-		"opened": v.tr("已开放，新建 %d 个时段", "Opened; %d slots made"),
+		"opened": v.tr("已开放，新建 %d 个时段，重新开放 %d 个", "Opened; %d slots made, %d opened again"),
 	})
 	return "calendar", nil
 }

@@ -87,10 +87,13 @@ func (s *Store) ClosureReason(ctx context.Context, venueID int64, d domain.Date,
 }
 
 type outboxRow struct {
-	ID            int64
-	Kind          string
-	BookingID     int64
-	Phone         string
+	ID        int64
+	Kind      string
+	BookingID int64
+	Phone     string
+	// Ref tells apart the messages of one kind to one booking (see
+	// migration 0022); "" for the kinds that happen once.
+	Ref           string
 	Payload       string
 	CreatedAt     time.Time
 	Attempts      int
@@ -293,6 +296,43 @@ func (s *Store) CloseSlots(ctx context.Context, c domain.Closure, e domain.Audit
 		return domain.ClosureResult{}, s.fault("close slots", err)
 	}
 	return res, nil
+}
+
+// OpenSlots opens again the closed slots of a venue's day that start after
+// at, under their row locks: their counts stand as the store holds them
+// (the bookings a closure cancelled stay cancelled), and a slot holding
+// more than its quota sells nothing more, as SetQuota decides. The audit
+// entry is written with them, in one transaction.
+func (s *Store) OpenSlots(ctx context.Context, venueID int64, d domain.Date, at time.Time, e domain.AuditEntry) ([]domain.Slot, error) {
+	var opened []domain.Slot
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		opened = nil
+		var slots []slotRow
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("venue_id = ? AND visit_date = ? AND status = ? AND starts_at > ?",
+			venueID, d.String(), string(domain.SlotClosed), at.Unix()).Order("starts_at").Find(&slots).Error; err != nil {
+			return err
+		}
+		if len(slots) == 0 {
+			return nil
+		}
+		for _, sl := range slots {
+			sl.Status, sl.Flagged = string(domain.SlotOpen), false
+			if sl.Quota < sl.Booked {
+				sl.Status, sl.Flagged = string(domain.SlotFrozen), true
+			}
+			if err := tx.Model(&slotRow{}).Where("id = ?", sl.ID).Updates(map[string]any{
+				"status": sl.Status, "flagged": sl.Flagged}).Error; err != nil {
+				return err
+			}
+			opened = append(opened, sl.slot())
+		}
+		e.After = map[string]any{"slots_opened": len(slots)}
+		return writeAudit(tx, e)
+	})
+	if err != nil {
+		return nil, s.fault("open slots", err)
+	}
+	return opened, nil
 }
 
 // RemoveEmptySlots deletes the slots that hold no booking (of any status)

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -207,9 +209,10 @@ func (s *Store) complete(ctx context.Context, r bookingRow) (domain.Booking, err
 }
 
 // CancelBooking marks a confirmed booking cancelled, gives its places back
-// to the slot and frees its visitors' day, in one transaction. A booking
-// that is not confirmed is returned as it stands with ErrNotCancellable.
-func (s *Store) CancelBooking(ctx context.Context, id int64, at time.Time) (domain.Booking, error) {
+// to the slot, frees its visitors' day and queues notice, in one
+// transaction. A booking that is not confirmed is returned as it stands
+// with ErrNotCancellable.
+func (s *Store) CancelBooking(ctx context.Context, id int64, at time.Time, notice *domain.Notification) (domain.Booking, error) {
 	at = at.UTC()
 	var r bookingRow
 	errNotConfirmed := errors.New("not confirmed")
@@ -228,7 +231,10 @@ func (s *Store) CancelBooking(ctx context.Context, id int64, at time.Time) (doma
 		if err := tx.Exec(`UPDATE slots SET booked = booked - ? WHERE id = ?`, r.PartySize, r.SlotID).Error; err != nil {
 			return err
 		}
-		return cancelPersons(tx, id, at)
+		if err := cancelPersons(tx, id, at); err != nil {
+			return err
+		}
+		return queueNotice(tx, notice, r, "", at)
 	})
 	if errors.Is(err, errNotConfirmed) {
 		b, rerr := s.Booking(ctx, id)
@@ -250,11 +256,29 @@ func cancelPersons(tx *gorm.DB, bookingID int64, at time.Time) error {
 		string(domain.BookingCancelled), bookingID, string(domain.BookingConfirmed)).Error
 }
 
-// CancelPerson cancels one person of a confirmed booking: the person's
-// row (a conditional update, so that two requests cancel once), the
-// party's size, and the slot's count, in one transaction. The last
-// person's cancellation cancels the booking.
-func (s *Store) CancelPerson(ctx context.Context, id int64, position int, at time.Time) (domain.Booking, error) {
+// queueNotice writes notice to booking r's phone in the transaction that
+// causes it, so that the change and its message commit together; a
+// booking without a phone (a walk-in may have none) gets no message. ref
+// tells apart messages of one kind to one booking; the same message
+// written twice is kept once.
+func queueNotice(tx *gorm.DB, notice *domain.Notification, r bookingRow, ref string, at time.Time) error {
+	if notice == nil || r.Phone == "" {
+		return nil
+	}
+	payload, err := json.Marshal(notice.Text)
+	if err != nil {
+		return err
+	}
+	return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&outboxRow{Kind: notice.Kind, BookingID: r.ID, Phone: r.Phone,
+		Ref: ref, Payload: string(payload), CreatedAt: at, NextAttemptAt: at.Unix()}).Error
+}
+
+// CancelPersons cancels the persons at positions of a confirmed booking:
+// each person's row (a conditional update, so that two requests cancel
+// once), the party's size, the slot's count and notice, in one
+// transaction; all of them or none. Cancelling the last persons cancels
+// the booking.
+func (s *Store) CancelPersons(ctx context.Context, id int64, positions []int, at time.Time, notice *domain.Notification) (domain.Booking, error) {
 	at = at.UTC()
 	errRefused := errors.New("person not cancellable")
 	err := s.transact(ctx, func(tx *gorm.DB) error {
@@ -262,19 +286,22 @@ func (s *Store) CancelPerson(ctx context.Context, id int64, position int, at tim
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&r).Error; err != nil {
 			return err
 		}
-		if r.Status != string(domain.BookingConfirmed) {
+		if r.Status != string(domain.BookingConfirmed) || len(positions) == 0 {
 			return errRefused
 		}
-		res := tx.Exec(`UPDATE booking_visitors SET live = NULL, status = ? WHERE booking_id = ? AND position = ? AND status = ?`,
-			string(domain.BookingCancelled), id, position, string(domain.BookingConfirmed))
-		if res.Error != nil {
-			return res.Error
+		for _, p := range positions {
+			res := tx.Exec(`UPDATE booking_visitors SET live = NULL, status = ? WHERE booking_id = ? AND position = ? AND status = ?`,
+				string(domain.BookingCancelled), id, p, string(domain.BookingConfirmed))
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected != 1 {
+				return errRefused
+			}
 		}
-		if res.RowsAffected != 1 {
-			return errRefused
-		}
-		change := map[string]any{"party_size": gorm.Expr("party_size - 1"), "updated_at": at}
-		if r.PartySize <= 1 {
+		n := len(positions)
+		change := map[string]any{"party_size": gorm.Expr("party_size - ?", n), "updated_at": at}
+		if r.PartySize <= n {
 			change["status"], change["cancelled_at"] = string(domain.BookingCancelled), at
 		}
 		if err := tx.Model(&bookingRow{}).Where("id = ?", id).Updates(change).Error; err != nil {
@@ -286,22 +313,39 @@ func (s *Store) CancelPerson(ctx context.Context, id int64, position int, at tim
 			string(domain.BookingAdmitted), id, string(domain.BookingConfirmed), id, string(domain.BookingConfirmed)).Error; err != nil {
 			return err
 		}
-		return tx.Exec(`UPDATE slots SET booked = booked - 1 WHERE id = ?`, r.SlotID).Error
+		if err := tx.Exec(`UPDATE slots SET booked = booked - ? WHERE id = ?`, n, r.SlotID).Error; err != nil {
+			return err
+		}
+		return queueNotice(tx, notice, r, positionsRef(positions), at)
 	})
 	if errors.Is(err, errRefused) {
 		b, rerr := s.Booking(ctx, id)
 		if rerr != nil {
 			return domain.Booking{}, rerr
 		}
-		if _, ok := b.Person(position); !ok {
-			return b, domain.ErrNotFound
+		for _, p := range positions {
+			if _, ok := b.Person(p); !ok {
+				return b, domain.ErrNotFound
+			}
 		}
 		return b, domain.ErrNotCancellable
 	}
 	if err != nil {
-		return domain.Booking{}, s.fault("cancel person", err)
+		return domain.Booking{}, s.fault("cancel persons", err)
 	}
 	return s.Booking(ctx, id)
+}
+
+// positionsRef names a cancellation of persons by their positions, in
+// order: each person is cancelled once, so no two cancellations of one
+// booking share it.
+func positionsRef(positions []int) string {
+	ps := slices.Sorted(slices.Values(positions))
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = strconv.Itoa(p)
+	}
+	return strings.Join(parts, ",")
 }
 
 // BookingByNumber reads the booking of a booking number.

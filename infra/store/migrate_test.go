@@ -219,7 +219,7 @@ func TestMigrationChecksumsAddedToOldTable(t *testing.T) {
 		for _, q := range []string{
 			`DROP TABLE schema_migrations`,
 			`CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, applied_at VARCHAR(40) NOT NULL)`,
-			`INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'core', '2026-01-01T00:00:00Z'), (2, 'gate', '2026-01-01T00:00:00Z'), (3, 'admin', '2026-01-01T00:00:00Z'), (4, 'fairness', '2026-01-01T00:00:00Z'), (5, 'persons', '2026-01-01T00:00:00Z'), (6, 'visitors', '2026-01-01T00:00:00Z'), (20, 'gate_desk', '2026-01-01T00:00:00Z'), (21, 'slot_ids', '2026-01-01T00:00:00Z')`,
+			`INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'core', '2026-01-01T00:00:00Z'), (2, 'gate', '2026-01-01T00:00:00Z'), (3, 'admin', '2026-01-01T00:00:00Z'), (4, 'fairness', '2026-01-01T00:00:00Z'), (5, 'persons', '2026-01-01T00:00:00Z'), (6, 'visitors', '2026-01-01T00:00:00Z'), (20, 'gate_desk', '2026-01-01T00:00:00Z'), (21, 'slot_ids', '2026-01-01T00:00:00Z'), (22, 'outbox_ref', '2026-01-01T00:00:00Z')`,
 		} {
 			if _, err := s.DB().Exec(q); err != nil {
 				t.Fatalf("%s: %v", q, err)

@@ -260,12 +260,12 @@ func TestCreateBookingRules(t *testing.T) {
 		assertBooked(t, s, slot.ID, 3)
 
 		// Cancelling gives the places back and frees the people's day.
-		c, err := s.CancelBooking(ctx, b.ID, monday0800.Add(time.Minute))
+		c, err := s.CancelBooking(ctx, b.ID, monday0800.Add(time.Minute), nil)
 		if err != nil || c.Status != domain.BookingCancelled || c.CancelledAt.IsZero() {
 			t.Fatalf("cancel: %+v %v", c, err)
 		}
 		assertBooked(t, s, slot.ID, 0)
-		if _, err := s.CancelBooking(ctx, b.ID, monday0800); !errors.Is(err, domain.ErrNotCancellable) {
+		if _, err := s.CancelBooking(ctx, b.ID, monday0800, nil); !errors.Is(err, domain.ErrNotCancellable) {
 			t.Fatalf("cancel twice: %v", err)
 		}
 		assertBooked(t, s, slot.ID, 0)

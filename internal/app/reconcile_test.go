@@ -109,6 +109,10 @@ func TestAdminChangesRaceReconciliation(t *testing.T) {
 			}
 			gateAgrees(t, ta, slotID)
 		})
+		t.Run(mode.Name+"/reopen", func(t *testing.T) {
+			t.Parallel()
+			reopenRacing(t, testkit.StartApp(t, mode, testkit.Options{}))
+		})
 	}
 }
 

@@ -53,7 +53,7 @@
       const r = await A.api("PUT", form.dataset.api + encodeURIComponent(date), body);
       const note = document.getElementById("sd-result");
       if (r.status === 200) {
-        note.textContent = body.open ? fmt(T.opened, r.data.slots_created) : fmt(T.closed, r.data.bookings_cancelled);
+        note.textContent = body.open ? fmt(T.opened, r.data.slots_created, r.data.slots_reopened) : fmt(T.closed, r.data.bookings_cancelled);
         setTimeout(() => location.reload(), 1200);
         return;
       }
