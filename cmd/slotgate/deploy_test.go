@@ -121,3 +121,19 @@ func TestDockerIgnore(t *testing.T) {
 		}
 	}
 }
+
+// TestServeGCPercent: the server collects at 200% unless GOGC says
+// otherwise; an operator's GOGC (even "100" or "off") is left to the runtime.
+func TestServeGCPercent(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	if pct, ok := serveGCPercent(getenv); !ok || pct != 200 {
+		t.Fatalf("no GOGC: %d %v", pct, ok)
+	}
+	for _, v := range []string{"100", "off", "400"} {
+		env["GOGC"] = v
+		if _, ok := serveGCPercent(getenv); ok {
+			t.Fatalf("GOGC=%s was overridden", v)
+		}
+	}
+}

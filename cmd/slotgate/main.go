@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -44,6 +45,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "slotgate:", err)
 		os.Exit(1)
 	}
+}
+
+// serveGCPercent is the garbage collector's target for the server when
+// the operator has not set GOGC: 200 rather than Go's 100. The server keeps
+// little live data (its caches, some 20 MB) and a flood allocates a few KB
+// per request, so at 100 it collects every few thousand requests; at 200
+// half as often, for about a tenth less CPU per sold-out answer and a peak
+// of some 80 MB instead of 60 (the budget is 300 MB). GOGC, when set, wins.
+func serveGCPercent(getenv func(string) string) (int, bool) {
+	if getenv("GOGC") != "" {
+		return 0, false
+	}
+	return 200, true
 }
 
 func run(args []string) error {
@@ -62,6 +76,9 @@ func run(args []string) error {
 	}
 	switch cmd {
 	case "serve":
+		if pct, ok := serveGCPercent(os.Getenv); ok {
+			debug.SetGCPercent(pct)
+		}
 		a, err := app.New(ctx, cfg, log)
 		if err != nil {
 			return err
