@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"slotgate/domain"
 	"slotgate/internal/testkit"
 )
 
@@ -110,9 +109,7 @@ func reopenRacing(t *testing.T, ta *testkit.TestApp) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gate := racyGate{CapacityGate: ta.Gate, step: reconcileStep(t, ta)}
-	racy := domain.NewAdmin(domain.AdminDeps{Catalog: ta.Catalog, Bookings: ta.Bookings, Accounts: ta.Accounts,
-		Admissions: ta.Admissions, Schedule: ta.Schedule, Store: ta.Store, Admin: ta.Store, Gate: gate, Clock: ta.Clock, Log: ta.Log})
+	racy := racyAdmin(t, ta)
 	day := mustDate(t, "2026-03-03")
 	if _, err := racy.SetDay(ctx, admin.User, "jinyun-mountain", day, false, nil, "storm"); err != nil {
 		t.Fatal(err)

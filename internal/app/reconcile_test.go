@@ -25,6 +25,14 @@ func (g racyGate) Adjust(ctx context.Context, slotID int64, hold string, quotaDe
 	return g.CapacityGate.Adjust(ctx, slotID, hold, quotaDelta, bookedDelta, open)
 }
 
+// racyAdmin is the instance's admin use cases on a racyGate that runs a
+// reconciliation pass at the worst moment of every change.
+func racyAdmin(t *testing.T, ta *testkit.TestApp) *domain.Admin {
+	gate := racyGate{CapacityGate: ta.Gate, step: reconcileStep(t, ta)}
+	return domain.NewAdmin(domain.AdminDeps{Catalog: ta.Catalog, Bookings: ta.Bookings, Accounts: ta.Accounts,
+		Admissions: ta.Admissions, Schedule: ta.Schedule, Store: ta.Store, Admin: ta.Store, Gate: gate, Clock: ta.Clock, Log: ta.Log})
+}
+
 func reconcileStep(t *testing.T, ta *testkit.TestApp) func() {
 	return func() {
 		if _, _, err := ta.Reconcile.Run(context.Background()); err != nil {
@@ -62,9 +70,7 @@ func TestAdminChangesRaceReconciliation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gate := racyGate{CapacityGate: ta.Gate, step: reconcileStep(t, ta)}
-			racy := domain.NewAdmin(domain.AdminDeps{Catalog: ta.Catalog, Bookings: ta.Bookings, Accounts: ta.Accounts,
-				Admissions: ta.Admissions, Schedule: ta.Schedule, Store: ta.Store, Admin: ta.Store, Gate: gate, Clock: ta.Clock, Log: ta.Log})
+			racy := racyAdmin(t, ta)
 			for _, q := range []int{130, 70} {
 				if _, err := racy.SetSlotQuota(ctx, admin.User, slotID, domain.QuotaSpec{Quota: &q}, "race", false); err != nil {
 					t.Fatal(err)
@@ -101,9 +107,7 @@ func TestAdminChangesRaceReconciliation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gate := racyGate{CapacityGate: ta.Gate, step: reconcileStep(t, ta)}
-			racy := domain.NewAdmin(domain.AdminDeps{Catalog: ta.Catalog, Bookings: ta.Bookings, Accounts: ta.Accounts,
-				Admissions: ta.Admissions, Schedule: ta.Schedule, Store: ta.Store, Admin: ta.Store, Gate: gate, Clock: ta.Clock, Log: ta.Log})
+			racy := racyAdmin(t, ta)
 			if _, err := racy.Close(ctx, admin.User, "jinyun-mountain", mustDate(t, "2026-03-03"), slotID, "storm"); err != nil {
 				t.Fatal(err)
 			}
